@@ -1,0 +1,111 @@
+/**
+ * Building blocks of the pixel U-Net, as plain functions over tensors (no tf.layers), so the model
+ * runs on every backend (webgpu, webgl, wasm, cpu) and its weights are just named variables.
+ *
+ * Choices forced by the backends (see shared/docs/MEASURED.md):
+ * - nearest upsampling is a broadcast + reshape: the cpu backend's ResizeNearestNeighbor gradient is
+ *   wrong, and webgpu's Tile (what broadcastTo runs) supports rank < 5, so both broadcasts are rank 3;
+ * - GroupNorm is written with few ops: one reshape to [b,h,w,g,c/g] and `moments` over [1,2,4].
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { UNetWeightSpec } from './config';
+
+/** Conv (kernel [kh,kw,ci,co]) plus bias, 'same' padding; stride 2 halves an even side exactly. */
+export function conv2d(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, stride: 1 | 2 = 1): tf.Tensor4D {
+  return tf.fused.conv2d({ x, filter: w as tf.Tensor4D, bias: b, strides: stride, pad: 'same' });
+}
+
+/** x [n,in] · w [in,out] + b [out]. */
+export function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return tf.add(tf.matMul(x, w as tf.Tensor2D), b);
+}
+
+/** SiLU (swish): x · sigmoid(x). */
+export function silu<T extends tf.Tensor>(x: T): T {
+  return tf.mul(x, tf.sigmoid(x));
+}
+
+/** GroupNorm (Wu & He 2018) over NHWC: statistics per example and group of c/groups channels. */
+export function groupNorm(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  groups: number,
+  eps = 1e-5,
+): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const xg = tf.reshape(x, [b, h, w, groups, c / groups]);
+  const { mean, variance } = tf.moments(xg, [1, 2, 4], true);
+  const normed = tf.mul(tf.sub(xg, mean), tf.rsqrt(tf.add(variance, eps)));
+  return tf.add(tf.mul(tf.reshape(normed, [b, h, w, c]), gamma), beta);
+}
+
+/** Nearest-neighbour ×2 upsampling as two rank-3 broadcasts + reshapes: [b,h,w,c] → [b,2h,2w,c]. */
+export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const cols = tf.broadcastTo(tf.reshape(x, [b * h * w, 1, c]), [b * h * w, 2, c]); // each pixel twice
+  const rows = tf.broadcastTo(tf.reshape(cols, [b * h, 1, 2 * w * c]), [b * h, 2, 2 * w * c]); // each row twice
+  return tf.reshape(rows, [b, 2 * h, 2 * w, c]);
+}
+
+const freqCache = new Map<string, Float32Array>();
+
+/** Frequencies exp(-ln(maxPeriod) · i / (half - 1)), i < half, as in Ho et al.'s `get_timestep_embedding`. */
+function timestepFrequencies(half: number, maxPeriod: number): Float32Array {
+  const key = `${half}/${maxPeriod}`;
+  let f = freqCache.get(key);
+  if (f == null) {
+    f = new Float32Array(half);
+    const scale = Math.log(maxPeriod) / Math.max(1, half - 1);
+    for (let i = 0; i < half; i++) f[i] = Math.exp(-scale * i);
+    freqCache.set(key, f);
+  }
+  return f;
+}
+
+/** Sinusoidal timestep embedding (Vaswani et al. 2017; Ho et al. 2020): t [b] float32 → [b, dim] = [sin | cos]. */
+export function timestepEmbedding(t: tf.Tensor1D, dim: number, maxPeriod = 10000): tf.Tensor2D {
+  const half = dim / 2;
+  const freqs = tf.tensor2d(timestepFrequencies(half, maxPeriod), [1, half]);
+  const args = tf.mul(tf.reshape(tf.cast(t, 'float32'), [-1, 1]), freqs) as tf.Tensor2D;
+  return tf.concat([tf.sin(args), tf.cos(args)], 1);
+}
+
+/** Mulberry32: a small, fast, seeded PRNG with uniform floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(a ^ (a >>> 15), 1 | a);
+    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** FNV-1a hash of a string, mixed with the seed: each weight gets its own stream, so adding a
+ * layer (attention, class embedding) leaves every other weight's initial values unchanged. */
+function weightSeed(name: string, seed: number): number {
+  let h = 0x811c9dc5 ^ Math.imul(seed >>> 0, 0x9e3779b1);
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** Fan-in and fan-out of a conv [kh,kw,ci,co] or dense [in,out] kernel. */
+function fans(shape: number[]): [number, number] {
+  if (shape.length === 4) return [shape[0] * shape[1] * shape[2], shape[0] * shape[1] * shape[3]];
+  if (shape.length === 2) return [shape[0], shape[1]];
+  return [shape[0], shape[0]];
+}
+
+/** Initial values of one weight: Glorot-uniform U(±√(6/(fanIn+fanOut))), zeros or ones. */
+export function initWeightValues(spec: UNetWeightSpec, seed: number): Float32Array {
+  const size = spec.shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(size);
+  if (spec.init === 'ones') out.fill(1);
+  if (spec.init !== 'glorot') return out;
+  const [fanIn, fanOut] = fans(spec.shape);
+  const limit = Math.sqrt(6 / (fanIn + fanOut));
+  const rand = mulberry32(weightSeed(spec.name, seed));
+  for (let i = 0; i < size; i++) out[i] = (2 * rand() - 1) * limit;
+  return out;
+}
