@@ -1,23 +1,29 @@
 /**
- * A `Conv2DBackpropFilter` kernel for the TensorFlow.js `wasm` backend.
+ * Convolution gradient kernels for the TensorFlow.js `wasm` backend, built on its fast (XNNPACK)
+ * forward `Conv2D`.
  *
- * Why: tfjs-backend-wasm 4.22 ships no `Conv2DBackpropFilter`, so training any conv layer on wasm
+ * `Conv2DBackpropFilter`: tfjs-backend-wasm 4.22 ships none, so training any conv layer on wasm
  * fails with "Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'". The filter gradient
- * is itself a convolution, so it can be computed with the backend's fast (XNNPACK) forward `Conv2D`
- * on transposed operands (see shared/docs/MEASURED.md): with x padded as the forward conv pads it,
+ * is itself a convolution on transposed operands (see shared/docs/MEASURED.md): with x padded as
+ * the forward conv pads it,
  *
  *   dW = transpose(conv2d(transpose(xPad, [3,1,2,0]),       // [ci, Hp, Wp, n]   "batch" ci, "channels" n
  *                         transpose(dy,   [1,2,0,3]),       // [Ho, Wo, n, co]   "filter" over the batch
  *                         1, 'valid', dilation [sh, sw]),   // -> [ci, H', W', co]
  *                  [1,2,0,3])                               // -> [H', W', ci, co]
  *        sliced to [kh, kw, ci, co].
+ * The forward stride becomes a dilation of the dy "filter".
  *
- * The forward stride becomes a dilation of the dy "filter". The kernel composes the wasm backend's
- * own kernels (PadV2, Transpose, Conv2D, Slice) and frees every intermediate with
- * `backend.disposeData`, so it records nothing on the gradient tape and leaks nothing.
+ * `Conv2DBackpropInput`: wasm ships one, but as a naive loop about 10x slower than a forward conv.
+ * It is replaced by a forward conv of dy, zero-dilated by the stride, with the filter flipped
+ * spatially and its channel axes swapped (see {@link conv2DBackpropInputWasm}).
+ *
+ * Both kernels compose the wasm backend's own kernels (PadV2, Transpose, Reverse, Reshape, Conv2D,
+ * Slice) and free every intermediate with `backend.disposeData`, so they record nothing on the
+ * gradient tape and leak nothing.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DataId, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import type { DataId, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 
 /** The part of the wasm backend this kernel needs (tfjs types the kernel's backend as `{}`). */
 interface DisposingBackend {
@@ -114,22 +120,140 @@ export const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs })
   }
 };
 
-let registered = false;
+/** Attributes tfjs-core passes to `Conv2DBackpropInput` (mirrors `Conv2DBackpropInputAttrs`). */
+interface InputGradAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  inputShape: [number, number, number, number];
+}
+
+/** wasm's own (naive) `Conv2DBackpropInput`, kept as the fallback once ours replaces it. */
+let originalInputGrad: KernelConfig | undefined;
+
+/** wasm's built-in `Conv2DBackpropInput` (undefined before {@link registerWasmConvGradients}). */
+export function originalWasmConv2DBackpropInput(): KernelConfig | undefined {
+  return originalInputGrad;
+}
 
 /**
- * Registers {@link conv2DBackpropFilterWasm} as the wasm backend's `Conv2DBackpropFilter`.
- * Idempotent, and leaves an existing registration (e.g. a future tfjs that ships one) in place.
- * Call it before the first gradient on wasm; registering after the backend started is fine, since
- * this kernel needs no setup of its own.
+ * The kernel function: dx [n,h,w,ci] for a 2-D conv of x (shape `inputShape`) with filter
+ * [kh,kw,ci,co], from its output gradient dy [n,ho,wo,co], as one forward conv:
+ *
+ *   D  = dy with sh-1 zero rows after each row and sw-1 zero columns after each column
+ *        (Reshape to [n,ho,1,wo,1,co], PadV2 to [n,ho,sh,wo,sw,co], Reshape to [n,ho*sh,wo*sw,co])
+ *   W' = transpose(reverse(W, [0,1]), [0,1,3,2])                         // [kh, kw, co, ci]
+ *   dx = conv2d(D, W', 1, explicit pads [kh-1-top, bottom'], [kw-1-left, right'])
+ *
+ * where bottom'/right' make the padded D exactly h+kh-1 by w+kw-1, so dx has x's shape even when
+ * the forward conv never reached x's last rows/columns (their gradient is then 0). Pads that come
+ * out negative (a forward pad larger than kh-1, or D's trailing zeros reaching past x) crop D with
+ * a Slice instead. Since dy[o] meets x[o*s - top + k] through W[k], dx[i] = sum over o*s = i + top - k
+ * of dy[o] W[k], which is this conv. NHWC only; anything else goes to wasm's own kernel.
+ */
+export const conv2DBackpropInputWasm: KernelFunc = (args) => {
+  const { inputs, backend, attrs } = args;
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as InputGradAttrs;
+  if (dataFormat !== 'NHWC') {
+    if (originalInputGrad == null) {
+      throw new Error(`wasm Conv2DBackpropInput supports dataFormat 'NHWC' only, got '${dataFormat}'.`);
+    }
+    return originalInputGrad.kernelFunc(args);
+  }
+  const b = backend as DisposingBackend;
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const convInfo = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const [n, h, w] = inputShape;
+  const [, ho, wo, co] = dy.shape;
+  const [kh, kw] = filter.shape;
+  const { strideHeight: sh, strideWidth: sw } = convInfo;
+  const { top, left } = convInfo.padInfo;
+
+  const temps: TensorInfo[] = [];
+  const keep = (t: TensorInfo): TensorInfo => (temps.push(t), t);
+  try {
+    const flipped = keep(runWasmKernel('Reverse', { x: filter }, { dims: [0, 1] }, b));
+    const wT = keep(runWasmKernel('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] }, b));
+    let d = dy;
+    if (sh > 1 || sw > 1) {
+      const d6 = keep(runWasmKernel('Reshape', { x: dy }, { shape: [n, ho, 1, wo, 1, co] }, b));
+      const paddings = [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]];
+      const dilated = keep(runWasmKernel('PadV2', { x: d6 }, { paddings, constantValue: 0 }, b));
+      d = keep(runWasmKernel('Reshape', { x: dilated }, { shape: [n, ho * sh, wo * sw, co] }, b));
+    }
+    // Pads around D so that a 'valid' conv with a kh x kw filter yields exactly h x w.
+    let [padTop, padLeft] = [kh - 1 - top, kw - 1 - left];
+    let [padBottom, padRight] = [h + kh - 1 - padTop - d.shape[1], w + kw - 1 - padLeft - d.shape[2]];
+    if (padTop < 0 || padBottom < 0 || padLeft < 0 || padRight < 0) {
+      const [cropTop, cropLeft] = [0, 0];
+      const size = [
+        n,
+        d.shape[1] - cropTop - Math.max(0, -padBottom),
+        d.shape[2] - cropLeft - Math.max(0, -padRight),
+        co,
+      ];
+      d = keep(runWasmKernel('Slice', { x: d }, { begin: [0, cropTop, cropLeft, 0], size }, b));
+      [padTop, padBottom, padLeft, padRight] = [padTop, padBottom, padLeft, padRight].map((p) => Math.max(0, p) + 0 * p);
+    }
+    const explicit = [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]];
+    // The result is the only tensor not freed below.
+    return runWasmKernel(
+      'Conv2D',
+      { x: d, filter: wT },
+      { strides: [1, 1], pad: explicit, dataFormat: 'NHWC', dilations: [1, 1] },
+      b,
+    );
+  } finally {
+    for (const t of temps) b.disposeData(t.dataId);
+  }
+};
+
+let filterRegistered = false;
+let inputReplaced = false;
+
+/**
+ * Registers {@link conv2DBackpropFilterWasm} as the wasm backend's `Conv2DBackpropFilter`, and
+ * replaces wasm's naive `Conv2DBackpropInput` by {@link conv2DBackpropInputWasm} (keeping the
+ * original as the fallback for NCHW, with its setup so the fallback works whichever comes first).
+ * Idempotent; leaves an existing filter-gradient registration (e.g. a future tfjs that ships one)
+ * in place. Call it after importing '@tensorflow/tfjs-backend-wasm' (whose kernels it builds on),
+ * before or after the backend started: these kernels need no setup of their own.
  */
 export function registerWasmConvGradients(): void {
-  if (registered) return;
-  if (tf.getKernel('Conv2DBackpropFilter', 'wasm') == null) {
-    tf.registerKernel({
-      kernelName: 'Conv2DBackpropFilter',
-      backendName: 'wasm',
-      kernelFunc: conv2DBackpropFilterWasm,
-    });
+  if (!filterRegistered) {
+    if (tf.getKernel('Conv2DBackpropFilter', 'wasm') == null) {
+      tf.registerKernel({
+        kernelName: 'Conv2DBackpropFilter',
+        backendName: 'wasm',
+        kernelFunc: conv2DBackpropFilterWasm,
+      });
+    }
+    filterRegistered = true;
   }
-  registered = true;
+  if (!inputReplaced) {
+    const current = tf.getKernel('Conv2DBackpropInput', 'wasm');
+    if (current == null) return; // the wasm backend is not imported yet: try again next call
+    if (current.kernelFunc !== conv2DBackpropInputWasm) {
+      originalInputGrad = current;
+      tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+      tf.registerKernel({
+        kernelName: 'Conv2DBackpropInput',
+        backendName: 'wasm',
+        kernelFunc: conv2DBackpropInputWasm,
+        setupFunc: current.setupFunc,
+        disposeFunc: current.disposeFunc,
+      });
+    }
+    inputReplaced = true;
+  }
 }

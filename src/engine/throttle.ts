@@ -1,0 +1,50 @@
+/**
+ * Rate limits for what the worker streams to the page: at most `perSecond` sends, the last one
+ * always allowed through (`force`), so the page sees the final state of a run.
+ */
+export class Throttle {
+  private last = -Infinity;
+  private readonly intervalMs: number;
+
+  constructor(perSecond: number, private readonly now: () => number = () => performance.now()) {
+    this.intervalMs = 1000 / perSecond;
+  }
+
+  /** True when enough time has passed since the last accepted call (or when forced); records the call. */
+  ready(force = false): boolean {
+    const t = this.now();
+    if (!force && t - this.last < this.intervalMs) return false;
+    this.last = t;
+    return true;
+  }
+}
+
+/** Steps per second over a sliding window, and the time left for the remaining steps. */
+export class RateMeter {
+  private readonly times: number[] = [];
+  private readonly steps: number[] = [];
+
+  constructor(private readonly windowMs = 3000, private readonly now: () => number = () => performance.now()) {}
+
+  record(step: number): void {
+    const t = this.now();
+    this.times.push(t);
+    this.steps.push(step);
+    while (this.times.length > 2 && t - this.times[0] > this.windowMs) {
+      this.times.shift();
+      this.steps.shift();
+    }
+  }
+
+  stepsPerSec(): number {
+    const n = this.times.length;
+    if (n < 2) return 0;
+    const dt = (this.times[n - 1] - this.times[0]) / 1000;
+    return dt > 0 ? (this.steps[n - 1] - this.steps[0]) / dt : 0;
+  }
+
+  secondsLeft(remainingSteps: number): number {
+    const rate = this.stepsPerSec();
+    return rate > 0 ? remainingSteps / rate : Infinity;
+  }
+}

@@ -1,0 +1,38 @@
+/// <reference lib="webworker" />
+/**
+ * The dedicated module worker that owns TensorFlow.js. It only wires the worker's globals to the
+ * Engine (src/engine/engine.ts): messages in, messages out with their buffers transferred.
+ */
+import { Engine } from '../engine/engine';
+import { initBackend } from '../engine/backends';
+import { configureBrowserWasmPaths } from '../engine/wasm-paths';
+import { loadMnistBrowser } from '../data/load-browser';
+import { transferablesOf, type PageToWorker, type WorkerToPage } from './protocol';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+function post(message: WorkerToPage): void {
+  self.postMessage(message, transferablesOf(message));
+}
+
+const engine = new Engine({
+  post,
+  initBackend: (requested) => {
+    configureBrowserWasmPaths();
+    return initBackend(requested);
+  },
+  loadData: () => loadMnistBrowser(),
+});
+
+/** Messages are handled one after another, so a setup never races the training start it precedes. */
+let queue: Promise<void> = Promise.resolve();
+
+self.onmessage = (event: MessageEvent<PageToWorker>) => {
+  const message = event.data;
+  queue = queue.then(() =>
+    engine.handle(message).catch((err: unknown) => {
+      const source = message.type === 'init' ? 'init' : message.type === 'setup' ? 'setup' : message.type.startsWith('sample') ? 'sample' : message.type.startsWith('data') ? 'data' : 'train';
+      post({ type: 'error', source, message: err instanceof Error ? err.message : String(err) });
+    }),
+  );
+};

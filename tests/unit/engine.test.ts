@@ -1,0 +1,113 @@
+/**
+ * The worker's engine driven in Node exactly as the page drives it: messages in, messages out.
+ * Checks the protocol end to end on the wasm backend: a tiny U-Net trains (finite loss, weights
+ * change, progress streamed), samples (frames for the requested steps), pauses, cancels, and
+ * frees every tensor it made.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { Engine } from '../../src/engine/engine';
+import { initNodeBackend } from '../../src/engine/node-backend';
+import { loadMnistNode } from '../../src/data/load-node';
+import { DEFAULT_SAMPLER, DEFAULT_SCHEDULE } from '../../src/diffusion/config';
+import type { WorkerToPage, TrainingConfig, SamplingConfig } from '../../src/worker/protocol';
+
+const training: TrainingConfig = { learningRate: 1e-3, batchSize: 4, steps: 3, previewEvery: 0, prediction: 'epsilon', seed: 7 };
+const sampling: SamplingConfig = { ...DEFAULT_SAMPLER, kind: 'ddim', steps: 5, numImages: 2, seed: 3 };
+
+function makeEngine() {
+  const messages: WorkerToPage[] = [];
+  const engine = new Engine({
+    post: (m) => messages.push(m),
+    initBackend: async () => ({ backend: await initNodeBackend('wasm'), fallbackNote: null, adapter: null }),
+    loadData: () => loadMnistNode(),
+    memoryIntervalMs: 0,
+  });
+  return { engine, messages };
+}
+
+async function until(messages: WorkerToPage[], pred: (m: WorkerToPage) => boolean, timeoutMs = 60_000): Promise<WorkerToPage> {
+  const start = Date.now();
+  for (;;) {
+    const found = messages.find(pred);
+    if (found) return found;
+    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting for a message');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('engine (worker protocol in Node, wasm)', () => {
+  const { engine, messages } = makeEngine();
+  beforeAll(async () => {
+    await engine.handle({ type: 'init', backend: null });
+    await engine.handle({ type: 'setup', setup: { schedule: { ...DEFAULT_SCHEDULE, T: 100 }, preset: 'tiny', prediction: 'epsilon' } });
+  });
+  afterAll(() => engine.dispose());
+
+  it('reports the backend and the model', async () => {
+    expect(messages.find((m) => m.type === 'ready')).toMatchObject({ backend: 'wasm', fallbackNote: null });
+    const model = messages.find((m) => m.type === 'model');
+    expect(model).toMatchObject({ preset: 'tiny' });
+    expect(model && model.type === 'model' && model.paramCount).toBeGreaterThan(0);
+  });
+
+  it('sends a data preview of real digits in [-1, 1]', async () => {
+    await engine.handle({ type: 'data/preview', count: 16 });
+    const m = await until(messages, (x) => x.type === 'data/preview');
+    if (m.type !== 'data/preview') throw new Error();
+    expect(m.images.n).toBe(16);
+    expect(m.images.pixels.length).toBe(16 * 28 * 28);
+    expect(Math.min(...m.images.pixels)).toBe(-1);
+    expect(Math.max(...m.images.pixels)).toBeCloseTo(1, 5);
+    expect(m.trainCount + m.heldOutCount).toBe(10_000);
+  });
+
+  it('trains with finite streamed losses, then frees everything on reset', async () => {
+    const before = tf.memory().numTensors;
+    messages.length = 0;
+    await engine.handle({ type: 'train/start', training });
+    const done = await until(messages, (m) => m.type === 'train/state' && m.state === 'done');
+    expect(done).toMatchObject({ step: 3 });
+    const losses = messages.flatMap((m) => (m.type === 'train/progress' ? [...m.losses] : []));
+    const steps = messages.flatMap((m) => (m.type === 'train/progress' ? [...m.steps] : []));
+    expect(steps).toEqual([1, 2, 3]);
+    for (const l of losses) expect(Number.isFinite(l) && l > 0).toBe(true);
+    // A model and Adam's slots now exist; reset frees them all.
+    expect(tf.memory().numTensors).toBeGreaterThan(before);
+    await engine.handle({ type: 'train/reset' });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('samples every requested step and leaks nothing', async () => {
+    await engine.handle({ type: 'train/start', training: { ...training, steps: 1 } });
+    await until(messages, (m) => m.type === 'train/state' && m.state === 'done' && m.step === 1);
+    const before = tf.memory().numTensors;
+    messages.length = 0;
+    await engine.handle({ type: 'sample/start', sampling });
+    await until(messages, (m) => m.type === 'sample/state' && m.state === 'done');
+    const frames = messages.filter((m) => m.type === 'sample/frame');
+    expect(frames.length).toBeGreaterThan(0);
+    const last = frames[frames.length - 1];
+    if (last.type !== 'sample/frame') throw new Error();
+    expect(last.index).toBe(sampling.steps - 1);
+    expect(last.total).toBe(sampling.steps);
+    expect(last.xt.n).toBe(2);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('pauses, resumes and cancels a sampling run at a step boundary', async () => {
+    const before = tf.memory().numTensors;
+    messages.length = 0;
+    await engine.handle({ type: 'sample/start', sampling: { ...sampling, steps: 50 } });
+    await until(messages, (m) => m.type === 'sample/frame');
+    await engine.handle({ type: 'sample/pause' });
+    await new Promise((r) => setTimeout(r, 50));
+    const count = messages.filter((m) => m.type === 'sample/frame').length;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(messages.filter((m) => m.type === 'sample/frame').length).toBe(count);
+    await engine.handle({ type: 'sample/resume' });
+    await engine.handle({ type: 'sample/cancel' });
+    await until(messages, (m) => m.type === 'sample/state' && m.state === 'idle');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -1,0 +1,30 @@
+/**
+ * The page <-> worker protocol: every message survives a structured clone (what postMessage does),
+ * and the transfer list names exactly the image and loss buffers, so frames move without copies.
+ */
+import { describe, it, expect } from 'vitest';
+import { transferablesOf, type WorkerToPage, type ImageBatch } from '../../src/worker/protocol';
+
+const batch = (n: number): ImageBatch => ({ pixels: new Float32Array(n * 28 * 28).fill(0.5), n, h: 28, w: 28, c: 1 });
+
+describe('protocol', () => {
+  it('transfers the buffers of frames, previews and progress', () => {
+    const frame: WorkerToPage = { type: 'sample/frame', index: 3, total: 10, t: 700, xt: batch(2), x0: batch(2) };
+    if (frame.type !== 'sample/frame') throw new Error();
+    expect(transferablesOf(frame)).toEqual([frame.xt.pixels.buffer, frame.x0.pixels.buffer]);
+    const progress: WorkerToPage = {
+      type: 'train/progress', steps: Int32Array.of(1, 2), losses: Float32Array.of(0.9, 0.8), stepsPerSec: 3, etaSec: 10, step: 2, totalSteps: 20,
+    };
+    expect(transferablesOf(progress)).toHaveLength(2);
+    expect(transferablesOf({ type: 'memory', numTensors: 1, numBytes: 4 })).toEqual([]);
+  });
+
+  it('survives postMessage: a transferred frame arrives intact and detaches the sender copy', () => {
+    const frame: WorkerToPage = { type: 'sample/frame', index: 0, total: 1, t: 999, xt: batch(1), x0: batch(1) };
+    if (frame.type !== 'sample/frame') throw new Error();
+    const received = structuredClone(frame, { transfer: transferablesOf(frame) });
+    expect(received.xt.pixels.length).toBe(784);
+    expect(received.xt.pixels[100]).toBe(0.5);
+    expect(frame.xt.pixels.length).toBe(0); // transferred, not copied
+  });
+});
