@@ -1,7 +1,8 @@
 /**
  * Times the conv filter gradient (`Conv2DBackpropFilter`) on wasm (our kernel, see
- * src/engine/wasm-gradients.ts) against the cpu backend's own, and wasm's forward conv and its
- * built-in (naive) `Conv2DBackpropInput` for scale.
+ * src/engine/wasm-gradients.ts) against the cpu backend's own, and the conv input gradient
+ * (`Conv2DBackpropInput`): our forward-conv kernel against wasm's built-in naive one (same run)
+ * and against a forward conv of the same layer, for stride 1 and stride 2.
  *
  *   npx tsx src/cli/bench-conv-grad.ts [cpuBatch]
  *
@@ -11,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../engine/node-backend';
+import { originalWasmConv2DBackpropInput } from '../engine/wasm-gradients';
 
 const H = 28, CI = 32, CO = 64, K = 3, FULL_BATCH = 32;
 
@@ -35,21 +37,51 @@ async function timeMs(fn: () => tf.Tensor, reps: number): Promise<number> {
   return times[Math.floor(times.length / 2)];
 }
 
-interface Timings { filterGrad: number; forward: number; inputGrad: number }
+interface Timings { filterGrad: number; forward: number }
 
-/** Times the three convolution kernels for a batch of `n` on the active backend. */
-async function timeConvKernels(n: number, reps: number, withExtras: boolean): Promise<Timings> {
+/** Times the filter gradient (and optionally the forward conv) for a batch of `n` on the active backend. */
+async function timeConvKernels(n: number, reps: number, withForward: boolean): Promise<Timings> {
   const x = randomTensor([n, H, H, CI]);
   const w = randomTensor([K, K, CI, CO]);
   const dy = randomTensor([n, H, H, CO]);
   const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [K, K, CI, CO] };
   const filterGrad = await timeMs(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor, reps);
-  const forward = withExtras ? await timeMs(() => tf.conv2d(x, w, 1, 'same'), reps) : NaN;
-  const inputGrad = withExtras
-    ? await timeMs(() => tf.conv2dTranspose(dy, w, [n, H, H, CI], 1, 'same'), reps)
-    : NaN;
+  const forward = withForward ? await timeMs(() => tf.conv2d(x, w, 1, 'same'), reps) : NaN;
   tf.dispose([x, w, dy]);
-  return { filterGrad, forward, inputGrad };
+  return { filterGrad, forward };
+}
+
+interface InputGradTimings { ours: number; original: number; forward: number; maxDiff: number }
+
+/**
+ * On wasm: the input gradient of conv(x [n,h,h,ci], w [k,k,ci,co], stride, 'same') by the registered
+ * kernel (ours) and by wasm's built-in one, called directly; the forward conv for scale; and the
+ * largest difference between the two gradients.
+ */
+async function timeInputGrad(
+  n: number, h: number, ci: number, co: number, k: number, stride: number, reps: number,
+): Promise<InputGradTimings> {
+  const original = originalWasmConv2DBackpropInput();
+  if (original == null) throw new Error("wasm's own Conv2DBackpropInput was not replaced.");
+  const x = randomTensor([n, h, h, ci]);
+  const w = randomTensor([k, k, ci, co]);
+  const ho = Math.ceil(h / stride);
+  const dy = randomTensor([n, ho, ho, co]);
+  const attrs = { strides: stride, pad: 'same', dataFormat: 'NHWC', inputShape: [n, h, h, ci] };
+  const runOurs = (): tf.Tensor => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, attrs) as tf.Tensor;
+  const runOriginal = (): tf.Tensor => {
+    const out = original.kernelFunc({ inputs: { dy, filter: w }, attrs, backend: tf.backend() });
+    if (Array.isArray(out)) throw new Error('Conv2DBackpropInput returned several outputs.');
+    return tf.engine().makeTensorFromTensorInfo(out);
+  };
+  const ours = await timeMs(runOurs, reps);
+  const orig = await timeMs(runOriginal, reps);
+  const forward = await timeMs(() => tf.conv2d(x, w, stride, 'same'), reps);
+  const [a, b] = [runOurs(), runOriginal()];
+  const diff = tf.max(tf.abs(tf.sub(a, b)));
+  const maxDiff = (await diff.data())[0];
+  tf.dispose([x, w, dy, a, b, diff]);
+  return { ours, original: orig, forward, maxDiff };
 }
 
 const fmt = (ms: number): string => (Number.isNaN(ms) ? '-' : `${ms.toFixed(1)} ms`);
@@ -61,9 +93,22 @@ async function main(): Promise<void> {
   await initNodeBackend('wasm');
   const wasmFull = await timeConvKernels(FULL_BATCH, 5, true);
   const wasmSmall = await timeConvKernels(cpuBatch, 5, false);
-  console.log(`wasm N=${FULL_BATCH}: filter grad ${fmt(wasmFull.filterGrad)}, forward conv ${fmt(wasmFull.forward)}, ` +
-    `built-in input grad (Conv2DBackpropInput) ${fmt(wasmFull.inputGrad)}`);
+  console.log(`wasm N=${FULL_BATCH}: filter grad ${fmt(wasmFull.filterGrad)}, forward conv ${fmt(wasmFull.forward)}`);
   console.log(`wasm N=${cpuBatch}: filter grad ${fmt(wasmSmall.filterGrad)}`);
+
+  console.log('input grad (Conv2DBackpropInput) on wasm, pad same: ours vs built-in vs forward conv');
+  // The benchmark shape at strides 1 and 2, then U-Net-like layers (batch 64, 28/14/7, 32/64 channels).
+  const layers: [number, number, number, number, number, number][] = [
+    [FULL_BATCH, H, CI, CO, K, 1], [FULL_BATCH, H, CI, CO, K, 2],
+    [64, 28, 32, 32, 3, 1], [64, 14, 64, 64, 3, 1], [64, 7, 64, 64, 3, 1],
+    [64, 28, 32, 64, 3, 2], [64, 14, 64, 64, 3, 2], [64, 28, 32, 64, 1, 1],
+  ];
+  for (const [n, h, ci, co, k, stride] of layers) {
+    const r = await timeInputGrad(n, h, ci, co, k, stride, 5);
+    console.log(`  x [${n},${h},${h},${ci}] w [${k},${k},${ci},${co}] stride ${stride}: ours ${fmt(r.ours)}, ` +
+      `built-in ${fmt(r.original)} (${(r.original / r.ours).toFixed(1)}x ours), forward ${fmt(r.forward)} ` +
+      `(ours ${(r.ours / r.forward).toFixed(1)}x forward); max |ours - built-in| ${r.maxDiff.toExponential(1)}`);
+  }
 
   await initNodeBackend('cpu');
   const cpuSmall = await timeConvKernels(cpuBatch, 1, false);
@@ -74,8 +119,7 @@ async function main(): Promise<void> {
   console.log(`ratio cpu/wasm at N=${cpuBatch}: ${ratio.toFixed(0)}x`);
   console.log(`cpu N=${FULL_BATCH} estimated (linear in N): ${(cpuFullEstimate / 1000).toFixed(1)} s, ` +
     `${(cpuFullEstimate / wasmFull.filterGrad).toFixed(0)}x the wasm time at N=${FULL_BATCH}`);
-  console.log(`wasm input grad / forward conv: ${(wasmFull.inputGrad / wasmFull.forward).toFixed(1)}x; ` +
-    `filter grad / forward conv: ${(wasmFull.filterGrad / wasmFull.forward).toFixed(1)}x`);
+  console.log(`wasm filter grad / forward conv: ${(wasmFull.filterGrad / wasmFull.forward).toFixed(1)}x`);
 }
 
 await main();

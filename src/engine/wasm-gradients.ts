@@ -195,7 +195,7 @@ export const conv2DBackpropInputWasm: KernelFunc = (args) => {
     let [padTop, padLeft] = [kh - 1 - top, kw - 1 - left];
     let [padBottom, padRight] = [h + kh - 1 - padTop - d.shape[1], w + kw - 1 - padLeft - d.shape[2]];
     if (padTop < 0 || padBottom < 0 || padLeft < 0 || padRight < 0) {
-      const [cropTop, cropLeft] = [0, 0];
+      const [cropTop, cropLeft] = [Math.max(0, -padTop), Math.max(0, -padLeft)];
       const size = [
         n,
         d.shape[1] - cropTop - Math.max(0, -padBottom),
@@ -203,7 +203,7 @@ export const conv2DBackpropInputWasm: KernelFunc = (args) => {
         co,
       ];
       d = keep(runWasmKernel('Slice', { x: d }, { begin: [0, cropTop, cropLeft, 0], size }, b));
-      [padTop, padBottom, padLeft, padRight] = [padTop, padBottom, padLeft, padRight].map((p) => Math.max(0, p) + 0 * p);
+      [padTop, padBottom, padLeft, padRight] = [padTop, padBottom, padLeft, padRight].map((p) => Math.max(0, p));
     }
     const explicit = [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]];
     // The result is the only tensor not freed below.

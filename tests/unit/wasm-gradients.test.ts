@@ -1,6 +1,6 @@
 /**
- * The wasm `Conv2DBackpropFilter` kernel (src/engine/wasm-gradients.ts) against the cpu backend's
- * own gradient, and the backend fallback logic in Node.
+ * The wasm `Conv2DBackpropFilter` and `Conv2DBackpropInput` kernels (src/engine/wasm-gradients.ts)
+ * against the cpu backend's own gradients, and the backend fallback logic in Node.
  *
  * Tolerance: max |wasm - cpu| <= 1e-4 * max(1, max |cpu|). Both compute in float32 but sum in a
  * different order (XNNPACK vs naive loops); differences seen are around 1e-6 to 4e-6.
@@ -9,7 +9,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../src/engine/node-backend';
-import { registerWasmConvGradients } from '../../src/engine/wasm-gradients';
+import {
+  conv2DBackpropInputWasm,
+  originalWasmConv2DBackpropInput,
+  registerWasmConvGradients,
+} from '../../src/engine/wasm-gradients';
 import { BACKEND_ORDER, initBackend } from '../../src/engine/backends';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -134,22 +138,114 @@ describe('wasm Conv2DBackpropFilter', () => {
     expect(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs)).toThrow(/NHWC/);
     tf.dispose([x, dy]);
   });
+});
 
-  it("wasm's own Conv2DBackpropInput agrees with cpu", async () => {
-    for (const c of [CASES[1], CASES[4], CASES[7]]) {
-      const dx: Float32Array[] = [];
-      for (const backend of ['cpu', 'wasm'] as const) {
-        await tf.setBackend(backend);
-        const yShape = outShape(c);
-        const x = tf.tensor4d(values(c.n * c.size * c.size * c.ci, 1), [c.n, c.size, c.size, c.ci]);
-        const w = tf.tensor4d(values(c.k * c.k * c.ci * c.co, 2), [c.k, c.k, c.ci, c.co]);
-        const g = tf.tensor4d(values(yShape.reduce((a, b) => a * b), 3), yShape);
-        const d = tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, w, c.stride, c.pad), g)))(x);
-        dx.push((await d.data()) as Float32Array);
-        tf.dispose([x, w, g, d]);
-      }
-      expect(maxDiff(dx[1], dx[0])).toBeLessThanOrEqual(1e-4 * Math.max(1, maxAbs(dx[0])));
+interface InputCase {
+  n: number; h: number; w: number; ci: number; co: number;
+  kh: number; kw: number; strides: [number, number]; pad: Pad;
+}
+
+const sq = (n: number, size: number, k: number, ci: number, co: number, stride: number, pad: Pad): InputCase =>
+  ({ n, h: size, w: size, ci, co, kh: k, kw: k, strides: [stride, stride], pad });
+
+const INPUT_CASES: InputCase[] = [
+  sq(2, 7, 3, 3, 5, 1, 'same'),
+  sq(2, 8, 3, 2, 4, 2, 'same'), // asymmetric TF 'same' padding (bottom/right only)
+  sq(2, 7, 3, 4, 3, 2, 'same'),
+  sq(2, 8, 3, 3, 2, 1, 'valid'),
+  sq(2, 7, 3, 2, 6, 2, 'valid'),
+  sq(2, 8, 3, 3, 2, 2, 'valid'), // last row/column of x never reached by the forward conv
+  sq(2, 8, 1, 5, 3, 1, 'same'),
+  sq(3, 7, 1, 4, 2, 2, 'valid'), // D's trailing zero row/column reaches past x: cropped
+  sq(2, 8, 1, 4, 2, 2, 'same'),
+  sq(2, 14, 3, 8, 8, 2, 'same'),
+  sq(2, 14, 3, 4, 6, 1, 'same'),
+  sq(1, 28, 3, 1, 4, 2, 'same'),
+  sq(1, 28, 3, 2, 3, 1, 'valid'),
+  sq(2, 8, 3, 2, 3, 2, 1), // numeric padding
+  sq(2, 7, 3, 2, 3, 2, [[0, 0], [1, 2], [0, 1], [0, 0]]), // explicit
+  sq(2, 7, 3, 2, 3, 1, [[0, 0], [3, 0], [0, 4], [0, 0]]), // pad beyond kh-1: D cropped at the top
+  { n: 2, h: 7, w: 8, ci: 3, co: 2, kh: 3, kw: 1, strides: [1, 2], pad: 'same' }, // non-square
+  { n: 1, h: 8, w: 7, ci: 2, co: 3, kh: 1, kw: 3, strides: [2, 1], pad: 'valid' },
+];
+
+const inputLabel = (c: InputCase): string =>
+  `x[${c.n},${c.h},${c.w},${c.ci}] w[${c.kh},${c.kw},${c.ci},${c.co}] strides ${c.strides} pad ${JSON.stringify(c.pad)}`;
+
+/** Input gradient on `backend` by `tf.grad` w.r.t. x, for loss sum(conv(x, w) * g). */
+async function inputGrad(backend: 'cpu' | 'wasm', c: InputCase): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  const x0 = tf.tensor4d(values(c.n * c.h * c.w * c.ci, 1), [c.n, c.h, c.w, c.ci]);
+  const w = tf.tensor4d(values(c.kh * c.kw * c.ci * c.co, 2), [c.kh, c.kw, c.ci, c.co]);
+  const yShape = tf.tidy(() => tf.conv2d(x0, w, c.strides, c.pad).shape);
+  const g = tf.tensor4d(values(yShape.reduce((a, b) => a * b), 3), yShape);
+  const dx = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, w, c.strides, c.pad), g)))(x0);
+  expect(dx.shape).toEqual(x0.shape);
+  const data = (await dx.data()) as Float32Array;
+  tf.dispose([x0, w, g, dx]);
+  return data;
+}
+
+describe('wasm Conv2DBackpropInput (forward conv on XNNPACK)', () => {
+  beforeAll(async () => {
+    await initNodeBackend('wasm');
+  });
+
+  it("replaces wasm's own kernel once, keeping it as the fallback", () => {
+    registerWasmConvGradients();
+    registerWasmConvGradients();
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc).toBe(conv2DBackpropInputWasm);
+    const original = originalWasmConv2DBackpropInput();
+    expect(original).toBeDefined();
+    expect(original?.kernelFunc).not.toBe(conv2DBackpropInputWasm);
+  });
+
+  for (const c of INPUT_CASES) {
+    it(`matches the cpu backend: ${inputLabel(c)}`, async () => {
+      const ref = await inputGrad('cpu', c);
+      expect(maxDiff(await inputGrad('wasm', c), ref)).toBeLessThanOrEqual(1e-4 * Math.max(1, maxAbs(ref)));
+    });
+  }
+
+  it('matches the cpu backend for conv2dTranspose (whose forward is this kernel)', async () => {
+    const out: Float32Array[] = [];
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await tf.setBackend(backend);
+      const dy = tf.tensor4d(values(2 * 4 * 4 * 6, 4), [2, 4, 4, 6]);
+      const w = tf.tensor4d(values(3 * 3 * 3 * 6, 5), [3, 3, 3, 6]);
+      const y = tf.conv2dTranspose(dy, w, [2, 7, 7, 3], 2, 'same');
+      out.push((await y.data()) as Float32Array);
+      tf.dispose([dy, w, y]);
     }
+    expect(maxDiff(out[1], out[0])).toBeLessThanOrEqual(1e-4 * Math.max(1, maxAbs(out[0])));
+  });
+
+  it('leaks no tensors and no backend buffers', async () => {
+    await tf.setBackend('wasm');
+    // Stride 1 (no dilation), stride 2 dilated, cropped at the bottom, cropped at the top.
+    for (const c of [INPUT_CASES[0], INPUT_CASES[1], INPUT_CASES[7], INPUT_CASES[15]]) {
+      await inputGrad('wasm', c); // warm-up
+      const tensors = tf.memory().numTensors;
+      const buffers = tf.engine().backend.numDataIds();
+      await inputGrad('wasm', c);
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    }
+  });
+
+  it("sends NCHW to wasm's own kernel, which agrees with cpu", async () => {
+    const out: Float32Array[] = [];
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await tf.setBackend(backend);
+      const dy = tf.tensor4d(values(2 * 3 * 4 * 4, 6), [2, 3, 4, 4]);
+      const filter = tf.tensor4d(values(3 * 3 * 2 * 3, 7), [3, 3, 2, 3]);
+      const attrs = { strides: 2, pad: 'same', dataFormat: 'NCHW', inputShape: [2, 2, 8, 8] };
+      const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs) as tf.Tensor;
+      expect(dx.shape).toEqual([2, 2, 8, 8]);
+      out.push((await dx.data()) as Float32Array);
+      tf.dispose([dy, filter, dx]);
+    }
+    expect(maxDiff(out[1], out[0])).toBeLessThanOrEqual(1e-4 * Math.max(1, maxAbs(out[0])));
   });
 });
 
