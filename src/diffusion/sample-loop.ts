@@ -1,0 +1,106 @@
+/**
+ * The sampling loop as a generator, so that the worker can stream every step and stop at any step.
+ *
+ * Tensor ownership:
+ * - `xT` (and the model, sampler and noise function) stay the caller's: the loop never disposes xT.
+ * - Each yielded frame's `xt` and `x0` are owned by the loop. They stay valid while the generator is
+ *   suspended at that yield, and are disposed when it is resumed (`next()`), returned from
+ *   (`return()`) or thrown into (`throw()`). Read them (e.g. `await frame.xt.data()`) before resuming,
+ *   and `clone()` whatever you want to keep.
+ * - The final sample is the last frame's `xt` (frame.index === frame.total − 1, frame.tPrev === −1):
+ *   clone it before resuming if you keep it. When resumed after the last frame the loop disposes it
+ *   and finishes with `{ done: true, value: undefined }`. So a plain `for (const f of sampleLoop(…))`
+ *   never leaks, whether it runs to the end or breaks early (see `sampleAll` for the final sample).
+ * - On an early `return()` (or an exception, including one from the model) every tensor the loop made
+ *   is disposed.
+ * - Model outputs and all intermediates are freed within each step (tf.tidy), and the sampler's
+ *   multistep history is reset at start and end, so `tf.memory().numTensors` is unchanged after the
+ *   loop, however it ends.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DenoiseFn, NoiseFn, Sampler } from './sampler';
+
+export interface SampleFrame {
+  /** 0-based step number. */
+  index: number;
+  /** Number of steps. */
+  total: number;
+  /** Timestep at which the model was evaluated in this step. */
+  t: number;
+  /** Timestep that `xt` now sits at (−1 after the last step: clean data). */
+  tPrev: number;
+  /** The sample after this step, x_{tPrev}. Owned by the loop (see the module doc). */
+  xt: tf.Tensor4D;
+  /** The x0 predicted at t. Owned by the loop. */
+  x0: tf.Tensor4D;
+}
+
+export const DEFAULT_NOISE_SEED = 0;
+
+/** A 31-bit seed for the k-th noise draw of a run seeded with `seed` (an integer hash, splitmix-like). */
+export function deriveSeed(seed: number, k: number): number {
+  let h = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(k + 1, 0x85ebca6b)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
+  return (h ^ (h >>> 16)) & 0x7fffffff;
+}
+
+/**
+ * A reproducible noise source: the k-th call returns tf.randomNormal(shape) seeded with
+ * deriveSeed(seed, k). The same seed gives the same sequence of draws.
+ */
+export function seededNoise(shape: [number, number, number, number], seed: number): NoiseFn {
+  let k = 0;
+  return () => tf.randomNormal(shape, 0, 1, 'float32', deriveSeed(seed, k++));
+}
+
+/**
+ * Runs `sampler` from x_T down to the final sample, yielding after every step (diffusers' pipeline
+ * loop: for t in timesteps: out = model(x, t); x = scheduler.step(out, t, x)). Stochastic steps draw
+ * from `noise` (default: seededNoise(xT.shape, DEFAULT_NOISE_SEED), so runs are reproducible).
+ * See the module doc for who owns which tensor.
+ */
+export function* sampleLoop(
+  model: DenoiseFn,
+  sampler: Sampler,
+  xT: tf.Tensor4D,
+  noise: NoiseFn = seededNoise(xT.shape, DEFAULT_NOISE_SEED),
+): Generator<SampleFrame, void, void> {
+  const timesteps = sampler.timesteps;
+  const total = timesteps.length;
+  let frame: { xt: tf.Tensor4D; x0: tf.Tensor4D } | null = null;
+  sampler.reset();
+  try {
+    for (let index = 0; index < total; index++) {
+      const t = timesteps[index];
+      const x: tf.Tensor4D = frame ? frame.xt : xT;
+      const [xPrev, x0] = tf.tidy(() => {
+        const out = model(x, t);
+        const { prevSample, predX0 } = sampler.step(out, index, x, noise);
+        return [prevSample, predX0];
+      });
+      if (frame) {
+        frame.xt.dispose();
+        frame.x0.dispose();
+      }
+      frame = { xt: xPrev, x0 };
+      yield { index, total, t, tPrev: sampler.prevTimestep(index), xt: xPrev, x0 };
+    }
+  } finally {
+    if (frame) {
+      frame.xt.dispose();
+      frame.x0.dispose();
+    }
+    sampler.reset();
+  }
+}
+
+/** Runs the whole loop and returns only the final sample (a clone the caller owns). */
+export function sampleAll(model: DenoiseFn, sampler: Sampler, xT: tf.Tensor4D, noise?: NoiseFn): tf.Tensor4D {
+  let last: tf.Tensor4D | null = null;
+  for (const frame of sampleLoop(model, sampler, xT, noise)) {
+    if (frame.index === frame.total - 1) last = frame.xt.clone();
+  }
+  if (last === null) throw new Error('the sampler has no timesteps.');
+  return last;
+}
