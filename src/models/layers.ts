@@ -48,6 +48,25 @@ export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
   return tf.reshape(rows, [b, 2 * h, 2 * w, c]);
 }
 
+/** Keeps the top-left [h, w] of x [b,H,W,c] (H ≥ h, W ≥ w): undoes the ×2 upsample of an odd side (4 → 8 → 7). */
+export function cropSpatial(x: tf.Tensor4D, h: number, w: number): tf.Tensor4D {
+  const [b, hh, ww, c] = x.shape;
+  if (hh === h && ww === w) return x;
+  if (hh < h || ww < w) throw new Error(`cropSpatial: cannot crop [${hh},${ww}] to [${h},${w}].`);
+  return tf.slice(x, [0, 0, 0, 0], [b, h, w, c]);
+}
+
+/**
+ * Class embedding as one-hot [b, rows] × table [rows, dim] (tf.gather has no gradient on wasm).
+ * labels [b], int32 or float32 with integer values in 0..rows-1; other values give a zero row.
+ */
+export function classEmbedding(labels: tf.Tensor, table: tf.Tensor): tf.Tensor2D {
+  const rows = table.shape[0];
+  // int32 one-hot, then cast: wasm's OneHot with dtype 'float32' writes the int32 bits of 1 (1.4e-45).
+  const oneHot = tf.cast(tf.oneHot(tf.cast(tf.reshape(labels, [-1]), 'int32'), rows), 'float32') as tf.Tensor2D;
+  return tf.matMul(oneHot, table as tf.Tensor2D);
+}
+
 const freqCache = new Map<string, Float32Array>();
 
 /** Frequencies exp(-ln(maxPeriod) · i / (half - 1)), i < half, as in Ho et al.'s `get_timestep_embedding`. */

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmConvGradients } from '../../src/engine/wasm-gradients';
-import { UNET_CONFIGS, UNET_PRESETS, unetLayout, unetStats } from '../../src/models/config';
+import { UNET_CONFIGS, UNET_PRESETS, unetLayout, unetLevelSizes, unetStats } from '../../src/models/config';
 import { createUNet, type UNet } from '../../src/models/unet';
 import { initWeightValues, timestepEmbedding, upsampleNearest2x } from '../../src/models/layers';
 
@@ -49,8 +49,9 @@ describe('unetStats', () => {
     expect(p('base')).toBeLessThan(1_500_000);
   });
 
-  it('rejects a level that would downsample an odd side', () => {
-    expect(() => unetStats({ ...UNET_CONFIGS.tiny, channelMult: [1, 2, 2, 2] })).toThrow(/odd size 7/);
+  it('halves odd sides by ceil (28 → 14 → 7 → 4) and rejects levels that shrink a side to 1', () => {
+    expect(unetLevelSizes({ ...UNET_CONFIGS.tiny, channelMult: [1, 2, 2, 2] })).toEqual([28, 14, 7, 4]);
+    expect(() => unetStats({ ...UNET_CONFIGS.tiny, channelMult: [1, 2, 2, 2, 2, 2] })).toThrow(/to 1 \(28 → 14 → 7 → 4 → 2 → 1\)/);
   });
 });
 
