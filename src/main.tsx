@@ -1,0 +1,31 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { EngineClient } from './state/engine-client';
+import { App } from './ui/App';
+import { EngineContext } from './ui/context';
+import { ErrorBoundary } from './ui/ErrorBoundary';
+import './ui/styles.css';
+
+const client = new EngineClient();
+
+// Anything thrown outside React still reaches the user, in the alert region.
+window.addEventListener('error', (ev) => client.reportError(ev.message || 'An unexpected error occurred.', 'page'));
+window.addEventListener('unhandledrejection', (ev) => {
+  const reason: unknown = ev.reason;
+  client.reportError(reason instanceof Error ? reason.message : String(reason), 'page');
+});
+
+const rootEl = document.getElementById('root');
+if (!rootEl) throw new Error('index.html has no #root element');
+
+createRoot(rootEl).render(
+  <StrictMode>
+    <EngineContext.Provider value={client}>
+      <ErrorBoundary name="The app">
+        <App />
+      </ErrorBoundary>
+    </EngineContext.Provider>
+  </StrictMode>,
+);
+
+client.start();

@@ -1,0 +1,19 @@
+import { BACKEND_NAMES, type BackendName } from '../worker/protocol';
+
+export interface BackendRequest {
+  backend: BackendName | null;
+  /** A note for the user when the URL named a backend we do not know. */
+  note: string | null;
+}
+
+/** Reads `?backend=NAME` from a query string. */
+export function parseBackendParam(search: string): BackendRequest {
+  const raw = new URLSearchParams(search).get('backend');
+  if (raw === null || raw.trim() === '') return { backend: null, note: null };
+  const name = raw.trim().toLowerCase();
+  if ((BACKEND_NAMES as readonly string[]).includes(name)) return { backend: name as BackendName, note: null };
+  return {
+    backend: null,
+    note: `Unknown backend "${raw}" in the URL (known: ${BACKEND_NAMES.join(', ')}); using the default choice.`,
+  };
+}

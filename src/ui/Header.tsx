@@ -1,0 +1,48 @@
+import { useApp } from './context';
+import { formatBytes } from './format';
+
+/** Title bar: active backend, adapter, live tensor memory, and any backend fallback note. */
+export function Header() {
+  const engine = useApp((s) => s.engine);
+  const memory = useApp((s) => s.memory);
+
+  const backendText = engine.status === 'ready' ? engine.backend : engine.status === 'failed' ? 'not running' : 'starting…';
+  const adapterText = engine.adapter ? `${engine.adapter.vendor || 'unknown vendor'} · ${engine.adapter.architecture || 'unknown architecture'}` : engine.status === 'ready' ? 'none (no GPU adapter)' : '–';
+  const memoryText = memory ? `${memory.numTensors.toLocaleString()} tensors · ${formatBytes(memory.numBytes)}` : '–';
+
+  const notes: string[] = [];
+  if (engine.urlNote) notes.push(engine.urlNote);
+  if (engine.fallbackNote) notes.push(engine.fallbackNote);
+  else if (engine.status === 'ready' && engine.requested && engine.backend !== engine.requested) {
+    notes.push(`Requested backend "${engine.requested}" is not available; running on "${engine.backend}".`);
+  }
+
+  return (
+    <header className="app-header">
+      <h1>Diffusion Playground</h1>
+      <dl className="engine-facts">
+        <div>
+          <dt>Backend</dt>
+          <dd aria-label="Active backend" className={`backend backend--${engine.status}`}>
+            {backendText}
+          </dd>
+        </div>
+        <div>
+          <dt>Adapter</dt>
+          <dd aria-label="Adapter">{adapterText}</dd>
+        </div>
+        <div>
+          <dt>Tensor memory</dt>
+          <dd aria-label="Tensor memory">{memoryText}</dd>
+        </div>
+      </dl>
+      {notes.length > 0 ? (
+        <div className="backend-note" role="status" aria-label="Backend note">
+          {notes.map((n) => (
+            <p key={n}>{n}</p>
+          ))}
+        </div>
+      ) : null}
+    </header>
+  );
+}

@@ -1,0 +1,58 @@
+/** Drawing image batches ([n, h, w, c] floats in [-1, 1]) into a canvas as a grid, with putImageData. */
+import type { ImageBatch } from '../worker/protocol';
+
+const GAP = 1;
+
+export function gridShape(n: number, maxCols = 8): { cols: number; rows: number } {
+  const cols = Math.max(1, Math.min(maxCols, Math.ceil(Math.sqrt(n))));
+  return { cols, rows: Math.max(1, Math.ceil(n / cols)) };
+}
+
+/** Sizes the canvas to the batch's grid (1 canvas pixel per image pixel; CSS scales it up) and draws it. */
+export function drawBatch(canvas: HTMLCanvasElement, batch: ImageBatch, maxCols = 8): void {
+  const { n, h, w, c, pixels } = batch;
+  const { cols, rows } = gridShape(n, maxCols);
+  const width = cols * w + (cols - 1) * GAP;
+  const height = rows * h + (rows - 1) * GAP;
+  if (canvas.width !== width) canvas.width = width;
+  if (canvas.height !== height) canvas.height = height;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  const img = ctx.createImageData(width, height);
+  const out = img.data;
+  // Gaps in a dim blue so the grid reads as separate images.
+  for (let i = 0; i < out.length; i += 4) {
+    out[i] = 30;
+    out[i + 1] = 41;
+    out[i + 2] = 59;
+    out[i + 3] = 255;
+  }
+  for (let k = 0; k < n; k++) {
+    const ox = (k % cols) * (w + GAP);
+    const oy = Math.floor(k / cols) * (h + GAP);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const src = ((k * h + y) * w + x) * c;
+        const o = ((oy + y) * width + ox + x) * 4;
+        if (c >= 3) {
+          out[o] = toByte(pixels[src]);
+          out[o + 1] = toByte(pixels[src + 1]);
+          out[o + 2] = toByte(pixels[src + 2]);
+        } else {
+          const v = toByte(pixels[src]);
+          out[o] = v;
+          out[o + 1] = v;
+          out[o + 2] = v;
+        }
+        out[o + 3] = 255;
+      }
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+function toByte(v: number): number {
+  // [-1, 1] -> [0, 255]; NaN shows as black rather than poisoning the frame.
+  const b = Math.round((v + 1) * 127.5);
+  return b > 255 ? 255 : b >= 0 ? b : 0;
+}
