@@ -5,20 +5,18 @@
  * boundaries (RunControl), so pause / resume / cancel / reset take effect within one step.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendName, ModelSetup, PageToWorker, WorkerToPage, TrainingConfig, SamplingConfig } from '../worker/protocol';
+import { DEFAULT_MODEL_SETUP, type BackendName, type ModelFile, type ModelSetup, type PageToWorker, type SamplingConfig, type TrainingConfig, type WorkerToPage } from '../worker/protocol';
 import { makeSchedule, type NoiseSchedule } from '../diffusion';
-import { DEFAULT_SCHEDULE } from '../diffusion/config';
-import { UNET_CONFIGS, unetStats } from '../models/config';
-import { createUNet, type UNet } from '../models/unet';
 import { splitTrainHeldOut, type MnistDataset, type TrainHeldOutSplit } from '../data/mnist';
 import { createBatchProvider } from '../data/batches';
 import type { BackendInit } from './backends';
-import { Trainer } from './trainer';
-import { RunControl, RunCancelled } from './run-control';
-import { runTraining } from './training-run';
+import { RunControl } from './run-control';
 import { runSampling } from './sampling-run';
-import { toImageBatch } from './frames';
-import { sampleFrames, type SamplingRequest } from './sampling';
+import { buildModel, setupStats, validateSetup } from './model-factory';
+import type { DiffusionModel } from './diffusion-model';
+import { loadModel, saveModel } from './model-files';
+import { MODEL_FILE, WEIGHTS_FILE } from './checkpoint';
+import { TrainingSession } from './training-session';
 
 export interface EngineDeps {
   post: (message: WorkerToPage) => void;
@@ -28,22 +26,22 @@ export interface EngineDeps {
   memoryIntervalMs?: number;
 }
 
-const PREVIEW_SAMPLER: SamplingRequest = {
-  kind: 'ddim', steps: 10, eta: 0, spacing: 'leading', ddpmVariance: 'betaTilde', clipping: 'clip', guidance: 1, numImages: 8, seed: 1,
-};
+export const DEFAULT_SETUP: ModelSetup = DEFAULT_MODEL_SETUP;
 
-export const DEFAULT_SETUP: ModelSetup = { schedule: DEFAULT_SCHEDULE, preset: 'tiny', prediction: 'epsilon' };
+export interface DataState {
+  dataset: MnistDataset;
+  split: TrainHeldOutSplit;
+}
 
 export class Engine {
-  private data: { dataset: MnistDataset; split: TrainHeldOutSplit } | null = null;
+  private data: DataState | null = null;
   private setup: ModelSetup = DEFAULT_SETUP;
-  private schedule: NoiseSchedule = makeSchedule(DEFAULT_SCHEDULE);
-  private model: UNet | null = null;
-  private trainer: Trainer | null = null;
-  private training: RunControl | null = null;
+  private schedule: NoiseSchedule = makeSchedule(DEFAULT_MODEL_SETUP.schedule);
+  private model: DiffusionModel | null = null;
+  private training: TrainingSession | null = null;
   private sampling: RunControl | null = null;
-  private trainingDone: Promise<void> = Promise.resolve();
   private samplingDone: Promise<void> = Promise.resolve();
+  private peakSampleBytes: number | null = null;
   private memoryTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly deps: EngineDeps) {}
@@ -59,11 +57,9 @@ export class Engine {
       case 'train/start':
         return this.startTraining(message.training);
       case 'train/pause':
-        this.training?.pause();
-        return this.postTrainState();
+        return this.training?.pause();
       case 'train/resume':
-        this.training?.resume();
-        return this.postTrainState();
+        return this.training?.resume();
       case 'train/reset':
         return this.reset();
       case 'sample/start':
@@ -77,6 +73,10 @@ export class Engine {
       case 'sample/cancel':
         this.sampling?.cancel();
         return;
+      case 'model/export':
+        return this.exportModel();
+      case 'model/import':
+        return this.importModel(message.files);
     }
   }
 
@@ -94,7 +94,7 @@ export class Engine {
     this.deps.post({ type: 'memory', numTensors: m.numTensors, numBytes: m.numBytes });
   }
 
-  private async ensureData(): Promise<{ dataset: MnistDataset; split: TrainHeldOutSplit }> {
+  private async ensureData(): Promise<DataState> {
     if (this.data == null) {
       const dataset = await this.deps.loadData();
       this.data = { dataset, split: splitTrainHeldOut(dataset) };
@@ -104,8 +104,7 @@ export class Engine {
 
   private async preview(count: number): Promise<void> {
     const { dataset, split } = await this.ensureData();
-    const provider = createBatchProvider(dataset, split.train, 1, 0);
-    const p = provider.preview(count);
+    const p = createBatchProvider(dataset, split.train, 1, 0).preview(count);
     this.deps.post({
       type: 'data/preview',
       images: { pixels: p.x, n: p.count, h: dataset.height, w: dataset.width, c: 1 },
@@ -115,8 +114,9 @@ export class Engine {
     });
   }
 
-  /** A new setup replaces the model (validated first: a bad schedule leaves the current model alone). */
+  /** A new setup replaces the model (validated first: a bad setup leaves the current model alone). */
   private async applySetup(setup: ModelSetup): Promise<void> {
+    validateSetup(setup);
     const schedule = makeSchedule(setup.schedule);
     await this.stopRuns();
     this.setup = setup;
@@ -126,82 +126,69 @@ export class Engine {
     this.postTrainState();
   }
 
-  private postModelInfo(): void {
-    const stats = unetStats(UNET_CONFIGS[this.setup.preset]);
-    this.deps.post({ type: 'model', preset: this.setup.preset, paramCount: stats.paramCount, flopsPerStep: stats.flopsPerImage });
+  postModelInfo(): void {
+    const stats = setupStats(this.setup);
+    const preset = this.setup.kind === 'latent' ? this.setup.latent.denoiser : this.setup.preset;
+    this.deps.post({
+      type: 'model',
+      kind: this.setup.kind,
+      preset,
+      ...stats,
+      autoencoderSteps: this.training?.autoencoderSteps ?? 0,
+      denoiserSteps: this.training?.denoiserSteps ?? 0,
+      peakTrainBytes: this.training?.peakTrainBytes ?? null,
+      peakSampleBytes: this.peakSampleBytes,
+    });
   }
 
-  private ensureModel(seed: number): UNet {
-    if (this.model == null) this.model = createUNet(UNET_CONFIGS[this.setup.preset], seed);
+  private ensureModel(seed: number): DiffusionModel {
+    if (this.model == null) this.model = buildModel(this.setup, seed);
     return this.model;
   }
 
   private async startTraining(config: TrainingConfig): Promise<void> {
-    if (this.training != null && this.training.state !== 'cancelled') {
-      this.training.resume();
-      return this.postTrainState();
-    }
-    const { dataset, split } = await this.ensureData();
+    const data = await this.ensureData();
     const model = this.ensureModel(config.seed);
-    if (this.trainer == null) {
-      this.trainer = new Trainer({ model, schedule: this.schedule, prediction: this.setup.prediction, learningRate: config.learningRate, seed: config.seed });
+    if (this.training == null) {
+      this.training = new TrainingSession({ model, schedule: this.schedule, setup: this.setup, data, post: this.deps.post, onChange: () => this.postModelInfo() });
     }
-    const provider = createBatchProvider(dataset, split.train, config.batchSize, config.seed + this.trainer.step);
-    const control = new RunControl();
-    this.training = control;
-    this.trainingDone = runTraining({
-      trainer: this.trainer,
-      provider,
-      config,
-      control,
-      post: this.deps.post,
-      preview: (step) => this.trainingPreview(step),
-    }).then(
-      (state) => {
-        if (this.training === control) this.training = null;
-        this.deps.post({ type: 'train/state', state, step: this.trainer?.step ?? 0 });
-      },
-      (err) => {
-        if (this.training === control) this.training = null;
-        this.reportError('train', err);
-        this.deps.post({ type: 'train/state', state: 'idle', step: this.trainer?.step ?? 0 });
-      },
-    );
-    this.postTrainState();
-  }
-
-  /** A quick DDIM-10 look at what the model makes now, on 8 fixed-seed images. */
-  private async trainingPreview(step: number): Promise<void> {
-    if (this.model == null) return;
-    const frames = sampleFrames(this.model, this.schedule, this.setup.prediction, {
-      ...PREVIEW_SAMPLER,
-      steps: Math.min(PREVIEW_SAMPLER.steps, this.schedule.T),
-    });
-    for (const frame of frames) {
-      if (frame.index === frame.total - 1) {
-        const images = await toImageBatch(frame.xt);
-        this.deps.post({ type: 'train/preview', step, images });
-      }
-    }
+    this.training.start(config);
   }
 
   private postTrainState(): void {
-    const state = this.training == null ? (this.trainer == null ? 'idle' : 'done') : this.training.state === 'paused' ? 'paused' : 'running';
-    this.deps.post({ type: 'train/state', state, step: this.trainer?.step ?? 0 });
+    if (this.training) this.training.postState();
+    else this.deps.post({ type: 'train/state', state: 'idle', step: 0 });
   }
 
   private async startSampling(config: SamplingConfig): Promise<void> {
     this.sampling?.cancel();
     await this.samplingDone;
     const model = this.ensureModel(0);
+    if (model.kind === 'latent' && model.latent == null) {
+      throw new Error('This latent model has no trained autoencoder yet: train stage 1 (autoencoder) first, then the denoiser.');
+    }
     const control = new RunControl();
     this.sampling = control;
     this.deps.post({ type: 'sample/state', state: 'running' });
-    this.samplingDone = runSampling({ model, schedule: this.schedule, prediction: this.setup.prediction, config, control, post: this.deps.post })
+    const measure = this.peakSampleBytes == null;
+    this.samplingDone = runSampling({
+      model,
+      schedule: this.schedule,
+      prediction: this.setup.prediction,
+      config,
+      control,
+      post: this.deps.post,
+      onPeakBytes: measure
+        ? (bytes) => {
+            this.peakSampleBytes = bytes;
+            this.postModelInfo();
+          }
+        : undefined,
+    })
       .then(
         (state) => this.deps.post({ type: 'sample/state', state }),
         (err) => {
-          this.reportError('sample', err);
+          this.deps.post({ type: 'error', source: 'sample', message: err instanceof Error ? err.message : String(err) });
           this.deps.post({ type: 'sample/state', state: 'idle' });
         },
       )
@@ -211,9 +198,8 @@ export class Engine {
   }
 
   private async stopRuns(): Promise<void> {
-    this.training?.cancel();
     this.sampling?.cancel();
-    await Promise.all([this.trainingDone, this.samplingDone]);
+    await Promise.all([this.training?.stop(), this.samplingDone]);
   }
 
   /** Forget the trained model: stop the runs and free every weight and optimizer slot. */
@@ -221,19 +207,56 @@ export class Engine {
     await this.stopRuns();
     this.disposeModel();
     this.postTrainState();
+    this.postModelInfo();
     this.postMemory();
   }
 
   private disposeModel(): void {
-    this.trainer?.dispose();
-    this.trainer = null;
+    this.training?.dispose();
+    this.training = null;
     this.model?.dispose();
     this.model = null;
+    this.peakSampleBytes = null;
   }
 
-  private reportError(source: 'train' | 'sample', err: unknown): void {
-    if (err instanceof RunCancelled) return;
-    this.deps.post({ type: 'error', source, message: err instanceof Error ? err.message : String(err) });
+  private async exportModel(): Promise<void> {
+    if (this.model == null) throw new Error('There is no model to export yet: train one or import one first.');
+    const { modelJson, weightsBin } = await saveModel(this.model, {
+      setup: this.setup,
+      latent: this.model.latent,
+      autoencoderSteps: this.training?.autoencoderSteps ?? 0,
+      denoiserSteps: this.training?.denoiserSteps ?? 0,
+    });
+    const json = new TextEncoder().encode(JSON.stringify(modelJson));
+    const files: ModelFile[] = [
+      { name: MODEL_FILE, data: json.buffer.slice(json.byteOffset, json.byteOffset + json.byteLength) as ArrayBuffer },
+      { name: WEIGHTS_FILE, data: weightsBin },
+    ];
+    this.deps.post({ type: 'model/exported', files });
+  }
+
+  /** Replaces the model with an imported one, only once the files have passed every check. */
+  private async importModel(files: ModelFile[]): Promise<void> {
+    const json = files.find((f) => f.name.endsWith('.json'));
+    const bin = files.find((f) => f.name.endsWith('.bin'));
+    if (json == null || bin == null) throw new Error('Import needs two files: model.json and weights.bin.');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(json.data));
+    } catch (err) {
+      throw new Error(`${json.name} is not valid JSON.`, { cause: err });
+    }
+    const { model, info } = loadModel(parsed, bin.data);
+    await this.stopRuns();
+    this.disposeModel();
+    this.setup = info.setup;
+    this.schedule = makeSchedule(info.setup.schedule);
+    this.model = model;
+    const data = await this.ensureData();
+    this.training = new TrainingSession({ model, schedule: this.schedule, setup: this.setup, data, post: this.deps.post, onChange: () => this.postModelInfo(), resumeFrom: info });
+    this.deps.post({ type: 'model/imported', setup: info.setup });
+    this.postModelInfo();
+    this.postTrainState();
   }
 
   async dispose(): Promise<void> {

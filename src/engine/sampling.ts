@@ -1,42 +1,74 @@
 /**
- * Reverse sampling with a trained U-Net: wraps the model as the math core's DenoiseFn, draws x_T
- * from a seed, and hands the sampler's per-step frames to the caller.
+ * Reverse sampling with a trained DiffusionModel: the denoiser (its EMA weights when it has them)
+ * as the math core's DenoiseFn, with classifier-free guidance for class-conditional models, x_T
+ * drawn from a seed, and every step's frame handed to the caller.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createSampler, sampleLoop, seededNoise, type NoiseSchedule, type SampleFrame } from '../diffusion';
+import { classifierFreeGuidance, createSampler, sampleLoop, seededNoise, type DenoiseFn, type NoiseSchedule, type SampleFrame } from '../diffusion';
 import type { PredictionType, SamplerConfig } from '../diffusion/config';
 import { deriveSeed } from '../data/random';
-import type { UNet } from '../models/unet';
+import { nullLabel } from '../models/config';
+import { createUNet, type UNet } from '../models/unet';
+import type { DiffusionModel } from './diffusion-model';
 
 export interface SamplingRequest extends SamplerConfig {
   numImages: number;
   seed: number;
+  /** The digit to draw (0-9), or null for every digit across the grid (image i gets i mod 10). */
+  digit: number | null;
 }
 
-/** The U-Net as a function of (x_t, integer timestep t) for a whole batch. */
-export function denoiserOf(model: UNet) {
-  return (xt: tf.Tensor4D, t: number): tf.Tensor4D =>
-    tf.tidy(() => model.apply(xt, tf.fill([xt.shape[0]], t, 'float32') as tf.Tensor1D));
+/** The class labels of a request: one digit for all, or 0..9 cycling. */
+export function requestLabels(numImages: number, digit: number | null): Int32Array {
+  return Int32Array.from({ length: numImages }, (_, i) => digit ?? i % 10);
+}
+
+/** The U-Net as a function of (x_t, integer timestep t) for a whole batch, with labels. */
+function conditionalDenoiser(unet: UNet) {
+  return (xt: tf.Tensor4D, t: number, labels?: tf.Tensor): tf.Tensor4D =>
+    tf.tidy(() => unet.apply(xt, tf.fill([xt.shape[0]], t, 'float32') as tf.Tensor1D, { labels: labels as tf.Tensor1D | undefined }));
+}
+
+/** The denoiser a sampler calls: guided when the model is class-conditional, plain otherwise. */
+export function denoiserOf(unet: UNet, labels: tf.Tensor1D | null, nullLabels: tf.Tensor1D | null, guidance: number): DenoiseFn {
+  const model = conditionalDenoiser(unet);
+  if (!unet.config.numClasses || labels == null || nullLabels == null) return (xt, t) => model(xt, t);
+  return classifierFreeGuidance(model, labels, nullLabels, guidance);
+}
+
+/** A copy of the denoiser holding its EMA weights (caller disposes), or the denoiser itself. */
+export function samplingDenoiser(model: DiffusionModel, useEma: boolean): { unet: UNet; owned: boolean } {
+  if (!useEma || model.ema == null) return { unet: model.denoiser, owned: false };
+  const copy = createUNet(model.denoiser.config, 0);
+  model.ema.copyTo(copy.weights);
+  return { unet: copy, owned: true };
 }
 
 /**
- * A generator over every reverse step's x_t and predicted x0 (tensors owned by the loop: read them
- * before resuming the generator; see src/diffusion/sample-loop.ts). Seeded: the same seed gives the
- * same images. x_T is made here and freed when the generator finishes or is returned from.
+ * A generator over every reverse step's x_t and predicted x0, in the denoiser's space (pixels or
+ * latents). Tensors are owned by the loop: read them before resuming (src/diffusion/sample-loop.ts).
+ * Seeded: the same seed gives the same images. Everything made here is freed when the generator
+ * finishes or is returned from.
  */
 export function* sampleFrames(
-  model: UNet,
+  model: DiffusionModel,
   schedule: NoiseSchedule,
   prediction: PredictionType,
   request: SamplingRequest,
+  useEma = true,
 ): Generator<SampleFrame, void, void> {
-  const { imageSize, imageChannels } = model.config;
-  const shape: [number, number, number, number] = [request.numImages, imageSize, imageSize, imageChannels];
+  const shape = model.sampleShape(request.numImages);
   const sampler = createSampler(schedule, request, prediction);
+  const { unet, owned } = samplingDenoiser(model, useEma);
+  const classes = unet.config.numClasses ?? 0;
+  const labels = classes ? tf.tensor1d(requestLabels(request.numImages, request.digit), 'int32') : null;
+  const nullLabels = classes ? tf.fill([request.numImages], nullLabel(unet.config), 'int32') as tf.Tensor1D : null;
   const xT = tf.randomNormal(shape, 0, 1, 'float32', deriveSeed(request.seed, 0)) as tf.Tensor4D;
   try {
-    yield* sampleLoop(denoiserOf(model), sampler, xT, seededNoise(shape, deriveSeed(request.seed, 1)));
+    const denoise = denoiserOf(unet, labels, nullLabels, request.guidance);
+    yield* sampleLoop(denoise, sampler, xT, seededNoise(shape, deriveSeed(request.seed, 1)));
   } finally {
-    xT.dispose();
+    tf.dispose([xT, ...(labels ? [labels] : []), ...(nullLabels ? [nullLabels] : [])]);
+    if (owned) unet.dispose();
   }
 }

@@ -1,7 +1,11 @@
 /**
- * One DDPM training step (Ho et al. 2020, Algorithm 1) on a U-Net, with Adam:
- * draw t ~ U{0..T-1} and ε ~ N(0, I), build x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·ε, regress the model's output
- * on the target of the chosen parameterization, and take a gradient step.
+ * One DDPM training step (Ho et al. 2020, Algorithm 1) on the denoiser of a DiffusionModel, with
+ * Adam: x0 = encode(images) (the images themselves, or their normalized latents), draw
+ * t ~ U{0..T-1} and ε ~ N(0, I), build x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·ε, regress the model's output on the
+ * target of the chosen parameterization (optionally min-SNR-γ weighted), take a gradient step and
+ * update the EMA. Class-conditional denoisers see each label replaced by the null label with
+ * probability `labelDropout` (10 % by default), so that classifier-free guidance works when sampling
+ * (Ho & Salimans 2022).
  *
  * Shapes stay fixed from step to step (the WebGPU buffer pool is keyed by exact size), randomness
  * is derived from (seed, step) so a run is reproducible, and every tensor of a step is freed by
@@ -9,18 +13,30 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PredictionType } from '../diffusion/config';
-import { diffusionLoss, drawTimesteps, type NoiseSchedule } from '../diffusion';
+import { diffusionLossPerItem, drawTimesteps, type NoiseSchedule } from '../diffusion';
 import { createRandom, deriveSeed, type Random } from '../data/random';
-import type { UNet } from '../models/unet';
+import { nullLabel } from '../models/config';
+import type { DiffusionModel } from './diffusion-model';
 
 export interface TrainerOptions {
-  model: UNet;
+  model: DiffusionModel;
   schedule: NoiseSchedule;
   prediction: PredictionType;
   learningRate: number;
   seed: number;
-  /** Min-SNR-γ loss weighting (Hang et al. 2023); undefined for plain MSE. */
+  /** Min-SNR-γ loss weighting (Hang et al. 2023); undefined or 0 for plain MSE. */
   minSnrGamma?: number;
+  /** Probability of training a class-conditional model on the null label (default 0.1). */
+  labelDropout?: number;
+}
+
+export interface TrainStepResult {
+  /** Mean loss of the batch (owned by the caller). */
+  loss: tf.Scalar;
+  /** Per-item losses [b] (owned by the caller), for loss-by-timestep charts. */
+  itemLosses: tf.Tensor1D;
+  /** The timesteps drawn for the batch. */
+  t: Int32Array;
 }
 
 export class Trainer {
@@ -28,43 +44,63 @@ export class Trainer {
   /** Number of optimization steps taken so far. */
   step = 0;
   private readonly timestepRng: Random;
+  private readonly labelRng: Random;
   private readonly variables: tf.Variable[];
 
   constructor(private readonly options: TrainerOptions) {
     this.optimizer = tf.train.adam(options.learningRate);
     this.timestepRng = createRandom(deriveSeed(options.seed, 1));
-    this.variables = [...options.model.weights.values()];
+    this.labelRng = createRandom(deriveSeed(options.seed, 2));
+    this.variables = [...options.model.denoiser.weights.values()];
+  }
+
+  /** Labels with `labelDropout` of them replaced by the null label; null for unconditional models. */
+  private trainingLabels(labels: Int32Array | undefined, batch: number): Int32Array | null {
+    const config = this.options.model.denoiser.config;
+    if (!config.numClasses) return null;
+    if (labels == null || labels.length < batch) throw new Error('a class-conditional model needs a label for every image');
+    const drop = this.options.labelDropout ?? 0.1;
+    const out = new Int32Array(batch);
+    for (let i = 0; i < batch; i++) out[i] = this.labelRng.uniform() < drop ? nullLabel(config) : labels[i];
+    return out;
   }
 
   /**
-   * One optimization step on a batch of clean images x0 (values in [-1, 1], layout [b, h, w, c]).
-   * Returns the batch's loss as a scalar tensor owned by the caller, together with the timesteps used.
+   * One optimization step on a batch of clean images (values in [-1, 1], layout [b, 28, 28, 1])
+   * and their labels (used only by class-conditional models).
    */
-  trainStep(x0Pixels: Float32Array, shape: [number, number, number, number]): { loss: tf.Scalar; t: Int32Array } {
+  trainStep(images: Float32Array, shape: [number, number, number, number], labels?: Int32Array): TrainStepResult {
     const { model, schedule, prediction, minSnrGamma, seed } = this.options;
-    const t = drawTimesteps(shape[0], schedule.T, this.timestepRng);
-    const noiseSeed = deriveSeed(seed, 1000 + this.step);
-    const loss = tf.tidy(() => {
-      const x0 = tf.tensor4d(x0Pixels, shape);
-      const eps = tf.randomNormal(shape, 0, 1, 'float32', noiseSeed) as tf.Tensor4D;
-      const { value, grads } = tf.variableGrads(
-        () =>
-          diffusionLoss({
-            schedule,
-            prediction,
-            model: (xt, tFloat) => model.apply(xt, tFloat),
-            x0,
-            t,
-            eps,
-            minSnrGamma,
-          }),
-        this.variables,
-      );
+    const batch = shape[0];
+    const t = drawTimesteps(batch, schedule.T, this.timestepRng);
+    const labelValues = this.trainingLabels(labels, batch);
+    const step = this.step;
+    const [loss, itemLosses] = tf.tidy(() => {
+      const x0 = model.encode(tf.tensor4d(images, shape));
+      const eps = tf.randomNormal(x0.shape, 0, 1, 'float32', deriveSeed(seed, 1000 + step)) as tf.Tensor4D;
+      const labelTensor = labelValues ? tf.tensor1d(labelValues, 'int32') : undefined;
+      const dropoutSeed = deriveSeed(seed, 3000 + step);
+      let items: tf.Tensor1D | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const perItem = diffusionLossPerItem({
+          schedule,
+          prediction,
+          model: (xt, tFloat) => model.denoiser.apply(xt, tFloat, { labels: labelTensor, training: true, seed: dropoutSeed }),
+          x0,
+          t,
+          eps,
+          minSnrGamma: minSnrGamma || undefined,
+        });
+        // variableGrads frees what its function made, except the value: keep the per-item losses.
+        items = tf.keep(perItem);
+        return tf.mean(perItem) as tf.Scalar;
+      }, this.variables);
       this.optimizer.applyGradients(grads);
-      return value;
+      return [value, items as unknown as tf.Tensor1D];
     });
+    model.ema?.update();
     this.step += 1;
-    return { loss, t };
+    return { loss, itemLosses, t };
   }
 
   dispose(): void {

@@ -3,70 +3,88 @@
  * take effect. Losses are read asynchronously every step (one small read; no dataSync) and
  * streamed in batches at most 10 times a second, so messages never slow training much.
  */
-import type { TrainingConfig, WorkerToPage, RunState } from '../worker/protocol';
-import type { BatchProvider } from '../data/batches';
-import type { Trainer } from './trainer';
+import type * as tf from '@tensorflow/tfjs';
+import type { RunState, TrainingStage, WorkerToPage } from '../worker/protocol';
 import { RunCancelled, type RunControl } from './run-control';
 import { RateMeter, Throttle } from './throttle';
 
+export interface StepResult {
+  loss: tf.Scalar;
+  /** Per-item losses and their timesteps (denoiser stage), for loss-by-timestep charts. */
+  itemLosses?: tf.Tensor1D;
+  t?: Int32Array;
+}
+
 export interface TrainingRunOptions {
-  trainer: Trainer;
-  provider: BatchProvider;
-  config: TrainingConfig;
+  stage: TrainingStage;
+  /** Total steps of this stage; the run stops when `stepCount()` reaches it. */
+  totalSteps: number;
+  /** Takes one optimization step; the loop reads and disposes what it returns. */
+  takeStep: () => StepResult | Promise<StepResult>;
+  /** Steps taken so far (counting earlier runs of the same trainer). */
+  stepCount: () => number;
   control: RunControl;
   post: (message: WorkerToPage) => void;
-  /** Makes and posts a preview of the model's samples; called every `previewEvery` steps. */
+  /** Called every `previewEvery` steps (0 = never), e.g. to post fresh samples. */
+  previewEvery: number;
   preview: (step: number) => Promise<void>;
   /** Loss updates per second at most (default 10). */
   progressPerSecond?: number;
 }
 
-/**
- * Trains until `config.steps` steps in all have been taken (counting earlier runs of the same
- * trainer), or until cancelled. Resolves 'done' or 'idle' (cancelled); rejects on a non-finite loss.
- */
+/** Trains until `totalSteps` or cancelled. Resolves 'done' or 'idle' (cancelled); rejects on a non-finite loss. */
 export async function runTraining(options: TrainingRunOptions): Promise<RunState> {
-  const { trainer, provider, config, control, post } = options;
-  const [h, w] = [28, 28];
-  const shape: [number, number, number, number] = [config.batchSize, h, w, 1];
+  const { control, post, totalSteps, stepCount } = options;
   const throttle = new Throttle(options.progressPerSecond ?? 10);
   const meter = new RateMeter();
-  const pendingSteps: number[] = [];
-  const pendingLosses: number[] = [];
+  const steps: number[] = [];
+  const losses: number[] = [];
+  const itemTimesteps: number[] = [];
+  const itemLosses: number[] = [];
 
   const flush = (force: boolean) => {
-    if (pendingSteps.length === 0 || !throttle.ready(force)) return;
+    if (steps.length === 0 || !throttle.ready(force)) return;
     post({
       type: 'train/progress',
-      steps: Int32Array.from(pendingSteps),
-      losses: Float32Array.from(pendingLosses),
+      stage: options.stage,
+      steps: Int32Array.from(steps),
+      losses: Float32Array.from(losses),
+      itemTimesteps: Int32Array.from(itemTimesteps),
+      itemLosses: Float32Array.from(itemLosses),
       stepsPerSec: meter.stepsPerSec(),
-      etaSec: meter.secondsLeft(config.steps - trainer.step),
-      step: trainer.step,
-      totalSteps: config.steps,
+      etaSec: meter.secondsLeft(totalSteps - stepCount()),
+      step: stepCount(),
+      totalSteps,
     });
-    pendingSteps.length = 0;
-    pendingLosses.length = 0;
+    for (const a of [steps, losses, itemTimesteps, itemLosses]) a.length = 0;
   };
 
-  meter.record(trainer.step);
+  meter.record(stepCount());
   try {
-    while (trainer.step < config.steps) {
+    while (stepCount() < totalSteps) {
       await control.checkpoint();
-      const batch = provider.next();
-      const { loss } = trainer.trainStep(batch.x, shape);
-      const value = (await loss.data())[0];
-      loss.dispose();
+      const result = await options.takeStep();
+      const [lossData, itemData] = await Promise.all([result.loss.data(), result.itemLosses?.data()]);
+      result.loss.dispose();
+      result.itemLosses?.dispose();
+      const value = lossData[0];
+      const step = stepCount();
       if (!Number.isFinite(value)) {
-        throw new Error(`The loss became ${value} at step ${trainer.step}: training stopped. Try a lower learning rate.`);
+        throw new Error(`The loss became ${value} at step ${step}: training stopped. Try a lower learning rate.`);
       }
-      meter.record(trainer.step);
-      pendingSteps.push(trainer.step);
-      pendingLosses.push(value);
+      meter.record(step);
+      steps.push(step);
+      losses.push(value);
+      if (itemData && result.t) {
+        for (let i = 0; i < result.t.length; i++) {
+          itemTimesteps.push(result.t[i]);
+          itemLosses.push(itemData[i]);
+        }
+      }
       flush(false);
-      if (config.previewEvery > 0 && trainer.step % config.previewEvery === 0) {
+      if (options.previewEvery > 0 && step % options.previewEvery === 0) {
         flush(true);
-        await options.preview(trainer.step);
+        await options.preview(step);
       }
     }
     flush(true);

@@ -3,7 +3,7 @@
  * reduces WorkerToPage messages into the app store (counters and settings), the frame store
  * (images) and the loss history (typed arrays). React never sees a frame or a loss array directly.
  */
-import type { ModelSetup, PageToWorker, SamplingConfig, WorkerToPage } from '../worker/protocol';
+import { requestTransferables, type ModelSetup, type PageToWorker, type SamplingConfig, type WorkerToPage } from '../worker/protocol';
 import { LossHistory } from './loss-history';
 import { createFrameStore, type FrameStore } from './frames';
 import { createAppStore, initialState, IDLE_TRAIN, modelIsTrained, type AppStore, type TrainingForm } from './store';
@@ -120,7 +120,7 @@ export class EngineClient {
     this.flushSetup();
     if (s.train.state === 'idle') this.loss.clear();
     this.store.setState({ train: { ...s.train, totalSteps: s.training.steps, lossPoints: this.loss.length } });
-    this.send({ type: 'train/start', training: { ...s.training, prediction: s.setup.prediction } });
+    this.send({ type: 'train/start', training: { ...s.training } });
   }
 
   pauseTraining(): void {
@@ -174,7 +174,7 @@ export class EngineClient {
       this.reportError(`The engine worker is not running; "${message.type}" was not sent.`, 'page');
       return;
     }
-    this.worker.postMessage(message);
+    this.worker.postMessage(message, requestTransferables(message));
   }
 
   private fail(message: string, source: string): void {
@@ -207,7 +207,7 @@ export class EngineClient {
         this.store.setState({ data: { trainCount: msg.trainCount, heldOutCount: msg.heldOutCount, labels: Array.from(msg.labels) } });
         break;
       case 'model':
-        this.store.setState({ model: { preset: msg.preset, paramCount: msg.paramCount, flopsPerStep: msg.flopsPerStep } });
+        this.store.setState({ model: { ...msg } });
         break;
       case 'train/state':
         this.flushProgress();
@@ -232,6 +232,12 @@ export class EngineClient {
       case 'sample/frame':
         this.frames.setState((f) => ({ mode: 'sample', main: msg.xt, x0: msg.x0, seq: f.seq + 1 }));
         this.store.setState((s) => ({ sample: { ...s.sample, index: msg.index, total: msg.total, t: msg.t } }));
+        break;
+      case 'train/reconstructions':
+        this.frames.setState((f) => ({ mode: 'preview', main: msg.reconstructions, x0: msg.originals, previewStep: msg.step, seq: f.seq + 1 }));
+        break;
+      case 'model/exported':
+      case 'model/imported':
         break;
       case 'error':
         if (msg.source === 'init') this.fail(msg.message, msg.source);

@@ -5,9 +5,9 @@
  * to look again.
  */
 import { createStore } from 'zustand/vanilla';
-import { DEFAULT_SAMPLER, DEFAULT_SCHEDULE } from '../diffusion/config';
-import type { AdapterInfo, BackendName, ModelSetup, RunState, SamplingConfig, TrainingConfig } from '../worker/protocol';
-import type { UNetPreset } from '../models/config';
+import { DEFAULT_SAMPLER } from '../diffusion/config';
+import { DEFAULT_MODEL_SETUP } from '../worker/protocol';
+import type { AdapterInfo, BackendName, ModelSetup, RunState, SamplingConfig, TrainingConfig, WorkerToPage } from '../worker/protocol';
 
 export type EngineStatus = 'starting' | 'ready' | 'failed';
 
@@ -27,14 +27,11 @@ export interface DataInfo {
   labels: number[];
 }
 
-export interface ModelInfo {
-  preset: UNetPreset;
-  paramCount: number;
-  flopsPerStep: number;
-}
+/** The worker's last 'model' message: what the model is, its size and its measured peaks. */
+export type ModelInfo = Omit<Extract<WorkerToPage, { type: 'model' }>, 'type'>;
 
-/** Training form values; `prediction` comes from the model setup. */
-export type TrainingForm = Omit<TrainingConfig, 'prediction'>;
+/** Training form values. */
+export type TrainingForm = TrainingConfig;
 
 export interface TrainRun {
   state: RunState;
@@ -77,9 +74,9 @@ export interface AppState {
   errors: AppError[];
 }
 
-export const DEFAULT_TRAINING: TrainingForm = { learningRate: 2e-3, batchSize: 16, steps: 500, previewEvery: 100, seed: 0 };
-export const DEFAULT_SAMPLING: SamplingConfig = { ...DEFAULT_SAMPLER, steps: 20, numImages: 16, seed: 0 };
-export const DEFAULT_SETUP: ModelSetup = { schedule: { ...DEFAULT_SCHEDULE }, preset: 'tiny', prediction: 'epsilon' };
+export const DEFAULT_TRAINING: TrainingForm = { stage: 'denoiser', learningRate: 2e-3, batchSize: 16, steps: 500, previewEvery: 100, seed: 0 };
+export const DEFAULT_SAMPLING: SamplingConfig = { ...DEFAULT_SAMPLER, steps: 20, numImages: 16, seed: 0, digit: null, useEma: true };
+export const DEFAULT_SETUP: ModelSetup = { ...DEFAULT_MODEL_SETUP, schedule: { ...DEFAULT_MODEL_SETUP.schedule }, latent: { ...DEFAULT_MODEL_SETUP.latent } };
 
 export const IDLE_TRAIN: TrainRun = {
   state: 'idle',

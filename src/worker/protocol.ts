@@ -3,33 +3,82 @@
  * The page imports only these types; the worker owns TensorFlow.js. Image data crosses as
  * transferred ArrayBuffers (Float32Array in [-1, 1], layout [n, h, w, c]).
  */
-import type { SamplerConfig, ScheduleConfig, PredictionType } from '../diffusion/config';
-import type { UNetPreset } from '../models/config';
+import { DEFAULT_SCHEDULE, type SamplerConfig, type ScheduleConfig, type PredictionType } from '../diffusion/config';
+import type { LatentUNetPreset, UNetPreset } from '../models/config';
+import type { AutoencoderPreset } from '../models/autoencoder-config';
 
 export const BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
+/**
+ * What a training run trains: the pixel U-Net or latent denoiser ('denoiser'), or stage 1 of a
+ * latent model, its autoencoder ('autoencoder'). A latent model's denoiser needs a trained autoencoder.
+ */
+export type TrainingStage = 'autoencoder' | 'denoiser';
+
 export interface TrainingConfig {
+  stage: TrainingStage;
   learningRate: number;
   batchSize: number;
   /** Total training steps; training stops by itself when reached. */
   steps: number;
   /** Show fresh samples on the canvas every this many steps (0 = never). */
   previewEvery: number;
-  prediction: PredictionType;
   seed: number;
 }
 
 export interface SamplingConfig extends SamplerConfig {
   numImages: number;
   seed: number;
+  /** Class-conditional models: the digit to draw, or null for every digit across the grid (i mod 10). */
+  digit: number | null;
+  /** Sample with the EMA weights when the model keeps them. */
+  useEma: boolean;
+}
+
+export type ModelKind = 'pixel' | 'latent';
+
+export interface LatentSetup {
+  autoencoder: AutoencoderPreset;
+  /** Latent channels C of the 7x7xC latent, 2..8. */
+  latentChannels: number;
+  denoiser: LatentUNetPreset;
 }
 
 /** Everything that defines a model: changing any of it during training needs a reset. */
 export interface ModelSetup {
   schedule: ScheduleConfig;
+  /** Pixel-space DDPM, or latent diffusion (autoencoder + latent denoiser). */
+  kind: ModelKind;
+  /** The pixel U-Net's preset (kind 'pixel'). */
   preset: UNetPreset;
+  /** The latent model's parts (kind 'latent'). */
+  latent: LatentSetup;
   prediction: PredictionType;
+  /** Condition on the digit label (dropped 10 % of the time in training) for classifier-free guidance. */
+  classConditional: boolean;
+  /** EMA decay of the denoiser's weights, in [0, 1); 0 turns EMA off. */
+  emaDecay: number;
+  /** Min-SNR-γ loss weighting (Hang et al. 2023); 0 turns it off. */
+  minSnrGamma: number;
+}
+
+/** The model a fresh page starts with: the tiny pixel U-Net, class-conditional, no EMA. */
+export const DEFAULT_MODEL_SETUP: ModelSetup = {
+  schedule: DEFAULT_SCHEDULE,
+  kind: 'pixel',
+  preset: 'tiny',
+  latent: { autoencoder: 'ae-tiny', latentChannels: 4, denoiser: 'latent-tiny' },
+  prediction: 'epsilon',
+  classConditional: true,
+  emaDecay: 0,
+  minSnrGamma: 0,
+};
+
+/** A model as files: model.json (configuration + weights manifest) and weights.bin, per part. */
+export interface ModelFile {
+  name: string;
+  data: ArrayBuffer;
 }
 
 export type RunState = 'idle' | 'running' | 'paused' | 'done';
@@ -45,7 +94,9 @@ export type PageToWorker =
   | { type: 'sample/pause' }
   | { type: 'sample/resume' }
   | { type: 'sample/cancel' }
-  | { type: 'data/preview'; count: number };
+  | { type: 'data/preview'; count: number }
+  | { type: 'model/export' }
+  | { type: 'model/import'; files: ModelFile[] };
 
 export interface AdapterInfo {
   vendor: string;
@@ -72,7 +123,24 @@ export type WorkerToPage =
     }
   | { type: 'memory'; numTensors: number; numBytes: number }
   | { type: 'data/preview'; images: ImageBatch; labels: Int32Array; trainCount: number; heldOutCount: number }
-  | { type: 'model'; preset: UNetPreset; paramCount: number; flopsPerStep: number }
+  | {
+      type: 'model';
+      kind: ModelKind;
+      /** The denoiser's preset (pixel or latent). */
+      preset: UNetPreset | LatentUNetPreset;
+      /** Parameters of the whole model (denoiser + autoencoder). */
+      paramCount: number;
+      /** Forward FLOPs of one denoising step for one image (in the latent space for LDM). */
+      flopsPerStep: number;
+      /** FLOPs to decode one image (LDM: the decoder, once per image; 0 for pixel models). */
+      decodeFlops: number;
+      /** Training steps taken: autoencoder (stage 1) and denoiser. */
+      autoencoderSteps: number;
+      denoiserSteps: number;
+      /** Measured peak tensor bytes of a training step and of a sampling step (null until measured). */
+      peakTrainBytes: number | null;
+      peakSampleBytes: number | null;
+    }
   | { type: 'train/state'; state: RunState; step: number }
   | {
       type: 'train/progress';
@@ -84,8 +152,14 @@ export type WorkerToPage =
       etaSec: number;
       step: number;
       totalSteps: number;
+      stage: TrainingStage;
+      /** Per-step timesteps and per-item losses (denoiser stage), for loss-by-timestep charts. */
+      itemTimesteps: Int32Array;
+      itemLosses: Float32Array;
     }
   | { type: 'train/preview'; step: number; images: ImageBatch }
+  /** Autoencoder stage: held-out originals beside their reconstructions. */
+  | { type: 'train/reconstructions'; step: number; originals: ImageBatch; reconstructions: ImageBatch }
   | { type: 'sample/state'; state: RunState }
   | {
       type: 'sample/frame';
@@ -94,10 +168,18 @@ export type WorkerToPage =
       total: number;
       /** Diffusion timestep t of x_t. */
       t: number;
+      /** x_t and predicted x0 in the denoiser's space: pixels, or latents [n,7,7,C] for LDM. */
       xt: ImageBatch;
       x0: ImageBatch;
+      /** LDM only: the decodings of x_t and of the predicted x0, as images. */
+      decodedXt: ImageBatch | null;
+      decodedX0: ImageBatch | null;
+      /** Wall time since the run started, ms. */
+      elapsedMs: number;
     }
-  | { type: 'error'; message: string; source: 'init' | 'setup' | 'train' | 'sample' | 'data' };
+  | { type: 'model/exported'; files: ModelFile[] }
+  | { type: 'model/imported'; setup: ModelSetup }
+  | { type: 'error'; message: string; source: 'init' | 'setup' | 'train' | 'sample' | 'data' | 'model' };
 
 /** The buffers a message carries, to pass as postMessage's transfer list. */
 export function transferablesOf(message: WorkerToPage): ArrayBuffer[] {
@@ -105,12 +187,21 @@ export function transferablesOf(message: WorkerToPage): ArrayBuffer[] {
     case 'data/preview':
       return [message.images.pixels.buffer as ArrayBuffer, message.labels.buffer as ArrayBuffer];
     case 'train/progress':
-      return [message.steps.buffer as ArrayBuffer, message.losses.buffer as ArrayBuffer];
+      return [message.steps, message.losses, message.itemTimesteps, message.itemLosses].map((a) => a.buffer as ArrayBuffer);
     case 'train/preview':
       return [message.images.pixels.buffer as ArrayBuffer];
+    case 'train/reconstructions':
+      return [message.originals.pixels.buffer as ArrayBuffer, message.reconstructions.pixels.buffer as ArrayBuffer];
     case 'sample/frame':
-      return [message.xt.pixels.buffer as ArrayBuffer, message.x0.pixels.buffer as ArrayBuffer];
+      return [message.xt, message.x0, message.decodedXt, message.decodedX0].flatMap((b) => (b ? [b.pixels.buffer as ArrayBuffer] : []));
+    case 'model/exported':
+      return message.files.map((f) => f.data);
     default:
       return [];
   }
+}
+
+/** The buffers a page request carries (imported files), for postMessage's transfer list. */
+export function requestTransferables(message: PageToWorker): ArrayBuffer[] {
+  return message.type === 'model/import' ? message.files.map((f) => f.data) : [];
 }

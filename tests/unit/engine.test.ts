@@ -10,10 +10,10 @@ import { Engine } from '../../src/engine/engine';
 import { initNodeBackend } from '../../src/engine/node-backend';
 import { loadMnistNode } from '../../src/data/load-node';
 import { DEFAULT_SAMPLER, DEFAULT_SCHEDULE } from '../../src/diffusion/config';
-import type { WorkerToPage, TrainingConfig, SamplingConfig } from '../../src/worker/protocol';
+import { DEFAULT_MODEL_SETUP, type WorkerToPage, type TrainingConfig, type SamplingConfig } from '../../src/worker/protocol';
 
-const training: TrainingConfig = { learningRate: 1e-3, batchSize: 4, steps: 3, previewEvery: 0, prediction: 'epsilon', seed: 7 };
-const sampling: SamplingConfig = { ...DEFAULT_SAMPLER, kind: 'ddim', steps: 5, numImages: 2, seed: 3 };
+const training: TrainingConfig = { stage: 'denoiser', learningRate: 1e-3, batchSize: 4, steps: 3, previewEvery: 0, seed: 7 };
+const sampling: SamplingConfig = { ...DEFAULT_SAMPLER, kind: 'ddim', steps: 5, numImages: 2, seed: 3, digit: null, useEma: true };
 
 function makeEngine() {
   const messages: WorkerToPage[] = [];
@@ -40,7 +40,7 @@ describe('engine (worker protocol in Node, wasm)', () => {
   const { engine, messages } = makeEngine();
   beforeAll(async () => {
     await engine.handle({ type: 'init', backend: null });
-    await engine.handle({ type: 'setup', setup: { schedule: { ...DEFAULT_SCHEDULE, T: 100 }, preset: 'tiny', prediction: 'epsilon' } });
+    await engine.handle({ type: 'setup', setup: { ...DEFAULT_MODEL_SETUP, schedule: { ...DEFAULT_SCHEDULE, T: 100 }, emaDecay: 0.9 } });
   });
   afterAll(() => engine.dispose());
 

@@ -9,18 +9,21 @@ const batch = (n: number): ImageBatch => ({ pixels: new Float32Array(n * 28 * 28
 
 describe('protocol', () => {
   it('transfers the buffers of frames, previews and progress', () => {
-    const frame: WorkerToPage = { type: 'sample/frame', index: 3, total: 10, t: 700, xt: batch(2), x0: batch(2) };
+    const frame: WorkerToPage = { type: 'sample/frame', index: 3, total: 10, t: 700, xt: batch(2), x0: batch(2), decodedXt: null, decodedX0: null, elapsedMs: 5 };
     if (frame.type !== 'sample/frame') throw new Error();
     expect(transferablesOf(frame)).toEqual([frame.xt.pixels.buffer, frame.x0.pixels.buffer]);
     const progress: WorkerToPage = {
-      type: 'train/progress', steps: Int32Array.of(1, 2), losses: Float32Array.of(0.9, 0.8), stepsPerSec: 3, etaSec: 10, step: 2, totalSteps: 20,
+      type: 'train/progress', stage: 'denoiser', steps: Int32Array.of(1, 2), losses: Float32Array.of(0.9, 0.8), stepsPerSec: 3, etaSec: 10, step: 2, totalSteps: 20,
+      itemTimesteps: Int32Array.of(5, 900), itemLosses: Float32Array.of(1, 0.1),
     };
-    expect(transferablesOf(progress)).toHaveLength(2);
+    expect(transferablesOf(progress)).toHaveLength(4);
+    const latentFrame: WorkerToPage = { type: 'sample/frame', index: 0, total: 1, t: 9, xt: batch(1), x0: batch(1), decodedXt: batch(1), decodedX0: batch(1), elapsedMs: 1 };
+    expect(transferablesOf(latentFrame)).toHaveLength(4);
     expect(transferablesOf({ type: 'memory', numTensors: 1, numBytes: 4 })).toEqual([]);
   });
 
   it('survives postMessage: a transferred frame arrives intact and detaches the sender copy', () => {
-    const frame: WorkerToPage = { type: 'sample/frame', index: 0, total: 1, t: 999, xt: batch(1), x0: batch(1) };
+    const frame: WorkerToPage = { type: 'sample/frame', index: 0, total: 1, t: 999, xt: batch(1), x0: batch(1), decodedXt: null, decodedX0: null, elapsedMs: 0 };
     if (frame.type !== 'sample/frame') throw new Error();
     const received = structuredClone(frame, { transfer: transferablesOf(frame) });
     expect(received.xt.pixels.length).toBe(784);

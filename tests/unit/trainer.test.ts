@@ -6,6 +6,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../src/engine/node-backend';
 import { Trainer } from '../../src/engine/trainer';
+import { DiffusionModel } from '../../src/engine/diffusion-model';
 import { createUNet } from '../../src/models/unet';
 import { UNET_CONFIGS } from '../../src/models/config';
 import { makeSchedule } from '../../src/diffusion';
@@ -19,9 +20,15 @@ const shape: [number, number, number, number] = [4, 28, 28, 1];
 async function setup(seed: number) {
   const dataset = await loadMnistNode();
   const provider = createBatchProvider(dataset, splitTrainHeldOut(dataset).train, 4, seed);
-  const model = createUNet(UNET_CONFIGS.tiny, seed);
+  const model = new DiffusionModel('pixel', createUNet({ ...UNET_CONFIGS.tiny, numClasses: 10 }, seed), null);
+  model.enableEma(0.99);
   const trainer = new Trainer({ model, schedule: makeSchedule(DEFAULT_SCHEDULE), prediction: 'epsilon', learningRate: 1e-3, seed });
   return { provider, model, trainer };
+}
+
+function dispose(result: { loss: tf.Tensor; itemLosses: tf.Tensor }): void {
+  result.loss.dispose();
+  result.itemLosses.dispose();
 }
 
 function snapshot(weights: Map<string, tf.Variable>): Map<string, Float32Array> {
@@ -39,20 +46,34 @@ describe('Trainer', () => {
     // The zero-initialised convs (each residual block's conv2 and the output conv) block the gradient
     // upstream of them until they have moved: step 1 moves the output conv, step 2 every conv2, and
     // from step 3 on every weight has a non-zero gradient, which Adam turns into a step of about lr.
-    trainer.trainStep(provider.next().x, shape).loss.dispose();
-    trainer.trainStep(provider.next().x, shape).loss.dispose();
+    dispose(trainer.trainStep(provider.next().x, shape, provider.next().labels));
+    dispose(trainer.trainStep(provider.next().x, shape, provider.next().labels));
     const before = tf.memory().numTensors;
-    const weightsBefore = snapshot(model.weights);
-    const { loss, t } = trainer.trainStep(provider.next().x, shape);
+    const weightsBefore = snapshot(model.denoiser.weights);
+    const emaBefore = snapshot(model.ema!.shadow);
+    const batch = provider.next();
+    const { loss, itemLosses, t } = trainer.trainStep(batch.x, shape, batch.labels);
     const value = (await loss.data())[0];
-    loss.dispose();
+    const items = Array.from(await itemLosses.data());
+    dispose({ loss, itemLosses });
+    // The loss is the mean of the per-item losses.
+    expect(value).toBeCloseTo(items.reduce((a, b) => a + b, 0) / items.length, 5);
     expect(tf.memory().numTensors).toBe(before);
     expect(Number.isFinite(value) && value > 0).toBe(true);
     expect(t.length).toBe(4);
     for (const ti of t) expect(ti >= 0 && ti < 1000).toBe(true);
-    const after = snapshot(model.weights);
+    const after = snapshot(model.denoiser.weights);
     const unchanged = [...weightsBefore].filter(([name, w]) => w.every((v, i) => v === after.get(name)![i])).map(([n]) => n);
     expect(unchanged).toEqual([]);
+    // EMA: shadow' = 0.99·shadow + 0.01·w' for every weight.
+    const emaAfter = snapshot(model.ema!.shadow);
+    for (const [name, w] of after) {
+      const prev = emaBefore.get(name)!;
+      const got = emaAfter.get(name)!;
+      for (let i = 0; i < w.length; i += Math.max(1, Math.floor(w.length / 7))) {
+        expect(got[i]).toBeCloseTo(0.99 * prev[i] + 0.01 * w[i], 5);
+      }
+    }
     trainer.dispose();
     model.dispose();
   });
@@ -63,9 +84,10 @@ describe('Trainer', () => {
       const { provider, model, trainer } = await setup(5);
       const values: number[] = [];
       for (let i = 0; i < 2; i++) {
-        const { loss } = trainer.trainStep(provider.next().x, shape);
-        values.push((await loss.data())[0]);
-        loss.dispose();
+        const batch = provider.next();
+        const result = trainer.trainStep(batch.x, shape, batch.labels);
+        values.push((await result.loss.data())[0]);
+        dispose(result);
       }
       losses.push(values);
       trainer.dispose();

@@ -1,0 +1,202 @@
+/**
+ * Training of one DiffusionModel across runs: the denoiser's trainer (Adam state, step count) and,
+ * for a latent model, the autoencoder's (stage 1), the run in progress, and what the page is told
+ * about it. A latent model trains in two stages (Rombach et al. 2022): the autoencoder first, then
+ * the denoiser on its frozen, normalized latents; once the denoiser has started, the autoencoder is
+ * frozen for good (retraining it would move the latents under the denoiser).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { NoiseSchedule } from '../diffusion';
+import type { ModelSetup, TrainingConfig, TrainingStage, WorkerToPage } from '../worker/protocol';
+import { createBatchProvider } from '../data/batches';
+import { imagesToUnit } from '../data/mnist';
+import { RunControl } from './run-control';
+import { runTraining, type StepResult } from './training-run';
+import { Trainer } from './trainer';
+import { AutoencoderTrainer, measureLatentNormalization } from './autoencoder-trainer';
+import { sampleFrames } from './sampling';
+import { measurePeak, toImageBatch } from './frames';
+import type { DiffusionModel } from './diffusion-model';
+import type { DataState } from './engine';
+
+/** Images used to measure the latent normalization, and shown as reconstructions. */
+const NORMALIZATION_IMAGES = 512;
+const PREVIEW_IMAGES = 8;
+
+export interface TrainingSessionOptions {
+  model: DiffusionModel;
+  schedule: NoiseSchedule;
+  setup: ModelSetup;
+  data: DataState;
+  post: (message: WorkerToPage) => void;
+  /** Called when step counts, peaks or the latent normalization change. */
+  onChange: () => void;
+  /** Step counts of an imported model (its optimizer state is not kept: Adam restarts). */
+  resumeFrom?: { autoencoderSteps: number; denoiserSteps: number };
+}
+
+export class TrainingSession {
+  private denoiser: Trainer | null = null;
+  private autoencoder: AutoencoderTrainer | null = null;
+  private control: RunControl | null = null;
+  private done: Promise<void> = Promise.resolve();
+  private stage: TrainingStage = 'denoiser';
+  private readonly stepOffsets: { autoencoder: number; denoiser: number };
+  peakTrainBytes: number | null = null;
+
+  constructor(private readonly options: TrainingSessionOptions) {
+    this.stepOffsets = { autoencoder: options.resumeFrom?.autoencoderSteps ?? 0, denoiser: options.resumeFrom?.denoiserSteps ?? 0 };
+  }
+
+  get autoencoderSteps(): number {
+    return this.stepOffsets.autoencoder + (this.autoencoder?.step ?? 0);
+  }
+
+  get denoiserSteps(): number {
+    return this.stepOffsets.denoiser + (this.denoiser?.step ?? 0);
+  }
+
+  private stepsOf(stage: TrainingStage): number {
+    return stage === 'autoencoder' ? this.autoencoderSteps : this.denoiserSteps;
+  }
+
+  /** Starts a run of `config.stage`, or resumes the paused run of that stage. */
+  start(config: TrainingConfig): void {
+    if (this.control != null && this.control.state !== 'cancelled') {
+      if (config.stage !== this.stage) throw new Error(`The ${this.stage} is training: pause and wait, or reset, before training the ${config.stage}.`);
+      this.control.resume();
+      return this.postState();
+    }
+    const { model } = this.options;
+    if (config.stage === 'autoencoder') {
+      if (model.autoencoder == null) throw new Error('A pixel model has no autoencoder: choose the latent model to train one.');
+      if (this.denoiserSteps > 0) throw new Error('The denoiser is already trained on this autoencoder\'s latents: reset to retrain the autoencoder.');
+    } else if (model.kind === 'latent' && model.latent == null) {
+      throw new Error('Train the autoencoder first (stage 1): the latent denoiser learns on its latents.');
+    }
+    this.stage = config.stage;
+    const control = new RunControl();
+    this.control = control;
+    const measurePeakNow = this.peakTrainBytes == null;
+    const takeStep = this.stepper(config);
+    this.done = runTraining({
+      stage: config.stage,
+      totalSteps: config.steps,
+      takeStep: measurePeakNow
+        ? async () => {
+            const result = await measurePeak(takeStep, (bytes) => (this.peakTrainBytes = Math.max(this.peakTrainBytes ?? 0, bytes)));
+            this.options.onChange();
+            return result;
+          }
+        : takeStep,
+      stepCount: () => this.stepsOf(config.stage),
+      control,
+      post: this.options.post,
+      previewEvery: config.previewEvery,
+      preview: (step) => (config.stage === 'autoencoder' ? this.postReconstructions(step) : this.postSamples(step)),
+    })
+      .then(async (state) => {
+        if (config.stage === 'autoencoder') await this.normalizeLatents();
+        return state;
+      })
+      .then(
+        (state) => this.finish(control, state),
+        (err) => {
+          this.options.post({ type: 'error', source: 'train', message: err instanceof Error ? err.message : String(err) });
+          this.finish(control, 'idle');
+        },
+      );
+    this.postState();
+  }
+
+  private stepper(config: TrainingConfig): () => StepResult {
+    const { model, schedule, setup, data } = this.options;
+    const provider = createBatchProvider(data.dataset, data.split.train, config.batchSize, config.seed + this.stepsOf(config.stage));
+    const shape: [number, number, number, number] = [config.batchSize, data.dataset.height, data.dataset.width, 1];
+    if (config.stage === 'autoencoder') {
+      this.autoencoder ??= new AutoencoderTrainer(model.autoencoder!, { learningRate: config.learningRate, seed: config.seed });
+      const trainer = this.autoencoder;
+      return () => trainer.trainStep(provider.next().x, shape);
+    }
+    this.denoiser ??= new Trainer({ model, schedule, prediction: setup.prediction, learningRate: config.learningRate, seed: config.seed, minSnrGamma: setup.minSnrGamma });
+    const trainer = this.denoiser;
+    return () => {
+      const batch = provider.next();
+      return trainer.trainStep(batch.x, shape, batch.labels);
+    };
+  }
+
+  private finish(control: RunControl, state: 'done' | 'idle' | 'running' | 'paused'): void {
+    if (this.control === control) this.control = null;
+    this.options.post({ type: 'train/state', state, step: this.stepsOf(this.stage) });
+    this.options.onChange();
+  }
+
+  /** After stage 1: the shift and scale that give the training latents zero mean and unit variance. */
+  private async normalizeLatents(): Promise<void> {
+    const { model, data } = this.options;
+    if (model.autoencoder == null || this.autoencoderSteps === 0) return;
+    const indices = data.split.train.subarray(0, NORMALIZATION_IMAGES);
+    model.latent = await measureLatentNormalization(model.autoencoder, imagesToUnit(data.dataset, indices), indices.length);
+  }
+
+  /** A quick DDIM-10 look at what the model makes now (EMA weights if any), 8 fixed-seed images. */
+  private async postSamples(step: number): Promise<void> {
+    const { model, schedule, setup } = this.options;
+    const request = { kind: 'ddim', steps: Math.min(10, schedule.T), eta: 0, spacing: 'leading', ddpmVariance: 'betaTilde', clipping: 'clip', guidance: 1, numImages: PREVIEW_IMAGES, seed: 1, digit: null } as const;
+    for (const frame of sampleFrames(model, schedule, setup.prediction, request)) {
+      if (frame.index !== frame.total - 1) continue;
+      const images = model.decode(frame.xt);
+      try {
+        this.options.post({ type: 'train/preview', step, images: await toImageBatch(images) });
+      } finally {
+        images.dispose();
+      }
+    }
+  }
+
+  /** Held-out digits beside their reconstructions through the autoencoder. */
+  private async postReconstructions(step: number): Promise<void> {
+    const { model, data } = this.options;
+    const ae = model.autoencoder;
+    if (ae == null) return;
+    const indices = data.split.heldOut.subarray(0, PREVIEW_IMAGES);
+    const x = tf.tensor4d(imagesToUnit(data.dataset, indices), [indices.length, 28, 28, 1]);
+    const recon = tf.tidy(() => tf.clipByValue(ae.decode(ae.encode(x).mean), -1, 1) as tf.Tensor4D);
+    try {
+      const [originals, reconstructions] = await Promise.all([toImageBatch(x), toImageBatch(recon)]);
+      this.options.post({ type: 'train/reconstructions', step, originals, reconstructions });
+    } finally {
+      tf.dispose([x, recon]);
+    }
+  }
+
+  pause(): void {
+    this.control?.pause();
+    this.postState();
+  }
+
+  resume(): void {
+    this.control?.resume();
+    this.postState();
+  }
+
+  postState(): void {
+    const c = this.control;
+    const state = c == null ? (this.stepsOf(this.stage) > 0 ? 'done' : 'idle') : c.state === 'paused' ? 'paused' : 'running';
+    this.options.post({ type: 'train/state', state, step: this.stepsOf(this.stage) });
+  }
+
+  async stop(): Promise<void> {
+    this.control?.cancel();
+    await this.done;
+  }
+
+  dispose(): void {
+    this.control?.cancel();
+    this.denoiser?.dispose();
+    this.autoencoder?.dispose();
+    this.denoiser = null;
+    this.autoencoder = null;
+  }
+}
