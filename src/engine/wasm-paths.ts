@@ -8,6 +8,7 @@
  *
  * Call `configureBrowserWasmPaths()` once, before `initBackend()` first tries wasm.
  */
+import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -26,5 +27,9 @@ let configured = false;
 export function configureBrowserWasmPaths(): void {
   if (configured) return;
   setWasmPaths({ ...WASM_BINARY_URLS });
+  // The threaded build starts its pthread workers from an inline script that fails inside a
+  // bundled module worker ("e is not defined", measured in Chromium 156 with the page
+  // cross-origin isolated), so the worker uses the single-threaded SIMD build.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   configured = true;
 }
