@@ -1,0 +1,107 @@
+/**
+ * Latent diffusion through the engine, as the page drives it: the denoiser stage is refused before
+ * the autoencoder is trained; stage 1 trains and measures the latent normalization; stage 2 trains
+ * the latent denoiser; sampling streams latent frames [n,7,7,C] with their decodings; the
+ * autoencoder is frozen once the denoiser has trained; export → import gives the same samples.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { Engine } from '../../src/engine/engine';
+import { initNodeBackend } from '../../src/engine/node-backend';
+import { loadMnistNode } from '../../src/data/load-node';
+import { DEFAULT_SAMPLER, DEFAULT_SCHEDULE } from '../../src/diffusion/config';
+import { DEFAULT_MODEL_SETUP, type ModelSetup, type SamplingConfig, type TrainingConfig, type WorkerToPage } from '../../src/worker/protocol';
+
+const setup: ModelSetup = {
+  ...DEFAULT_MODEL_SETUP,
+  schedule: { ...DEFAULT_SCHEDULE, T: 50 },
+  kind: 'latent',
+  latent: { autoencoder: 'ae-tiny', latentChannels: 3, denoiser: 'latent-tiny' },
+  emaDecay: 0.9,
+};
+const train = (stage: TrainingConfig['stage'], steps: number): TrainingConfig => ({ stage, learningRate: 2e-3, batchSize: 4, steps, previewEvery: 2, seed: 1 });
+const sampling: SamplingConfig = { ...DEFAULT_SAMPLER, kind: 'ddim', steps: 4, numImages: 3, seed: 9, digit: 7, guidance: 3, useEma: true };
+
+type Msg<T extends WorkerToPage['type']> = Extract<WorkerToPage, { type: T }>;
+
+describe('engine: latent diffusion', () => {
+  const messages: WorkerToPage[] = [];
+  const engine = new Engine({
+    post: (m) => messages.push(m),
+    initBackend: async () => ({ backend: await initNodeBackend('wasm'), fallbackNote: null, adapter: null }),
+    loadData: () => loadMnistNode(),
+    memoryIntervalMs: 0,
+  });
+  const of = <T extends WorkerToPage['type']>(type: T) => messages.filter((m): m is Msg<T> => m.type === type);
+  async function until(pred: (m: WorkerToPage) => boolean): Promise<void> {
+    for (let i = 0; i < 6000 && !messages.some(pred); i++) await new Promise((r) => setTimeout(r, 10));
+    if (!messages.some(pred)) throw new Error('timed out');
+  }
+  const finished = (m: WorkerToPage) => m.type === 'train/state' && (m.state === 'done' || m.state === 'idle');
+  async function sampleOnce(): Promise<Msg<'sample/frame'>[]> {
+    messages.length = 0;
+    await engine.handle({ type: 'sample/start', sampling });
+    await until((m) => m.type === 'sample/state' && m.state === 'done');
+    return of('sample/frame');
+  }
+
+  beforeAll(async () => {
+    await engine.handle({ type: 'init', backend: null });
+    await engine.handle({ type: 'setup', setup });
+  });
+  afterAll(() => engine.dispose());
+
+  it('refuses the denoiser stage before the autoencoder is trained', async () => {
+    await expect(engine.handle({ type: 'train/start', training: train('denoiser', 2) })).rejects.toThrow(/autoencoder first/);
+  });
+
+  it('trains stage 1 with reconstructions, then stage 2, and reports both step counts', async () => {
+    messages.length = 0;
+    await engine.handle({ type: 'train/start', training: train('autoencoder', 2) });
+    await until(finished);
+    expect(of('train/reconstructions')).toHaveLength(1);
+    expect(of('train/reconstructions')[0].reconstructions.n).toBe(8);
+    messages.length = 0;
+    await engine.handle({ type: 'train/start', training: train('denoiser', 2) });
+    await until(finished);
+    expect(of('error')).toEqual([]);
+    const progress = of('train/progress');
+    expect(progress.every((p) => p.stage === 'denoiser')).toBe(true);
+    expect(progress.flatMap((p) => [...p.itemTimesteps])).toHaveLength(2 * 4);
+    expect(of('train/preview')[0].images).toMatchObject({ n: 8, h: 28, w: 28, c: 1 });
+    const model = of('model').at(-1)!;
+    expect(model).toMatchObject({ kind: 'latent', autoencoderSteps: 2, denoiserSteps: 2 });
+    expect(model.peakTrainBytes).toBeGreaterThan(0);
+  });
+
+  it('freezes the autoencoder once the denoiser has trained', async () => {
+    await expect(engine.handle({ type: 'train/start', training: train('autoencoder', 4) })).rejects.toThrow(/reset to retrain/);
+  });
+
+  it('samples in latent space and decodes every frame', async () => {
+    const frames = await sampleOnce();
+    const last = frames.at(-1)!;
+    expect(last.xt).toMatchObject({ n: 3, h: 7, w: 7, c: 3 });
+    expect(last.decodedXt).toMatchObject({ n: 3, h: 28, w: 28, c: 1 });
+    expect(last.decodedX0).not.toBeNull();
+    expect(of('model').at(-1)!.peakSampleBytes).toBeGreaterThan(0);
+  });
+
+  it('exports and imports the model: the same seed gives the same samples', async () => {
+    const before = (await sampleOnce()).at(-1)!.decodedXt!.pixels.slice();
+    messages.length = 0;
+    await engine.handle({ type: 'model/export' });
+    const exported = of('model/exported')[0];
+    expect(exported.files.map((f) => f.name)).toEqual(['model.json', 'weights.bin']);
+    const tensorsBefore = tf.memory().numTensors;
+    // A corrupted file is refused and the current model stays.
+    const broken = exported.files.map((f) => ({ name: f.name, data: f.name.endsWith('.bin') ? f.data.slice(0, 100) : f.data.slice(0) }));
+    await expect(engine.handle({ type: 'model/import', files: broken })).rejects.toThrow(/weights\.bin|bytes/);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    await engine.handle({ type: 'model/import', files: exported.files });
+    expect(of('model/imported')[0].setup).toEqual(setup);
+    expect(of('model').at(-1)).toMatchObject({ autoencoderSteps: 2, denoiserSteps: 2 });
+    const after = (await sampleOnce()).at(-1)!.decodedXt!.pixels;
+    expect(Array.from(after)).toEqual(Array.from(before));
+  });
+});
