@@ -1,0 +1,134 @@
+/**
+ * `npm run bench`: figures for the playground's speed and memory, measured in one run so that
+ * ratios are comparable. In Node on the wasm backend (the browser half lives in bench-browser.ts):
+ *   - training: steps/s of each model at a fixed batch (pixel U-Net presets, latent denoisers);
+ *   - sampling: ms per image of DDIM-N for pixel DDPM against LDM (latent steps + one decode),
+ *     and the peak tensor bytes of one sampling step (tf.profile).
+ * Prints a markdown table; `--json FILE` writes every case. Weights are untrained: timings only.
+ *
+ *   npm run bench -- [--batch 16] [--reps 3] [--steps 20] [--json out.json]
+ */
+import { writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { initNodeBackend } from '../engine/node-backend';
+import { buildModel, setupStats } from '../engine/model-factory';
+import { Trainer } from '../engine/trainer';
+import { sampleFrames } from '../engine/sampling';
+import { measurePeak } from '../engine/frames';
+import { makeSchedule } from '../diffusion';
+import { DEFAULT_SAMPLER } from '../diffusion/config';
+import { DEFAULT_MODEL_SETUP, type ModelSetup } from '../worker/protocol';
+import { ProgressBar } from './progress';
+import { parseArgs } from './args';
+
+export interface BenchCase {
+  backend: string;
+  kind: 'train' | 'sample';
+  model: string;
+  batch: number;
+  steps?: number;
+  msPerStep?: number;
+  stepsPerSec?: number;
+  msPerImage?: number;
+  imagesPerSec?: number;
+  peakBytes?: number;
+  flopsPerImage: number;
+}
+
+const MODELS: { name: string; setup: ModelSetup }[] = [
+  { name: 'pixel tiny', setup: { ...DEFAULT_MODEL_SETUP, preset: 'tiny' } },
+  { name: 'pixel small', setup: { ...DEFAULT_MODEL_SETUP, preset: 'small' } },
+  { name: 'pixel base', setup: { ...DEFAULT_MODEL_SETUP, preset: 'base' } },
+  { name: 'LDM tiny (ae-tiny + latent-tiny)', setup: { ...DEFAULT_MODEL_SETUP, kind: 'latent', latent: { autoencoder: 'ae-tiny', latentChannels: 4, denoiser: 'latent-tiny' } } },
+  { name: 'LDM small (ae-small + latent-small)', setup: { ...DEFAULT_MODEL_SETUP, kind: 'latent', latent: { autoencoder: 'ae-small', latentChannels: 4, denoiser: 'latent-small' } } },
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function benchTraining(name: string, setup: ModelSetup, batch: number, reps: number): Promise<BenchCase> {
+  const model = buildModel(setup, 0);
+  model.latent = { shift: 0, scale: 1 };
+  const trainer = new Trainer({ model, schedule: makeSchedule(setup.schedule), prediction: setup.prediction, learningRate: 1e-4, seed: 0 });
+  const images = new Float32Array(batch * 784).map((_, i) => Math.sin(i) * 0.9);
+  const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
+  const shape: [number, number, number, number] = [batch, 28, 28, 1];
+  const times: number[] = [];
+  const bar = new ProgressBar(`train ${name}`, reps + 1);
+  for (let r = 0; r <= reps; r++) {
+    const t0 = performance.now();
+    const { loss, itemLosses } = trainer.trainStep(images, shape, labels);
+    await loss.data();
+    tf.dispose([loss, itemLosses]);
+    if (r > 0) times.push(performance.now() - t0); // step 0 warms up kernels and creates Adam's slots
+    bar.update(r + 1);
+  }
+  trainer.dispose();
+  model.dispose();
+  const ms = median(times);
+  return { backend: tf.getBackend(), kind: 'train', model: name, batch, msPerStep: ms, stepsPerSec: 1000 / ms, flopsPerImage: setupStats(setup).flopsPerStep };
+}
+
+async function benchSampling(name: string, setup: ModelSetup, batch: number, steps: number): Promise<BenchCase> {
+  const model = buildModel(setup, 0);
+  model.latent = { shift: 0, scale: 1 };
+  const schedule = makeSchedule(setup.schedule);
+  const request = { ...DEFAULT_SAMPLER, kind: 'ddim' as const, steps, numImages: batch, seed: 0, digit: null, guidance: 1 };
+  let peak = 0;
+  const run = async (measure: boolean) => {
+    const frames = sampleFrames(model, schedule, setup.prediction, request, false);
+    for (let i = 0; ; i++) {
+      const result = measure && i === 0 ? await measurePeak(() => frames.next(), (b) => (peak = b)) : frames.next();
+      if (result.done) break;
+      if (result.value.index === result.value.total - 1) {
+        const images = model.decode(result.value.xt);
+        await images.data();
+        images.dispose();
+      }
+    }
+  };
+  const bar = new ProgressBar(`sample ${name}`, 2);
+  await run(true); // warm-up and peak memory
+  bar.update(1);
+  const t0 = performance.now();
+  await run(false);
+  const ms = performance.now() - t0;
+  bar.update(2);
+  model.dispose();
+  const stats = setupStats(setup);
+  return {
+    backend: tf.getBackend(), kind: 'sample', model: name, batch, steps, msPerImage: ms / batch, imagesPerSec: (1000 * batch) / ms, peakBytes: peak,
+    flopsPerImage: stats.flopsPerStep * steps + stats.decodeFlops,
+  };
+}
+
+function table(cases: BenchCase[]): string {
+  const mb = (b?: number) => (b == null ? '' : (b / 2 ** 20).toFixed(1));
+  const rows = cases.map((c) =>
+    c.kind === 'train'
+      ? `| ${c.backend} | train | ${c.model} | ${c.batch} | | ${c.msPerStep!.toFixed(0)} ms/step | ${c.stepsPerSec!.toFixed(2)} steps/s | | ${(c.flopsPerImage / 1e6).toFixed(1)} |`
+      : `| ${c.backend} | sample DDIM-${c.steps} | ${c.model} | ${c.batch} | ${c.steps} | ${c.msPerImage!.toFixed(1)} ms/image | ${c.imagesPerSec!.toFixed(2)} images/s | ${mb(c.peakBytes)} | ${(c.flopsPerImage / 1e6).toFixed(1)} |`,
+  );
+  return ['| backend | case | model | batch | steps | time | rate | peak MiB | MFLOP/image |', '|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2), { batch: 16, reps: 3, steps: 20, json: '' });
+  await initNodeBackend('wasm');
+  const cases: BenchCase[] = [];
+  for (const { name, setup } of MODELS) cases.push(await benchTraining(name, setup, args.batch, args.reps));
+  for (const { name, setup } of MODELS) cases.push(await benchSampling(name, setup, Math.min(8, args.batch), args.steps));
+  console.log(`\nDiffusion Playground bench, ${new Date().toISOString()}, Node ${process.version}, tfjs ${tf.version.tfjs}\n`);
+  console.log(table(cases));
+  const pixel = cases.find((c) => c.kind === 'sample' && c.model === 'pixel small');
+  const latent = cases.find((c) => c.kind === 'sample' && c.model.startsWith('LDM small'));
+  if (pixel && latent) {
+    console.log(`\nLDM small vs pixel small, DDIM-${args.steps}: ${(pixel.msPerImage! / latent.msPerImage!).toFixed(1)}x faster per image, ` +
+      `${(latent.peakBytes! / pixel.peakBytes!).toFixed(2)}x the peak memory`);
+  }
+  if (args.json) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, cases }, null, 2));
+}
+
+void main();
