@@ -6,8 +6,9 @@ export class Throttle {
   private last = -Infinity;
   private readonly intervalMs: number;
 
+  /** `perSecond` 0 lets only forced calls through. */
   constructor(perSecond: number, private readonly now: () => number = () => performance.now()) {
-    this.intervalMs = 1000 / perSecond;
+    this.intervalMs = perSecond > 0 ? 1000 / perSecond : Infinity;
   }
 
   /** True when enough time has passed since the last accepted call (or when forced); records the call. */

@@ -92,7 +92,8 @@ export class TrainingSession {
       stepCount: () => this.stepsOf(config.stage),
       control,
       post: this.options.post,
-      previewEvery: config.previewEvery,
+      previewEvery: config.stream === false ? 0 : config.previewEvery,
+      progressPerSecond: config.stream === false ? 0 : undefined,
       preview: (step) => (config.stage === 'autoencoder' ? this.postReconstructions(step) : this.postSamples(step)),
     })
       .then(async (state) => {

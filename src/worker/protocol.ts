@@ -25,6 +25,11 @@ export interface TrainingConfig {
   /** Show fresh samples on the canvas every this many steps (0 = never). */
   previewEvery: number;
   seed: number;
+  /**
+   * Stream progress and previews while training (default true). False sends only the final
+   * progress and no previews: benchmarks compare the two to measure what streaming costs.
+   */
+  stream?: boolean;
 }
 
 export interface SamplingConfig extends SamplerConfig {
