@@ -131,4 +131,7 @@ async function main(): Promise<void> {
   if (args.json) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, cases }, null, 2));
 }
 
-void main();
+void main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(2);
+});
