@@ -1,0 +1,322 @@
+/**
+ * `npm run bench:reference`: the "Fast training" issue's reference U-Net (class-conditional DDPM
+ * U-Net for 28x28: base 32 channels, levels 28/14/7 with 32/64/64 channels, 2 residual blocks a
+ * level, GroupNorm(8) + SiLU, self-attention at 7x7), timed on the wasm backend in Node at batch 64:
+ *   - train step: one step of the engine's Trainer (ε-prediction MSE, Adam) on a DiffusionModel,
+ *     as the app trains (EMA off, the app's default);
+ *   - forward: one denoiser pass, no gradient.
+ * Median of --reps after a warm-up; images/s, and GFLOP/s from unetStats (a train step counted as
+ * 3 forward passes) against the machine's float32 peak (numpy sgemm 2048³ with /usr/bin/python3).
+ * With --torch it also runs the same architecture in PyTorch (tests/perf/reference_unet.py, a child
+ * process run after the tfjs timings, 2 threads and 1 thread) and prints the ratios tfjs / PyTorch.
+ *
+ *   npm run bench:reference -- [--batch 64] [--reps 3] [--json FILE] [--torch] [--train-batch N]
+ *
+ * A train step keeps ~80 MiB of tensors per image on wasm today (over 4 GiB at batch 64, which
+ * aborts the wasm backend): the bench measures that first and, unless --train-batch says otherwise,
+ * times the train step on both sides at the largest halving of --batch that fits.
+ *
+ * Numbers are a snapshot of the working tree (the header gives the commit and whether it differs).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { initNodeBackend } from '../engine/node-backend';
+import { DiffusionModel } from '../engine/diffusion-model';
+import { Trainer } from '../engine/trainer';
+import { makeSchedule } from '../diffusion';
+import { DEFAULT_SCHEDULE } from '../diffusion/config';
+import { UNET_CONFIGS, unetLayout, unetStats, type UNetConfig } from '../models/config';
+import { createUNet } from '../models/unet';
+import { ProgressBar } from './progress';
+import { parseArgs, UsageError } from './args';
+
+/**
+ * The issue's reference U-Net as a configuration of ours (not a UI preset). unetStats gives
+ * 1,624,577 parameters and 0.563 GFLOP per image forward, not the issue's ~1.27 M / ~0.45 GFLOP:
+ * our up path has numResBlocks + 1 = 3 blocks a level, each on concat(h, skip) with every skip of
+ * the way down (in.conv and the downsample convs included), as in Ho et al.; a 2-block up path
+ * taking only the residual blocks' skips would have ~1.34 M. Both sides of this bench run ours.
+ */
+export const REFERENCE_UNET_CONFIG: UNetConfig = {
+  ...UNET_CONFIGS.base,
+  numResBlocks: 2,
+  attention: true,
+  attentionHeads: 1,
+  numClasses: 10,
+  groups: 8,
+  timeEmbedDim: 32,
+  dropout: 0,
+};
+
+const PYTHON = '/usr/bin/python3';
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const TORCH_SCRIPT = path.join(ROOT, 'tests/perf/reference_unet.py');
+/** MEASURED.md's figure for this machine, used when numpy cannot be run. */
+const MEASURED_PEAK_GFLOPS = 160;
+
+interface Timing {
+  framework: string;
+  threads: number | string;
+  case: 'train step' | 'forward';
+  batch: number;
+  seconds: number;
+  all: number[];
+}
+
+interface TorchResult {
+  torch: string;
+  blas: string | null;
+  ompWaitPolicy: string;
+  paramCount: number;
+  numWeights: number;
+  runs: { threads: number; trainBatch: number; forwardS: number; trainStepS: number; forwardAllS: number[]; trainStepAllS: number[]; loadAvg1mBefore: number }[];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function gitState(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const models = execFileSync('git', ['status', '--porcelain', '--untracked-files=all', '--', 'src/models', 'src/engine'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return `commit ${head}${dirty ? ', working tree differs from it' : ', clean working tree'}` +
+      (models ? ` (src/models or src/engine changed: ${models.split('\n').map((l) => l.slice(3)).join(', ')})` : '');
+  } catch {
+    return 'commit unknown (git not available)';
+  }
+}
+
+/** float32 peak: numpy sgemm 2048³, best of 5, or null with the reason. */
+function measurePeak(): { gflops: number; source: string } {
+  const code = [
+    'import time, numpy as np',
+    'a = np.random.rand(2048, 2048).astype(np.float32); b = np.random.rand(2048, 2048).astype(np.float32); a @ b',
+    'ts = []',
+    'for _ in range(5):',
+    '    t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)',
+    'print(2 * 2048 ** 3 / min(ts) / 1e9)',
+  ].join('\n');
+  if (!existsSync(PYTHON)) return { gflops: MEASURED_PEAK_GFLOPS, source: `MEASURED.md (~${MEASURED_PEAK_GFLOPS}; ${PYTHON} missing)` };
+  const r = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 60_000 });
+  const v = Number(r.stdout?.trim());
+  if (r.status !== 0 || !Number.isFinite(v)) {
+    return { gflops: MEASURED_PEAK_GFLOPS, source: `MEASURED.md (~${MEASURED_PEAK_GFLOPS}; numpy not usable: ${(r.stderr || '').trim().split('\n').pop()})` };
+  }
+  return { gflops: v, source: 'numpy sgemm 2048³, best of 5' };
+}
+
+/** Threads the wasm backend runs on (1 in Node here, see MEASURED.md), or '?' when it will not say. */
+function wasmThreads(): number | string {
+  try {
+    return getThreadsCount();
+  } catch {
+    return '?';
+  }
+}
+
+/** wasm32's address space: a wasm backend whose tensors need more aborts ("Aborted()") for good. */
+const WASM_MEMORY_LIMIT = 4 * 2 ** 30;
+const PROBE_BATCH = 4;
+
+function newTrainer(config: UNetConfig): { model: DiffusionModel; trainer: Trainer } {
+  const model = new DiffusionModel('pixel', createUNet(config, 0), null);
+  const trainer = new Trainer({ model, schedule: makeSchedule(DEFAULT_SCHEDULE), prediction: 'epsilon', learningRate: 1e-4, seed: 0 });
+  return { model, trainer };
+}
+
+function trainInputs(batch: number): { images: Float32Array; labels: Int32Array; shape: [number, number, number, number] } {
+  return {
+    images: new Float32Array(batch * 784).map((_, i) => Math.sin(i * 0.37) * 0.9),
+    labels: Int32Array.from({ length: batch }, (_, i) => i % 10),
+    shape: [batch, 28, 28, 1],
+  };
+}
+
+/**
+ * Peak tensor bytes of one train step, per image, from a step at a small batch (tf.profile): a
+ * train step whose tensors would pass wasm32's 4 GiB kills the backend, so it is never tried.
+ */
+async function trainBytesPerImage(config: UNetConfig): Promise<number> {
+  const { model, trainer } = newTrainer(config);
+  const { images, labels, shape } = trainInputs(PROBE_BATCH);
+  const info = await tf.profile(async () => {
+    const { loss, itemLosses } = trainer.trainStep(images, shape, labels);
+    await loss.data();
+    tf.dispose([loss, itemLosses]);
+  });
+  trainer.dispose();
+  model.dispose();
+  return info.peakBytes / PROBE_BATCH;
+}
+
+async function timeTfjs(config: UNetConfig, batch: number, trainBatch: number, reps: number): Promise<Timing[]> {
+  const { model, trainer } = newTrainer(config);
+  const denoiser = model.denoiser;
+  const { images, labels, shape } = trainInputs(trainBatch);
+
+  const fwd: number[] = [];
+  const x = tf.randomNormal([batch, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const t = tf.tensor1d(Float32Array.from({ length: batch }, (_, i) => (i * 997) % 1000));
+  const lab = tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => i % 10), 'int32');
+  let bar = new ProgressBar('tfjs wasm forward', reps + 1);
+  for (let r = 0; r <= reps; r++) {
+    const t0 = performance.now();
+    const y = denoiser.apply(x, t, { labels: lab });
+    await y.data();
+    y.dispose();
+    if (r > 0) fwd.push((performance.now() - t0) / 1000); // run 0 warms up kernels
+    bar.update(r + 1);
+  }
+  tf.dispose([x, t, lab]);
+
+  const steps: number[] = [];
+  bar = new ProgressBar(`tfjs wasm train step (batch ${trainBatch})`, reps + 1);
+  for (let r = 0; r <= reps; r++) {
+    const t0 = performance.now();
+    const { loss, itemLosses } = trainer.trainStep(images, shape, labels);
+    await loss.data();
+    tf.dispose([loss, itemLosses]);
+    if (r > 0) steps.push((performance.now() - t0) / 1000); // step 0 also creates Adam's slots
+    bar.update(r + 1);
+  }
+  trainer.dispose();
+  model.dispose();
+  const threads = wasmThreads();
+  return [
+    { framework: `tfjs ${tf.version.tfjs} ${tf.getBackend()}`, threads, case: 'train step', batch: trainBatch, seconds: median(steps), all: steps },
+    { framework: `tfjs ${tf.version.tfjs} ${tf.getBackend()}`, threads, case: 'forward', batch, seconds: median(fwd), all: fwd },
+  ];
+}
+
+function runTorch(batch: number, trainBatch: number, reps: number): TorchResult {
+  const argv = [TORCH_SCRIPT, '--batch', String(batch), '--train-batch', String(trainBatch), '--reps', String(reps), '--threads', '2,1'];
+  process.stderr.write(`pytorch: ${PYTHON} ${argv.map((a) => path.relative(ROOT, a) || a).join(' ')}\n`);
+  const r = spawnSync(PYTHON, argv, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 24,
+  });
+  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
+  let parsed: (TorchResult & { error?: string }) | null = null;
+  try {
+    parsed = JSON.parse(last);
+  } catch {
+    /* reported below */
+  }
+  if (r.status !== 0 || parsed == null || parsed.error) {
+    throw new Error(`the PyTorch peer failed (exit ${r.status}): ${parsed?.error ?? (last || r.error?.message || 'no output')}`);
+  }
+  return parsed;
+}
+
+function torchParamNames(): { paramCount: number; weights: [string, number][] } {
+  const out = execFileSync(PYTHON, [TORCH_SCRIPT, '--params'], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop() as string);
+}
+
+async function main(): Promise<void> {
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2), { batch: 64, 'train-batch': 0, reps: 3, json: '', torch: false });
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const { batch, reps } = args;
+  const config = REFERENCE_UNET_CONFIG;
+  const stats = unetStats(config);
+  const layout = unetLayout(config);
+  const git = gitState();
+
+  // The PyTorch peer's weights must be ours, name for name and size for size.
+  let torchParams: { paramCount: number; mismatches: string[] } | null = null;
+  if (args.torch) {
+    const theirs = torchParamNames();
+    const mine = new Map(layout.weights.map((w) => [w.name, w.shape.reduce((a, b) => a * b, 1)]));
+    const mismatches: string[] = [];
+    for (const [name, n] of theirs.weights) if (mine.get(name) !== n) mismatches.push(`${name}: torch ${n}, tfjs ${mine.get(name) ?? 'none'}`);
+    const names = new Set(theirs.weights.map(([name]) => name));
+    for (const name of mine.keys()) if (!names.has(name)) mismatches.push(`${name}: missing in torch`);
+    torchParams = { paramCount: theirs.paramCount, mismatches };
+  }
+
+  await initNodeBackend('wasm');
+  // The train step's batch: --train-batch, else --batch if its tensors fit in wasm's 4 GiB, else
+  // the largest halving of it that does (both frameworks then train at that batch).
+  const perImage = await trainBytesPerImage(config);
+  let trainBatch = args['train-batch'] || batch;
+  if (!args['train-batch']) while (trainBatch > 1 && perImage * trainBatch > 0.9 * WASM_MEMORY_LIMIT) trainBatch = Math.floor(trainBatch / 2);
+  const memoryNote = `a train step needs ~${(perImage / 2 ** 20).toFixed(0)} MiB of tensors per image on wasm ` +
+    `(~${((perImage * batch) / 2 ** 30).toFixed(1)} GiB at batch ${batch}; wasm32 has 4 GiB)` +
+    (trainBatch !== batch ? `: train steps timed at batch ${trainBatch} on both sides, forward at ${batch}` : '');
+  const timings = await timeTfjs(config, batch, trainBatch, reps);
+  let torch: TorchResult | null = null;
+  if (args.torch) {
+    torch = runTorch(batch, trainBatch, reps);
+    for (const run of torch.runs) {
+      const fw = `PyTorch ${torch.torch} cpu`;
+      timings.push({ framework: fw, threads: run.threads, case: 'train step', batch: run.trainBatch, seconds: run.trainStepS, all: run.trainStepAllS });
+      timings.push({ framework: fw, threads: run.threads, case: 'forward', batch, seconds: run.forwardS, all: run.forwardAllS });
+    }
+  }
+  const peak = measurePeak();
+
+  const flops = (c: Timing) => (c.case === 'train step' ? 3 : 1) * stats.flopsPerImage * c.batch;
+  const rows = timings.map((c) => {
+    const gflops = flops(c) / c.seconds / 1e9;
+    return `| ${c.framework} | ${c.threads} | ${c.case} | ${c.batch} | ${c.seconds.toFixed(3)} | ${(c.batch / c.seconds).toFixed(1)} | ${gflops.toFixed(1)} | ${((100 * gflops) / peak.gflops).toFixed(1)} % |`;
+  });
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  console.log(`\nReference U-Net bench, ${new Date().toISOString()}, ${git}`);
+  console.log(`Node ${process.version}, tfjs ${tf.version.tfjs} (${tf.getBackend()}), ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load average ${load}`);
+  console.log(`Model: REFERENCE_UNET_CONFIG: ${stats.paramCount.toLocaleString('en-US')} parameters (tfjs)` +
+    (torchParams ? `, ${torchParams.paramCount.toLocaleString('en-US')} (PyTorch; ${torchParams.mismatches.length === 0 ? 'every weight matches by name and size' : `${torchParams.mismatches.length} MISMATCHES: ${torchParams.mismatches.slice(0, 5).join('; ')}`})` : '') +
+    `; ${(stats.flopsPerImage / 1e9).toFixed(3)} GFLOP per image forward (unetStats; train step counted as 3x)`);
+  console.log(`float32 peak: ${peak.gflops.toFixed(0)} GFLOP/s (${peak.source})` +
+    (torch ? `; PyTorch BLAS ${torch.blas ?? '?'}, OMP_WAIT_POLICY ${torch.ompWaitPolicy}` : ''));
+  console.log(`Memory: ${memoryNote}.`);
+  console.log(`Median of ${reps} after 1 warm-up; time in seconds per batch.\n`);
+  console.log('| framework | threads | case | batch | s | images/s | GFLOP/s | of peak |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(rows.join('\n'));
+  const ratios: Record<string, number> = {};
+  if (torch) {
+    console.log('');
+    for (const c of ['train step', 'forward'] as const) {
+      const ours = timings.find((x) => x.case === c && x.framework.startsWith('tfjs'))!;
+      for (const run of torch.runs) {
+        const theirs = timings.find((x) => x.case === c && !x.framework.startsWith('tfjs') && x.threads === run.threads)!;
+        // per image, in case the batches differ
+        const ratio = ours.seconds / ours.batch / (theirs.seconds / theirs.batch);
+        ratios[`${c}, PyTorch ${run.threads} thread(s)`] = ratio;
+        console.log(`tfjs / PyTorch ${run.threads} thread${run.threads === 1 ? '' : 's'}, ${c} (batch ${ours.batch}): ${ratio.toFixed(1)}x the time per image`);
+      }
+    }
+  }
+  if (args.json) {
+    writeFileSync(args.json, JSON.stringify({
+      date: new Date().toISOString(), git, node: process.version, tfjs: tf.version.tfjs, config,
+      paramCount: stats.paramCount, flopsPerImage: stats.flopsPerImage, trainBatch, trainBytesPerImage: perImage, torchParams, peak, torch, timings, ratios,
+    }, null, 2));
+  }
+}
+
+// Run only as a script, so that other code can import REFERENCE_UNET_CONFIG.
+if (process.argv[1] != null && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  void main().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+}
