@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { autoencoderIsVariational, autoencoderLayout, type AutoencoderConfig } from './autoencoder-config';
-import { conv2d, groupNorm, initWeightValues, silu } from './layers';
+import { conv2d, groupNorm, initWeightValues, silu, upsampleNearest2x } from './layers';
 
 export interface EncodeResult {
   /** Posterior mean [b, 7, 7, C]. */
@@ -41,10 +41,9 @@ export const LOGVAR_MAX = 20;
 type WeightGetter = (name: string) => tf.Variable;
 
 /**
- * Nearest-neighbour ×2 upsampling [b,h,w,c] → [b,2h,2w,c] as two rank-3 concats + reshapes. Same
- * values and gradient as layers.ts's `upsampleNearest2x` (a broadcast + reshape), but the wasm
- * backend's Tile (what broadcastTo runs) is slow: on [32,14,14,16] this took about 1/10 of the
- * broadcast's forward time and 1/3 of its forward + backward time.
+ * Nearest-neighbour ×2 upsampling [b,h,w,c] → [b,2h,2w,c] as two rank-3 concats + reshapes: layers.ts's
+ * plain `upsampleNearest2x` (the decoder uses layers.ts's, which is the fused op unless fast ops are
+ * off). Kept as an export for callers and tests; same values and gradient.
  */
 export function upsampleNearest2xConcat(x: tf.Tensor4D): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
@@ -78,7 +77,7 @@ function decoder(config: AutoencoderConfig, w: WeightGetter, z: tf.Tensor4D): tf
   let h = conv2d(z, w('dec.in.conv.w'), w('dec.in.conv.b'));
   h = resBlock(w, 'dec.mid.res.0', h, groups);
   for (let l = config.channels.length - 1; l >= 0; l--) {
-    h = conv2d(upsampleNearest2xConcat(h), w(`dec.up.${l}.upsample.conv.w`), w(`dec.up.${l}.upsample.conv.b`));
+    h = conv2d(upsampleNearest2x(h), w(`dec.up.${l}.upsample.conv.w`), w(`dec.up.${l}.upsample.conv.b`));
     for (let i = 0; i < numResBlocks; i++) h = resBlock(w, `dec.up.${l}.res.${i}`, h, groups);
   }
   h = silu(groupNorm(h, w('dec.out.norm.gamma'), w('dec.out.norm.beta'), groups));

@@ -2,26 +2,36 @@
  * Building blocks of the pixel U-Net, as plain functions over tensors (no tf.layers), so the model
  * runs on every backend (webgpu, webgl, wasm, cpu) and its weights are just named variables.
  *
+ * The hot layers (conv + bias, dense, SiLU, GroupNorm, nearest ×2 upsampling) run as fused
+ * forward + backward ops (tf.customGrad, ./fast-ops.ts) whose gradients use the backends' fast
+ * kernels; `setFastOps(false)` there switches back to the plain formulations below, which tfjs
+ * differentiates itself (kept as the reference for tests and benchmarks).
+ *
  * Choices forced by the backends (see shared/docs/MEASURED.md):
- * - nearest upsampling is a broadcast + reshape: the cpu backend's ResizeNearestNeighbor gradient is
- *   wrong, and webgpu's Tile (what broadcastTo runs) supports rank < 5, so both broadcasts are rank 3;
- * - GroupNorm is written with few ops: one reshape to [b,h,w,g,c/g] and `moments` over [1,2,4].
+ * - nearest upsampling never uses ResizeNearestNeighbor's gradient (the cpu backend's is wrong) nor
+ *   broadcastTo (wasm's Tile is slow; webgpu's Tile supports rank < 5 only): the fast op has its
+ *   own gradient, the plain one is two rank-3 concats + reshapes;
+ * - the plain GroupNorm is written with few ops: one reshape to [b,h,w,g,c/g] and `moments` over [1,2,4].
  */
 import * as tf from '@tensorflow/tfjs';
 import type { UNetWeightSpec } from './config';
+import { conv2dFast, denseFast, fastOpsEnabled, groupNormFast, siluFast, upsampleNearest2xFast } from './fast-ops';
 
 /** Conv (kernel [kh,kw,ci,co]) plus bias, 'same' padding; stride 2 halves an even side exactly. */
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, stride: 1 | 2 = 1): tf.Tensor4D {
+  if (fastOpsEnabled()) return conv2dFast(x, w, b, stride);
   return tf.fused.conv2d({ x, filter: w as tf.Tensor4D, bias: b, strides: stride, pad: 'same' });
 }
 
 /** x [n,in] · w [in,out] + b [out]. */
 export function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  if (fastOpsEnabled()) return denseFast(x, w, b);
   return tf.add(tf.matMul(x, w as tf.Tensor2D), b);
 }
 
 /** SiLU (swish): x · sigmoid(x). */
 export function silu<T extends tf.Tensor>(x: T): T {
+  if (fastOpsEnabled()) return siluFast(x);
   return tf.mul(x, tf.sigmoid(x));
 }
 
@@ -34,18 +44,25 @@ export function groupNorm(
   eps = 1e-5,
 ): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
+  if (c % groups !== 0) throw new Error(`groupNorm: ${groups} groups do not divide ${c} channels.`);
+  if (fastOpsEnabled()) return groupNormFast(x, gamma, beta, groups, eps);
   const xg = tf.reshape(x, [b, h, w, groups, c / groups]);
   const { mean, variance } = tf.moments(xg, [1, 2, 4], true);
   const normed = tf.mul(tf.sub(xg, mean), tf.rsqrt(tf.add(variance, eps)));
   return tf.add(tf.mul(tf.reshape(normed, [b, h, w, c]), gamma), beta);
 }
 
-/** Nearest-neighbour ×2 upsampling as two rank-3 broadcasts + reshapes: [b,h,w,c] → [b,2h,2w,c]. */
+/**
+ * Nearest-neighbour ×2 upsampling [b,h,w,c] → [b,2h,2w,c]. Fast op: resize forward, 2x2 block sums
+ * backward; plain: two rank-3 concats + reshapes (about 10x faster on wasm than a broadcast, whose
+ * Tile kernel is slow there), differentiated by tfjs.
+ */
 export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
+  if (fastOpsEnabled()) return upsampleNearest2xFast(x);
   const [b, h, w, c] = x.shape;
-  const cols = tf.broadcastTo(tf.reshape(x, [b * h * w, 1, c]), [b * h * w, 2, c]); // each pixel twice
-  const rows = tf.broadcastTo(tf.reshape(cols, [b * h, 1, 2 * w * c]), [b * h, 2, 2 * w * c]); // each row twice
-  return tf.reshape(rows, [b, 2 * h, 2 * w, c]);
+  const px = tf.reshape(x, [b * h * w, 1, c]);
+  const cols = tf.reshape(tf.concat([px, px], 1), [b * h, 1, 2 * w * c]); // each pixel twice
+  return tf.reshape(tf.concat([cols, cols], 1), [b, 2 * h, 2 * w, c]); // each row twice
 }
 
 /** Keeps the top-left [h, w] of x [b,H,W,c] (H ≥ h, W ≥ w): undoes the ×2 upsample of an odd side (4 → 8 → 7). */

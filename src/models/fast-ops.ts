@@ -1,0 +1,224 @@
+/**
+ * Fused forward + backward ops (tf.customGrad) for the models' hot layers: GroupNorm, SiLU, nearest
+ * ×2 upsampling, dense and conv2d + bias. Each is written with few, large tf ops whose kernels are
+ * fast on the wasm backend (measured; see src/cli/bench-unet.ts), and with pure tf ops only, so the
+ * same code runs on cpu, webgl and webgpu.
+ *
+ * What makes the plain formulations slow on wasm (tfjs 4.22, measured on [16,28,28,32]):
+ * - every tensor an op saves for its gradient is copied (the engine clones it; wasm's Identity is a
+ *   memcpy), and every saved copy adds a Cast to the backward pass; a customGrad saves only what
+ *   its gradient needs;
+ * - reductions over non-innermost axes (Mean/Sum over [1,2]) transpose first; a matMul by ones
+ *   does the same sum several times faster;
+ * - matMul with transposeA/transposeB leaves XNNPACK for a naive loop (about 8x slower): the
+ *   gradients here transpose explicitly and call a plain matMul;
+ * - broadcastTo/tile runs wasm's Tile, about 50 ms for a 2x upsample of [16,28,28,32];
+ * - each full-size elementwise op costs about a millisecond at that size, so the analytic
+ *   gradients below are arranged to touch full-size tensors as few times as possible.
+ *
+ * `setFastOps(false)` switches the models (layers.ts) back to the plain formulation, which tfjs
+ * differentiates itself: for the equivalence test and the benchmark only.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+let fastOps = true;
+
+/** Turns the fused ops on (default) or off (the plain formulation); tests and benchmarks only. */
+export function setFastOps(on: boolean): void {
+  fastOps = on;
+}
+
+/** Whether layers.ts uses the fused ops. */
+export function fastOpsEnabled(): boolean {
+  return fastOps;
+}
+
+/** The forward part of a custom op: the op's inputs and the save function → value and gradient. */
+type CustomOp<T extends tf.Tensor> = (
+  inputs: tf.Tensor[],
+  save: tf.GradSaveFunc,
+) => { value: T; gradFunc: (dy: T, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] };
+
+/** tf.customGrad with the inputs as an array (tfjs types each argument as Tensor | GradSaveFunc). */
+function customOp<T extends tf.Tensor>(f: CustomOp<T>): (...inputs: tf.Tensor[]) => T {
+  return tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) =>
+    f(args.slice(0, -1) as tf.Tensor[], args[args.length - 1] as tf.GradSaveFunc),
+  ) as (...inputs: tf.Tensor[]) => T;
+}
+
+/**
+ * a [m,k] · b [k,n] with b or a given transposed, as tf.matMul(a, b, transposeA, transposeB). On wasm
+ * the transposed forms run a naive loop; an explicit Transpose plus XNNPACK's matMul is several
+ * times faster. Elsewhere the flags are cheaper than a separate transpose.
+ */
+function matMulT(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
+  if (tf.getBackend() !== 'wasm') return tf.matMul(a, b, transposeA, transposeB);
+  return tf.matMul(transposeA ? tf.transpose(a) : a, transposeB ? tf.transpose(b) : b);
+}
+
+/**
+ * Sum of x [n, c] over its rows → [c], as xᵀ · ones [n,1]: on wasm a matrix-vector product beats
+ * Sum (which transposes first) and ones [1,n] · x (XNNPACK repacks x as weights on every call).
+ */
+function sumRows(x: tf.Tensor2D): tf.Tensor1D {
+  return tf.reshape(tf.matMul(x, tf.ones([x.shape[0], 1]), true, false), [x.shape[1]]);
+}
+
+/** Per-example sum of x [b, n, c] over n → [b, 1, c] (a batched matMul by ones). */
+function sumPositions(x: tf.Tensor3D): tf.Tensor3D {
+  return tf.matMul(tf.ones([x.shape[0], 1, x.shape[1]]), x);
+}
+
+/** SiLU x · σ(x); gradient dy · (σ + y · (1 − σ)) from the saved σ and output y (4 full-size ops). */
+const siluOp = customOp(([x], save) => {
+  const s = tf.sigmoid(x);
+  const y = tf.mul(x, s);
+  save([s, y]);
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sv, yv] = saved;
+      return [tf.mul(dy, tf.add(sv, tf.mul(yv, tf.sub(1, sv))))];
+    },
+  };
+});
+
+/** SiLU x · σ(x) as one fused op. */
+export function siluFast<T extends tf.Tensor>(x: T): T {
+  return siluOp(x) as T;
+}
+
+/**
+ * GroupNorm over NHWC x [b,h,w,c] with `groups` groups of c/groups channels, γ and β [c].
+ *
+ * Forward: per-channel sums of x and x² over positions (two matMuls by ones), group statistics on
+ * [b, g, c/g] (tiny), then y = x·A + B with A = γ/σ and B = β − μ·A per example and channel: three
+ * full-size ops (x², ·A, +B). The variance is E[x²] − μ² (one pass), clamped at 0.
+ *
+ * Backward (x̂ = (x − μ)/σ, dx̂ = dy·γ, means over the n = h·w·c/g values of a group):
+ *   dx = (1/σ)(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) = A·dy + C·x + D,
+ *   with C = −m₂/σ², D = −m₁/σ − C·μ, m₁ = mean(dx̂), m₂ = mean(dx̂·x̂), both from the per-channel
+ *   sums Σdy and Σdy·x (two matMuls by ones); dγ = Σ_b (Σdy·x − μΣdy)/σ, dβ = Σ_b Σdy.
+ *   Five full-size ops (dy·x, A·dy, C·x, +, +D).
+ */
+export function groupNormFast(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, groups: number, eps = 1e-5): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  const hw = h * w;
+  const cg = c / groups;
+  const n = hw * cg;
+  const op = customOp<tf.Tensor4D>(([xIn, gammaIn, betaIn], save) => {
+    const x3 = tf.reshape(xIn, [b, hw, c]) as tf.Tensor3D;
+    const s1 = tf.reshape(sumPositions(x3), [b, groups, cg]);
+    const s2 = tf.reshape(sumPositions(tf.square(x3)), [b, groups, cg]);
+    const mean = tf.div(tf.sum(s1, 2, true), n); // [b,g,1]
+    const variance = tf.relu(tf.sub(tf.div(tf.sum(s2, 2, true), n), tf.square(mean)));
+    const rstd = tf.rsqrt(tf.add(variance, eps)); // [b,g,1]
+    const gammaG = tf.reshape(gammaIn, [1, groups, cg]);
+    const a = tf.mul(rstd, gammaG); // [b,g,cg]
+    const shift = tf.sub(tf.reshape(betaIn, [1, groups, cg]), tf.mul(mean, a));
+    const y = tf.add(tf.mul(x3, tf.reshape(a, [b, 1, c])), tf.reshape(shift, [b, 1, c]));
+    save([x3, mean, rstd, gammaG]);
+    return {
+      value: tf.reshape(y, [b, h, w, c]) as tf.Tensor4D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, mu, r, gG] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+        const dy3 = tf.reshape(dy, [b, hw, c]) as tf.Tensor3D;
+        const sdy = tf.reshape(sumPositions(dy3), [b, groups, cg]); // Σ dy
+        const sdyx = tf.reshape(sumPositions(tf.mul(dy3, xs)), [b, groups, cg]); // Σ dy·x
+        const centred = tf.sub(sdyx, tf.mul(mu, sdy)); // Σ dy·(x − μ)
+        const dBeta = tf.reshape(tf.sum(sdy, 0), [c]);
+        const dGamma = tf.reshape(tf.sum(tf.mul(r, centred), 0), [c]);
+        const m1 = tf.div(tf.sum(tf.mul(gG, sdy), 2, true), n); // mean(dx̂)      [b,g,1]
+        const m2 = tf.div(tf.sum(tf.mul(tf.mul(gG, r), centred), 2, true), n); // mean(dx̂·x̂) [b,g,1]
+        const coefC = tf.neg(tf.mul(tf.square(r), m2));
+        const coefD = tf.sub(tf.neg(tf.mul(r, m1)), tf.mul(coefC, mu));
+        const ones = tf.ones([1, 1, cg]);
+        const aC = tf.reshape(tf.mul(r, gG), [b, 1, c]);
+        const cC = tf.reshape(tf.mul(coefC, ones), [b, 1, c]);
+        const dC = tf.reshape(tf.mul(coefD, ones), [b, 1, c]);
+        const dx = tf.add(tf.add(tf.mul(dy3, aC), tf.mul(xs, cC)), dC);
+        return [tf.reshape(dx, [b, h, w, c]), dGamma, dBeta];
+      },
+    };
+  });
+  return op(x, gamma, beta);
+}
+
+/**
+ * Nearest ×2 upsampling [b,h,w,c] → [b,2h,2w,c]. Forward: tf.image.resizeNearestNeighbor (exact
+ * for a factor of 2 without align-corners or half-pixel centres); backward: the sum over each 2x2
+ * block, as 4 · avgPool 2x2 stride 2 (the cpu backend's own resize gradient is wrong, and wasm's
+ * Tile behind a broadcast upsample is slow).
+ */
+const upsampleOp = customOp<tf.Tensor4D>(([x]) => {
+  const x4 = x as tf.Tensor4D;
+  const [, h, w] = x4.shape;
+  return {
+    value: tf.image.resizeNearestNeighbor(x4, [2 * h, 2 * w]),
+    gradFunc: (dy: tf.Tensor4D) => [tf.mul(tf.avgPool(dy, 2, 2, 'valid'), 4)],
+  };
+});
+
+/** Nearest ×2 upsampling as one fused op (see above). */
+export function upsampleNearest2xFast(x: tf.Tensor4D): tf.Tensor4D {
+  return upsampleOp(x);
+}
+
+/** Dense layer; gradients through plain (untransposed) matMuls on wasm. */
+const denseOp = customOp<tf.Tensor2D>(([x, w, bias], save) => {
+  save([x, w]);
+  return {
+    value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias }) as tf.Tensor2D,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ws] = saved as [tf.Tensor2D, tf.Tensor2D];
+      const dy2 = dy as tf.Tensor2D;
+      return [matMulT(dy2, ws, false, true), matMulT(xs, dy2, true, false), sumRows(dy2)];
+    },
+  };
+});
+
+/** x [n,in] · w [in,out] + b [out] as one fused op. */
+export function denseFast(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return denseOp(x, w, b);
+}
+
+/**
+ * 'same' conv (kernel [kh,kw,ci,co], stride 1 or 2) plus bias, forward through tf.fused.conv2d's
+ * kernel. Backward: the backend's Conv2DBackpropInput / Conv2DBackpropFilter kernels (on wasm, the
+ * XNNPACK-based ones of src/engine/wasm-gradients.ts), a 1x1 conv as two plain matMuls, and the bias
+ * gradient as a matMul by ones. Saves x and the kernel only (tfjs's fused conv also copies its output).
+ */
+export function conv2dFast(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, stride: 1 | 2 = 1): tf.Tensor4D {
+  const [kh, kw, ci, co] = w.shape as [number, number, number, number];
+  const op = customOp<tf.Tensor4D>(([xIn, wIn, bIn], save) => {
+    save([xIn, wIn]);
+    const value = tf.fused.conv2d({ x: xIn as tf.Tensor4D, filter: wIn as tf.Tensor4D, bias: bIn, strides: stride, pad: 'same' });
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const dy4 = dy as tf.Tensor4D;
+        const [nb, ho, wo] = dy4.shape;
+        const dy2 = tf.reshape(dy4, [nb * ho * wo, co]) as tf.Tensor2D;
+        const db = sumRows(dy2);
+        if (kh === 1 && kw === 1 && stride === 1) {
+          const x2 = tf.reshape(xs, [nb * ho * wo, ci]) as tf.Tensor2D;
+          const w2 = tf.reshape(ws, [ci, co]) as tf.Tensor2D;
+          const dx = tf.reshape(matMulT(dy2, w2, false, true), xs.shape);
+          const dw = tf.reshape(matMulT(x2, dy2, true, false), ws.shape);
+          return [dx, dw, db];
+        }
+        const dx = tf.conv2dTranspose(dy4, ws, xs.shape, stride, 'same');
+        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy: dy4 }, {
+          strides: stride,
+          pad: 'same',
+          dataFormat: 'NHWC',
+          dimRoundingMode: undefined,
+          filterShape: ws.shape,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        return [dx, dw, db];
+      },
+    };
+  });
+  return op(x, w, b);
+}
