@@ -3,10 +3,10 @@
  * reduces WorkerToPage messages into the app store (counters and settings), the frame store
  * (images) and the loss history (typed arrays). React never sees a frame or a loss array directly.
  */
-import { requestTransferables, type ModelSetup, type PageToWorker, type SamplingConfig, type WorkerToPage } from '../worker/protocol';
+import { requestTransferables, type ModelFile, type ModelSetup, type PageToWorker, type SamplingConfig, type TrainingStage, type WorkerToPage } from '../worker/protocol';
 import { LossHistory } from './loss-history';
 import { createFrameStore, type FrameStore } from './frames';
-import { createAppStore, initialState, IDLE_TRAIN, modelIsTrained, type AppStore, type TrainingForm } from './store';
+import { createAppStore, initialState, IDLE_SAMPLE, IDLE_TRAIN, modelIsTrained, type AppStore, type ExportedFile, type TrainingForm } from './store';
 import { parseBackendParam } from './url';
 import { setupProblem } from './validate';
 
@@ -22,6 +22,27 @@ export interface EngineClientOptions {
   search?: string;
   /** Creates the worker; tests may pass their own. */
   createWorker?: () => Worker;
+  /** Saves an exported file (defaults to a download through a temporary link). */
+  download?: (file: ExportedFile) => void;
+}
+
+/** What the exported files are called on disk (the importer accepts any names ending .json / .bin). */
+export const EXPORT_NAMES: Record<string, string> = { json: 'diffusion-model.json', bin: 'diffusion-weights.bin' };
+
+function exportName(name: string): string {
+  const ext = name.slice(name.lastIndexOf('.') + 1).toLowerCase();
+  return EXPORT_NAMES[ext] ?? `diffusion-${name}`;
+}
+
+function defaultDownload(file: ExportedFile): void {
+  const a = document.createElement('a');
+  a.href = file.url;
+  a.download = file.name;
+  a.rel = 'noopener';
+  a.style.display = 'none';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
 }
 
 function defaultWorker(): Worker {
@@ -39,6 +60,10 @@ export class EngineClient {
 
   private worker: Worker | null = null;
   private readonly makeWorker: () => Worker;
+  private readonly download: (file: ExportedFile) => void;
+  /** The stage of the last train/start, until the engine confirms it runs (or refuses it). */
+  private requestedStage: TrainingStage | null = null;
+  private justImported = false;
   private setupTimer: ReturnType<typeof setTimeout> | null = null;
   private progressTimer: ReturnType<typeof setTimeout> | null = null;
   private progressDirty = false;
@@ -50,6 +75,7 @@ export class EngineClient {
     this.requestedBackend = request.backend;
     this.store = createAppStore(initialState(request.note, request.backend));
     this.makeWorker = options.createWorker ?? defaultWorker;
+    this.download = options.download ?? defaultDownload;
   }
 
   /** Creates the worker and sends 'init'. Failures end up in the store's errors, never thrown. */
@@ -88,8 +114,15 @@ export class EngineClient {
       this.store.setState({ pendingSetup: sameSetup(next, s.setup) ? null : next });
       return;
     }
-    this.store.setState({ setup: next, pendingSetup: null });
+    this.store.setState({ setup: next, pendingSetup: null, training: this.trainingFor(s.setup, next) });
     this.scheduleSetupSend();
+  }
+
+  /** A switch to a latent model starts at stage 1 (the autoencoder); a pixel model has only the denoiser. */
+  private trainingFor(prev: ModelSetup, next: ModelSetup): TrainingForm {
+    const { training } = this.store.getState();
+    if (prev.kind === next.kind) return training;
+    return { ...training, stage: next.kind === 'latent' ? 'autoencoder' : 'denoiser' };
   }
 
   /** Confirms a pending setup change: resets training, then applies the new setup. */
@@ -97,7 +130,7 @@ export class EngineClient {
     const pending = this.store.getState().pendingSetup;
     this.resetTraining();
     if (pending) {
-      this.store.setState({ setup: pending, pendingSetup: null });
+      this.store.setState((s) => ({ setup: pending, pendingSetup: null, training: this.trainingFor(s.setup, pending) }));
       this.sendSetupNow();
     }
   }
@@ -118,9 +151,12 @@ export class EngineClient {
   startTraining(): void {
     const s = this.store.getState();
     this.flushSetup();
-    if (s.train.state === 'idle') this.loss.clear();
-    this.store.setState({ train: { ...s.train, totalSteps: s.training.steps, lossPoints: this.loss.length } });
-    this.send({ type: 'train/start', training: { ...s.training } });
+    // A pixel model has one stage; a latent model trains the stage the form picks.
+    const stage: TrainingStage = s.setup.kind === 'latent' ? s.training.stage : 'denoiser';
+    if (s.train.state === 'idle' && s.train.step === 0) this.loss.clear();
+    this.requestedStage = stage;
+    this.store.setState({ train: { ...s.train, totalSteps: s.training.steps, lossPoints: this.loss.length, lossVersion: s.train.lossVersion + 1 } });
+    this.send({ type: 'train/start', training: { ...s.training, stage } });
   }
 
   pauseTraining(): void {
@@ -133,16 +169,58 @@ export class EngineClient {
 
   resetTraining(): void {
     this.send({ type: 'train/reset' });
+    this.clearTrainingView();
+  }
+
+  private clearTrainingView(): void {
     this.loss.clear();
+    this.requestedStage = null;
     this.store.setState((s) => ({ train: { ...IDLE_TRAIN, lossVersion: s.train.lossVersion + 1 } }));
-    this.frames.setState((f) => (f.mode === 'preview' ? { mode: 'empty', main: null, x0: null, seq: f.seq + 1 } : f));
+    this.frames.setState((f) => ({
+      ...(f.mode === 'preview' ? { mode: 'empty' as const, main: null, x0: null } : {}),
+      reconOriginals: null,
+      reconImages: null,
+      reconStep: null,
+      seq: f.seq + 1,
+    }));
   }
 
   startSampling(): void {
     this.flushSetup();
     const s = this.store.getState();
-    this.store.setState({ sample: { state: 'running', index: 0, total: s.sampling.steps, t: null } });
-    this.send({ type: 'sample/start', sampling: s.sampling });
+    const { setup } = s;
+    const sampling: SamplingConfig = {
+      ...s.sampling,
+      digit: setup.classConditional ? s.sampling.digit : null,
+      useEma: setup.emaDecay > 0 && s.sampling.useEma,
+    };
+    this.store.setState({ sample: { ...IDLE_SAMPLE, state: 'running', total: sampling.steps, numImages: sampling.numImages, latent: setup.kind === 'latent' } });
+    this.send({ type: 'sample/start', sampling });
+  }
+
+  /** Asks the engine for the model's files; they are downloaded when they arrive. */
+  exportModel(): void {
+    this.store.setState({ transfer: 'exporting' });
+    this.send({ type: 'model/export' });
+  }
+
+  /** Reads the picked files (a .json and a .bin, any names) and sends them to the engine. */
+  async importModel(picked: readonly File[]): Promise<void> {
+    const json = picked.filter((f) => f.name.toLowerCase().endsWith('.json'));
+    const bin = picked.filter((f) => f.name.toLowerCase().endsWith('.bin'));
+    if (json.length !== 1 || bin.length !== 1) {
+      const names = picked.map((f) => f.name).join(', ') || 'no files';
+      this.reportError(`Import needs two files picked together: one .json (the model) and one .bin (its weights); got ${names}.`, 'model');
+      return;
+    }
+    this.store.setState({ transfer: 'importing' });
+    try {
+      const files: ModelFile[] = await Promise.all([json[0], bin[0]].map(async (f) => ({ name: f.name, data: await f.arrayBuffer() })));
+      this.send({ type: 'model/import', files });
+    } catch (err) {
+      this.store.setState({ transfer: 'idle' });
+      this.reportError(`Could not read the picked files: ${err instanceof Error ? err.message : String(err)}`, 'model');
+    }
   }
 
   pauseSampling(): void {
@@ -172,6 +250,7 @@ export class EngineClient {
   private send(message: PageToWorker): void {
     if (!this.worker) {
       this.reportError(`The engine worker is not running; "${message.type}" was not sent.`, 'page');
+      if (message.type === 'model/export' || message.type === 'model/import') this.store.setState({ transfer: 'idle' });
       return;
     }
     this.worker.postMessage(message, requestTransferables(message));
@@ -208,12 +287,31 @@ export class EngineClient {
         break;
       case 'model':
         this.store.setState({ model: { ...msg } });
+        if (this.justImported) {
+          // An imported latent model continues where it stopped: stage 2 once its autoencoder is trained.
+          this.justImported = false;
+          if (msg.kind === 'latent') this.setTraining({ stage: msg.autoencoderSteps > 0 ? 'denoiser' : 'autoencoder' });
+        }
         break;
-      case 'train/state':
+      case 'train/state': {
         this.flushProgress();
-        this.store.setState((s) => ({ train: { ...s.train, state: msg.state, step: msg.step, stepsPerSec: msg.state === 'running' ? s.train.stepsPerSec : 0 } }));
+        // The step counts the stage of the engine's current run: the one just started once it runs.
+        let stage = this.store.getState().train.stage;
+        if (msg.state === 'running' && this.requestedStage) {
+          stage = this.requestedStage;
+          this.requestedStage = null;
+        }
+        if (msg.state === 'idle' && msg.step === 0) stage = null;
+        this.store.setState((s) => ({ train: { ...s.train, state: msg.state, step: msg.step, stage, stepsPerSec: msg.state === 'running' ? s.train.stepsPerSec : 0 } }));
         break;
+      }
       case 'train/progress': {
+        // A new stage starts a new loss curve (the autoencoder's reconstruction loss is another quantity).
+        const s = this.store.getState();
+        if (s.train.lossStage !== msg.stage) {
+          this.loss.clear();
+          this.store.setState({ train: { ...s.train, lossStage: msg.stage, stage: msg.stage, lossPoints: 0, lossVersion: s.train.lossVersion + 1 } });
+        }
         this.loss.append(msg.steps, msg.losses);
         const last = this.loss.last();
         this.pending = { step: msg.step, totalSteps: msg.totalSteps, stepsPerSec: msg.stepsPerSec, etaSec: msg.etaSec, lastLoss: last ? last.loss : null };
@@ -229,25 +327,75 @@ export class EngineClient {
       case 'sample/state':
         this.store.setState((s) => ({ sample: { ...s.sample, state: msg.state } }));
         break;
-      case 'sample/frame':
-        this.frames.setState((f) => ({ mode: 'sample', main: msg.xt, x0: msg.x0, seq: f.seq + 1 }));
-        this.store.setState((s) => ({ sample: { ...s.sample, index: msg.index, total: msg.total, t: msg.t } }));
+      case 'sample/frame': {
+        // Latent models: the canvases show the decoded images; the latents go to the latent view.
+        const latent = msg.decodedXt !== null && msg.decodedX0 !== null;
+        this.frames.setState((f) => ({
+          mode: 'sample',
+          main: latent ? msg.decodedXt : msg.xt,
+          x0: latent ? msg.decodedX0 : msg.x0,
+          latentXt: latent ? msg.xt : null,
+          latentX0: latent ? msg.x0 : null,
+          seq: f.seq + 1,
+        }));
+        this.store.setState((s) => ({ sample: { ...s.sample, index: msg.index, total: msg.total, t: msg.t, elapsedMs: msg.elapsedMs, numImages: msg.xt.n, latent } }));
         break;
+      }
       case 'train/reconstructions':
-        this.frames.setState((f) => ({ mode: 'preview', main: msg.reconstructions, x0: msg.originals, previewStep: msg.step, seq: f.seq + 1 }));
+        this.frames.setState((f) => ({ reconOriginals: msg.originals, reconImages: msg.reconstructions, reconStep: msg.step, seq: f.seq + 1 }));
         break;
       case 'model/exported':
+        this.onExported(msg.files);
+        break;
       case 'model/imported':
+        this.onImported(msg.setup);
         break;
       case 'error':
         if (msg.source === 'init') this.fail(msg.message, msg.source);
         else this.reportError(msg.message, msg.source);
+        // Whatever was waiting for an answer gets one: the request failed.
+        if (msg.source === 'train' || msg.source === 'model') this.requestedStage = null;
+        this.store.setState((s) => ({
+          transfer: 'idle',
+          // A refused sample/start never reports a state: the run did not start.
+          sample: msg.source === 'sample' && s.sample.state === 'running' && s.sample.elapsedMs === null ? { ...s.sample, state: 'idle' } : s.sample,
+        }));
         break;
       default: {
         const unknown: never = msg;
         this.reportError(`Unknown message from the engine worker: ${JSON.stringify((unknown as { type?: unknown }).type)}`, 'worker');
       }
     }
+  }
+
+  private onExported(files: ModelFile[]): void {
+    for (const old of this.store.getState().exported) URL.revokeObjectURL(old.url);
+    const exported: ExportedFile[] = files.map((f) => ({
+      name: exportName(f.name),
+      url: URL.createObjectURL(new Blob([f.data], { type: f.name.endsWith('.json') ? 'application/json' : 'application/octet-stream' })),
+      bytes: f.data.byteLength,
+    }));
+    this.store.setState({ transfer: 'idle', exported });
+    for (const f of exported) this.download(f);
+  }
+
+  /** The engine now holds the imported model: the page takes its setup, without sending it back (that would rebuild the model). */
+  private onImported(setup: ModelSetup): void {
+    if (this.setupTimer) {
+      clearTimeout(this.setupTimer);
+      this.setupTimer = null;
+    }
+    this.clearTrainingView();
+    this.justImported = true;
+    this.store.setState((s) => ({
+      transfer: 'idle',
+      setup,
+      pendingSetup: null,
+      model: null,
+      sample: s.sample.state === 'running' || s.sample.state === 'paused' ? IDLE_SAMPLE : s.sample,
+      training: { ...s.training, stage: setup.kind === 'latent' ? 'denoiser' : s.training.stage },
+      sampling: { ...s.sampling, digit: setup.classConditional ? s.sampling.digit : null },
+    }));
   }
 
   private pending: { step: number; totalSteps: number; stepsPerSec: number; etaSec: number; lastLoss: number | null } | null = null;

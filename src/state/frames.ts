@@ -19,12 +19,31 @@ export interface FrameState {
   data: ImageBatch | null;
   /** Training step of the preview shown, when mode is 'preview'. */
   previewStep: number | null;
+  /** Latent models while sampling: x_t and the predicted x0 as latents [n, 7, 7, C] (main / x0 then hold their decodings). */
+  latentXt: ImageBatch | null;
+  latentX0: ImageBatch | null;
+  /** Autoencoder stage: held-out originals and their reconstructions, and the step they were made at. */
+  reconOriginals: ImageBatch | null;
+  reconImages: ImageBatch | null;
+  reconStep: number | null;
   /** Bumped on every new frame so subscribers can tell frames apart cheaply. */
   seq: number;
 }
 
 export function createFrameStore() {
-  return createStore<FrameState>()(() => ({ mode: 'empty', main: null, x0: null, data: null, previewStep: null, seq: 0 }));
+  return createStore<FrameState>()(() => ({
+    mode: 'empty',
+    main: null,
+    x0: null,
+    data: null,
+    previewStep: null,
+    latentXt: null,
+    latentX0: null,
+    reconOriginals: null,
+    reconImages: null,
+    reconStep: null,
+    seq: 0,
+  }));
 }
 
 export type FrameStore = ReturnType<typeof createFrameStore>;

@@ -7,7 +7,7 @@
 import { createStore } from 'zustand/vanilla';
 import { DEFAULT_SAMPLER } from '../diffusion/config';
 import { DEFAULT_MODEL_SETUP } from '../worker/protocol';
-import type { AdapterInfo, BackendName, ModelSetup, RunState, SamplingConfig, TrainingConfig, WorkerToPage } from '../worker/protocol';
+import type { AdapterInfo, BackendName, ModelSetup, RunState, SamplingConfig, TrainingConfig, TrainingStage, WorkerToPage } from '../worker/protocol';
 
 export type EngineStatus = 'starting' | 'ready' | 'failed';
 
@@ -43,6 +43,9 @@ export interface TrainRun {
   /** Number of loss points recorded and a counter bumped (a few times a second) when they change. */
   lossPoints: number;
   lossVersion: number;
+  /** The stage of the run in progress or last run (the one `step` counts), and of the loss chart's points. */
+  stage: TrainingStage | null;
+  lossStage: TrainingStage | null;
 }
 
 export interface SampleRun {
@@ -50,7 +53,22 @@ export interface SampleRun {
   index: number;
   total: number;
   t: number | null;
+  /** Wall time of the run up to its last frame, ms, and the number of images it draws. */
+  elapsedMs: number | null;
+  numImages: number;
+  /** True when the run's frames are latents (with decoded images beside them). */
+  latent: boolean;
 }
+
+/** A file of the last export, ready to download again from its object URL. */
+export interface ExportedFile {
+  name: string;
+  url: string;
+  bytes: number;
+}
+
+/** Export / import in flight (the buttons wait for the engine's answer or error). */
+export type TransferState = 'idle' | 'exporting' | 'importing';
 
 export interface AppError {
   id: number;
@@ -72,6 +90,8 @@ export interface AppState {
   train: TrainRun;
   sample: SampleRun;
   errors: AppError[];
+  transfer: TransferState;
+  exported: ExportedFile[];
 }
 
 export const DEFAULT_TRAINING: TrainingForm = { stage: 'denoiser', learningRate: 2e-3, batchSize: 16, steps: 500, previewEvery: 100, seed: 0 };
@@ -87,7 +107,11 @@ export const IDLE_TRAIN: TrainRun = {
   lastLoss: null,
   lossPoints: 0,
   lossVersion: 0,
+  stage: null,
+  lossStage: null,
 };
+
+export const IDLE_SAMPLE: SampleRun = { state: 'idle', index: 0, total: 0, t: null, elapsedMs: null, numImages: 0, latent: false };
 
 export function initialState(urlNote: string | null = null, requested: BackendName | null = null): AppState {
   return {
@@ -100,8 +124,10 @@ export function initialState(urlNote: string | null = null, requested: BackendNa
     training: DEFAULT_TRAINING,
     sampling: DEFAULT_SAMPLING,
     train: IDLE_TRAIN,
-    sample: { state: 'idle', index: 0, total: 0, t: null },
+    sample: IDLE_SAMPLE,
     errors: [],
+    transfer: 'idle',
+    exported: [],
   };
 }
 
@@ -111,7 +137,17 @@ export function createAppStore(init: AppState = initialState()) {
 
 export type AppStore = ReturnType<typeof createAppStore>;
 
-/** True once the model has been trained at all (or is training): changing its setup needs a reset. */
+/** Training steps the model has taken so far, per stage: the engine's counts, or the live run's when ahead. */
+export function stageSteps(s: AppState): { autoencoder: number; denoiser: number } {
+  const live = (stage: TrainingStage) => (s.train.stage === stage ? s.train.step : 0);
+  return {
+    autoencoder: Math.max(s.model?.autoencoderSteps ?? 0, live('autoencoder')),
+    denoiser: Math.max(s.model?.denoiserSteps ?? 0, live('denoiser')),
+  };
+}
+
+/** True once the model has been trained at all (or is training, or was imported trained): changing its setup needs a reset. */
 export function modelIsTrained(s: AppState): boolean {
-  return s.train.state !== 'idle' || s.train.step > 0;
+  const steps = stageSteps(s);
+  return s.train.state !== 'idle' || s.train.step > 0 || steps.autoencoder > 0 || steps.denoiser > 0;
 }

@@ -3,6 +3,7 @@ import { DataPanel } from './DataPanel';
 import { ErrorBoundary } from './ErrorBoundary';
 import { Header } from './Header';
 import { LossChart } from './LossChart';
+import { ModelFilesPanel } from './ModelFilesPanel';
 import { ModelPanel } from './ModelPanel';
 import { ResetConfirm } from './ResetConfirm';
 import { SampleCanvas } from './SampleCanvas';
@@ -24,6 +25,9 @@ export function App() {
           </ErrorBoundary>
           <ErrorBoundary name="Model">
             <ModelPanel />
+          </ErrorBoundary>
+          <ErrorBoundary name="Model files">
+            <ModelFilesPanel />
           </ErrorBoundary>
         </div>
         <div className="column column--runs">

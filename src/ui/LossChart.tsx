@@ -67,6 +67,7 @@ function pathOf(points: LossPoint[], key: 'loss' | 'ema', width: number, xMax: n
 export function LossChart() {
   const client = useEngine();
   const count = useApp((s) => s.train.lossPoints);
+  const lossStage = useApp((s) => (s.setup.kind === 'latent' ? s.train.lossStage : null));
   const lastEma = useApp((s) => (s.train.lossPoints > 0 ? (client.loss.last()?.ema ?? null) : null));
   const xMax = useApp((s) => Math.max(1, s.train.state === 'idle' && s.train.step === 0 ? s.training.steps || 1 : Math.max(s.train.totalSteps, s.train.step)));
   const box = useRef<HTMLDivElement>(null);
@@ -118,6 +119,9 @@ export function LossChart() {
           ) : null}
         </div>
         <figcaption>
+          {lossStage ? (
+            <strong className="loss-stage">{lossStage === 'autoencoder' ? 'Stage 1: autoencoder (reconstruction + KL)' : 'Stage 2: latent denoiser'} · </strong>
+          ) : null}
           <span className="legend legend--raw">raw loss</span> <span className="legend legend--ema">EMA</span> · log scale
           {count > 0
             ? ` · ${count.toLocaleString()} steps${count > MAX_CHART_POINTS ? `, drawn as ${MAX_CHART_POINTS} points` : ''}${lastEma !== null ? ` · EMA ${lastEma.toFixed(4)}` : ''}`

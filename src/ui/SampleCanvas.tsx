@@ -1,19 +1,84 @@
-import { useEffect, useRef } from 'react';
-import { useEngine, useFrames } from './context';
-import { drawBatch } from './draw';
+import { useEffect, useRef, useState, type MouseEvent } from 'react';
+import type { FrameState } from '../state/frames';
+import { BatchCanvas } from './BatchCanvas';
+import { useApp, useEngine, useFrames } from './context';
+import { drawBatch, gridShape } from './draw';
 import { Panel } from './fields';
 
+const selectMain = (f: FrameState) => f.main;
+const selectX0 = (f: FrameState) => f.x0;
+const selectLatentXt = (f: FrameState) => f.latentXt;
+
 /**
- * The image grids: x_t and the predicted x0 while sampling, the latest training preview while
- * training. Frames arrive through the frame store's subscribe and are drawn with putImageData at
- * most once per animation frame; React re-renders only when the mode or caption changes.
+ * For one image of a latent sampling run: its decoded x_t, each channel of its 7x7xC latent as a
+ * small image (normalized per channel), and its predicted x0, decoded.
+ */
+function LatentDetail({ index, count, channels, onPick }: { index: number; count: number; channels: number; onPick: (i: number) => void }) {
+  return (
+    <section className="latent-detail" aria-label="Latent view">
+      <div className="latent-head">
+        <h3>Inside the latent of image</h3>
+        <label className="sr-only" htmlFor="inspect-image">
+          Inspect image
+        </label>
+        <select id="inspect-image" value={index} onChange={(e) => onPick(Number(e.target.value))}>
+          {Array.from({ length: count }, (_, i) => (
+            <option key={i} value={i}>
+              {i + 1}
+            </option>
+          ))}
+        </select>
+        <span className="muted">(or click an image in the grid)</span>
+      </div>
+      <div className="latent-row">
+        <figure className="latent-fig latent-fig--image">
+          <BatchCanvas select={selectMain} view={{ kind: 'image', index }} label={`Image ${index + 1}: x_t decoded`} className="digits digits--single" />
+          <figcaption>x_t decoded</figcaption>
+        </figure>
+        <span className="latent-arrow" aria-hidden="true">
+          ⇐
+        </span>
+        <div className="latent-channels">
+          {Array.from({ length: channels }, (_, k) => (
+            <figure key={k} className="latent-fig">
+              <BatchCanvas select={selectLatentXt} view={{ kind: 'channel', index, channel: k }} label={`latent channel ${k + 1}`} className="digits digits--latent" />
+              <figcaption>latent channel {k + 1}</figcaption>
+            </figure>
+          ))}
+        </div>
+        <span className="latent-arrow" aria-hidden="true">
+          ⇒
+        </span>
+        <figure className="latent-fig latent-fig--image">
+          <BatchCanvas select={selectX0} view={{ kind: 'image', index }} label={`Image ${index + 1}: predicted x0 decoded`} className="digits digits--single" />
+          <figcaption>predicted x₀ decoded</figcaption>
+        </figure>
+      </div>
+      <p className="field-hint">
+        The denoiser works on these {channels} channels of 7×7 numbers (each shown stretched to its own range); the decoder turns them into the 28×28 digit.
+      </p>
+    </section>
+  );
+}
+
+/**
+ * The image grids: x_t and the predicted x0 while sampling (decoded, for a latent model, with its
+ * latent channels below), the latest training preview while training. Frames arrive through the
+ * frame store's subscribe and are drawn with putImageData at most once per animation frame; React
+ * re-renders only when the mode, caption or latent shape changes.
  */
 export function SampleCanvas() {
   const client = useEngine();
   const mode = useFrames((s) => s.mode);
   const previewStep = useFrames((s) => s.previewStep);
+  const latentCount = useFrames((s) => (s.mode === 'sample' ? (s.latentXt?.n ?? 0) : 0));
+  const latentChannels = useFrames((s) => (s.mode === 'sample' ? (s.latentXt?.c ?? 0) : 0));
+  const digit = useApp((s) => (s.setup.classConditional ? s.sampling.digit : null));
   const main = useRef<HTMLCanvasElement>(null);
   const x0 = useRef<HTMLCanvasElement>(null);
+  const [picked, setPicked] = useState(0);
+  const latent = latentCount > 0;
+  const inspect = Math.min(picked, Math.max(0, latentCount - 1));
 
   useEffect(() => {
     let raf = 0;
@@ -36,20 +101,44 @@ export function SampleCanvas() {
     };
   }, [client]);
 
-  const mainLabel = mode === 'sample' ? 'x_t (current noisy images)' : mode === 'preview' ? `Training preview at step ${previewStep ?? '?'}` : 'Samples';
+  /** A click on the grid picks that image for the latent view. */
+  const pickFromGrid = (e: MouseEvent<HTMLCanvasElement>) => {
+    const f = client.frames.getState();
+    if (!latent || !f.main) return;
+    const rect = e.currentTarget.getBoundingClientRect();
+    const { cols } = gridShape(f.main.n);
+    const cw = e.currentTarget.width;
+    const ch = e.currentTarget.height;
+    const x = ((e.clientX - rect.left) / rect.width) * cw;
+    const y = ((e.clientY - rect.top) / rect.height) * ch;
+    const i = Math.floor(y / (f.main.h + 1)) * cols + Math.floor(x / (f.main.w + 1));
+    if (i >= 0 && i < f.main.n) setPicked(i);
+  };
+
+  const which = digit === null ? '' : ` of digit ${digit}`;
+  const mainLabel =
+    mode === 'sample'
+      ? latent
+        ? `x_t decoded (current images${which})`
+        : `x_t (current noisy images${which})`
+      : mode === 'preview'
+        ? `Training preview at step ${previewStep ?? '?'}`
+        : 'Samples';
+  const x0Caption = latent ? 'Predicted x₀, decoded' : 'Predicted x₀';
   return (
     <Panel title="Samples" className="panel--canvas">
       {mode === 'empty' ? <p className="muted">Train the model or press Sample to see images here.</p> : null}
-      <div className="canvases" hidden={mode === 'empty'}>
-        <figure>
-          <canvas ref={main} className="digits digits--main" role="img" aria-label={mainLabel} width={1} height={1} />
+      <div className={`canvases${latent ? ' canvases--latent' : ''}`} hidden={mode === 'empty'}>
+        <figure className="canvas-main">
+          <canvas ref={main} className="digits digits--main" role="img" aria-label={mainLabel} width={1} height={1} onClick={pickFromGrid} />
           <figcaption>{mainLabel}</figcaption>
         </figure>
         <figure hidden={mode !== 'sample'}>
           <canvas ref={x0} className="digits digits--main" role="img" aria-label="Predicted x0" width={1} height={1} />
-          <figcaption>Predicted x₀</figcaption>
+          <figcaption>{x0Caption}</figcaption>
         </figure>
       </div>
+      {latent ? <LatentDetail index={inspect} count={latentCount} channels={latentChannels} onPick={setPicked} /> : null}
     </Panel>
   );
 }

@@ -1,7 +1,9 @@
-import { SAMPLER_KINDS, type SamplerKind } from '../diffusion/config';
+import { useId } from 'react';
+import { DDPM_VARIANCES, SAMPLER_KINDS, TIMESTEP_SPACINGS, X0_CLIPPINGS, type DdpmVariance, type SamplerKind, type TimestepSpacing, type X0Clipping } from '../diffusion/config';
+import { stageSteps } from '../state/store';
 import { sampleStepsValidator, setupProblem, validateEta, validateNumImages, validateSeed } from '../state/validate';
 import { useApp, useEngine } from './context';
-import { NumberField, Panel, SelectField } from './fields';
+import { CheckboxField, NumberField, Panel, SelectField } from './fields';
 
 const SAMPLER_LABELS: Record<SamplerKind, string> = {
   ddpm: 'DDPM (ancestral)',
@@ -9,7 +11,51 @@ const SAMPLER_LABELS: Record<SamplerKind, string> = {
   dpmpp: 'DPM-Solver++ (2M)',
 };
 
-/** Sampler settings, run buttons and the current reverse step. */
+const VARIANCE_LABELS: Record<DdpmVariance, string> = {
+  beta: 'β (upper bound)',
+  betaTilde: 'β̃ (posterior, lower bound)',
+};
+
+const SPACING_LABELS: Record<TimestepSpacing, string> = {
+  linspace: 'linspace',
+  leading: 'leading',
+  trailing: 'trailing (reaches t = T)',
+};
+
+const CLIPPING_LABELS: Record<X0Clipping, string> = {
+  none: 'none',
+  clip: 'clip to [-1, 1]',
+  dynamic: 'dynamic thresholding',
+};
+
+const DIGIT_OPTIONS = [{ value: 'any', label: 'any (0-9 across the grid)' }, ...Array.from({ length: 10 }, (_, d) => ({ value: String(d), label: String(d) }))];
+
+function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '–';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
+
+/** Classifier-free guidance scale: a 0-10 slider in steps of 0.5 with its value beside it. */
+function GuidanceSlider({ value, disabled, onChange }: { value: number; disabled: boolean; onChange: (v: number) => void }) {
+  const id = useId();
+  return (
+    <div className="field field--range">
+      <label htmlFor={id}>Guidance scale w</label>
+      <div className="range-row">
+        <input id={id} type="range" min={0} max={10} step={0.5} value={value} disabled={disabled} onChange={(e) => onChange(Number(e.target.value))} aria-describedby={`${id}-hint`} />
+        <output htmlFor={id} aria-label="Guidance scale value">
+          {value.toFixed(1)}
+        </output>
+      </div>
+      <p className="field-hint" id={`${id}-hint`}>
+        {disabled ? 'Needs a class-conditional model.' : '0 = unconditional, 1 = conditional, > 1 = stronger (classifier-free guidance).'}
+      </p>
+    </div>
+  );
+}
+
+/** Sampler settings, class and guidance, run buttons, the current reverse step and the run's wall time. */
 export function SamplingPanel() {
   const client = useEngine();
   const form = useApp((s) => s.sampling);
@@ -18,12 +64,18 @@ export function SamplingPanel() {
   const setup = useApp((s) => s.setup);
   const ready = useApp((s) => s.engine.status === 'ready');
   const pending = useApp((s) => s.pendingSetup !== null);
+  const importing = useApp((s) => s.transfer === 'importing');
+  const aeSteps = useApp((s) => stageSteps(s).autoencoder);
+  const trainingAutoencoder = useApp((s) => (s.train.state === 'running' || s.train.state === 'paused') && s.train.stage === 'autoencoder');
 
   const validateSteps = sampleStepsValidator(T);
   const invalid =
     validateSteps(form.steps) ?? validateNumImages(form.numImages) ?? validateSeed(form.seed) ?? (form.kind === 'ddim' ? validateEta(form.eta) : null) ?? setupProblem(setup);
   const busy = sample.state === 'running' || sample.state === 'paused';
-  const canSample = ready && !pending && !busy && invalid === null;
+  const needsAutoencoder = setup.kind === 'latent' && (aeSteps === 0 || trainingAutoencoder);
+  const canSample = ready && !pending && !busy && !importing && !needsAutoencoder && invalid === null;
+  const conditional = setup.classConditional;
+  const perImage = sample.elapsedMs !== null && sample.numImages > 0 ? sample.elapsedMs / sample.numImages : null;
 
   return (
     <Panel title="Sampling">
@@ -37,6 +89,34 @@ export function SamplingPanel() {
         <NumberField label="Sampling steps" value={form.steps} step={1} min={1} max={T} validate={validateSteps} onCommit={(steps) => client.setSampling({ steps })} />
         <NumberField label="Number of images" value={form.numImages} step={1} min={1} max={64} validate={validateNumImages} onCommit={(numImages) => client.setSampling({ numImages })} />
         <NumberField label="Seed" value={form.seed} step={1} min={0} validate={validateSeed} onCommit={(seed) => client.setSampling({ seed })} />
+        {conditional ? (
+          <SelectField
+            label="Digit"
+            wide
+            value={form.digit === null ? 'any' : String(form.digit)}
+            options={DIGIT_OPTIONS}
+            onChange={(v) => client.setSampling({ digit: v === 'any' ? null : Number(v) })}
+          />
+        ) : null}
+        <SelectField<TimestepSpacing>
+          label="Timestep spacing"
+          value={form.spacing}
+          options={TIMESTEP_SPACINGS.map((s) => ({ value: s, label: SPACING_LABELS[s] }))}
+          onChange={(spacing) => client.setSampling({ spacing })}
+        />
+        <SelectField<X0Clipping>
+          label="x₀ clipping"
+          value={form.clipping}
+          options={X0_CLIPPINGS.map((c) => ({ value: c, label: CLIPPING_LABELS[c] }))}
+          onChange={(clipping) => client.setSampling({ clipping })}
+        />
+        <SelectField<DdpmVariance>
+          label="DDPM variance"
+          value={form.ddpmVariance}
+          options={DDPM_VARIANCES.map((v) => ({ value: v, label: VARIANCE_LABELS[v] }))}
+          onChange={(ddpmVariance) => client.setSampling({ ddpmVariance })}
+          disabled={form.kind !== 'ddpm'}
+        />
         <NumberField
           label="DDIM η"
           value={form.eta}
@@ -49,6 +129,8 @@ export function SamplingPanel() {
           hint={form.kind === 'ddim' ? '0 = deterministic, 1 = DDPM-like noise.' : 'Only used by DDIM.'}
         />
       </div>
+      <GuidanceSlider value={form.guidance} disabled={!conditional} onChange={(guidance) => client.setSampling({ guidance })} />
+      {setup.emaDecay > 0 ? <CheckboxField label="Use EMA weights" checked={form.useEma} onChange={(useEma) => client.setSampling({ useEma })} /> : null}
       <div className="buttons">
         <button type="button" className="primary" disabled={!canSample} onClick={() => client.startSampling()}>
           Sample
@@ -63,6 +145,7 @@ export function SamplingPanel() {
           Cancel
         </button>
       </div>
+      {needsAutoencoder && ready && !pending ? <p className="field-hint">A latent model samples once its autoencoder is trained (training stage 1, finished or stopped).</p> : null}
       <dl className="run-facts">
         <div>
           <dt>State</dt>
@@ -75,6 +158,14 @@ export function SamplingPanel() {
         <div>
           <dt>t</dt>
           <dd aria-label="Diffusion time t">{sample.t === null ? '–' : sample.t}</dd>
+        </div>
+        <div>
+          <dt>Wall time</dt>
+          <dd aria-label="Sampling wall time">{sample.elapsedMs === null ? '–' : formatMs(sample.elapsedMs)}</dd>
+        </div>
+        <div>
+          <dt>Per image</dt>
+          <dd aria-label="Time per image">{perImage === null ? '–' : formatMs(perImage)}</dd>
         </div>
       </dl>
     </Panel>

@@ -1,9 +1,67 @@
+import { useId } from 'react';
+import type { FrameState } from '../state/frames';
+import { stageSteps } from '../state/store';
 import { setupProblem, validateBatchSize, validateLearningRate, validatePreviewEvery, validateTrainSteps } from '../state/validate';
-import { useApp, useEngine } from './context';
+import type { TrainingStage } from '../worker/protocol';
+import { BatchCanvas } from './BatchCanvas';
+import { useApp, useEngine, useFrames } from './context';
 import { formatDuration, formatRate } from './format';
 import { NumberField, Panel } from './fields';
 
-/** Training settings, run buttons, speed and progress. */
+const STAGE_LABELS: Record<TrainingStage, string> = {
+  autoencoder: '1. Autoencoder',
+  denoiser: '2. Latent denoiser',
+};
+
+const selectOriginals = (f: FrameState) => f.reconOriginals;
+const selectRecons = (f: FrameState) => f.reconImages;
+
+/** Stage choice of a latent model: the autoencoder first, then the denoiser on its latents. */
+function StagePicker({ stage, disabled }: { stage: TrainingStage; disabled: boolean }) {
+  const client = useEngine();
+  const name = useId();
+  const aeSteps = useApp((s) => stageSteps(s).autoencoder);
+  const denoiserSteps = useApp((s) => stageSteps(s).denoiser);
+  const steps: Record<TrainingStage, number> = { autoencoder: aeSteps, denoiser: denoiserSteps };
+  return (
+    <fieldset className="stages" disabled={disabled}>
+      <legend>Training stage</legend>
+      {(['autoencoder', 'denoiser'] as const).map((s) => (
+        <label key={s} className={`stage${stage === s ? ' stage--current' : ''}`}>
+          <input type="radio" name={name} value={s} checked={stage === s} onChange={() => client.setTraining({ stage: s })} />
+          <span className="stage-name">{STAGE_LABELS[s]}</span>
+          <span className="stage-steps" aria-label={s === 'autoencoder' ? 'Autoencoder steps' : 'Denoiser steps'}>
+            {steps[s].toLocaleString()} step{steps[s] === 1 ? '' : 's'}
+          </span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+/** Held-out digits above their reconstructions through the autoencoder (stage 1 previews). */
+function Reconstructions() {
+  const step = useFrames((f) => f.reconStep);
+  return (
+    <figure className="recon" aria-label="Autoencoder reconstructions">
+      <figcaption className="recon-title">
+        Autoencoder reconstructions{step !== null ? ` at step ${step}` : ''}
+      </figcaption>
+      {step === null ? (
+        <p className="muted">Train stage 1 with previews on to compare held-out digits with what the autoencoder makes of them.</p>
+      ) : (
+        <div className="recon-rows">
+          <span className="recon-label">Originals</span>
+          <BatchCanvas select={selectOriginals} view={{ kind: 'row', cols: 8 }} label="Original held-out digits" className="digits digits--recon" />
+          <span className="recon-label">Recon&shy;structions</span>
+          <BatchCanvas select={selectRecons} view={{ kind: 'row', cols: 8 }} label="Reconstructed digits" className="digits digits--recon" />
+        </div>
+      )}
+    </figure>
+  );
+}
+
+/** Training settings, the stage of a latent model, run buttons, speed and progress. */
 export function TrainingPanel() {
   const client = useEngine();
   const form = useApp((s) => s.training);
@@ -11,7 +69,13 @@ export function TrainingPanel() {
   const ready = useApp((s) => s.engine.status === 'ready');
   const pending = useApp((s) => s.pendingSetup !== null);
   const setup = useApp((s) => s.setup);
+  const aeSteps = useApp((s) => stageSteps(s).autoencoder);
+  const denoiserSteps = useApp((s) => stageSteps(s).denoiser);
+  const importing = useApp((s) => s.transfer === 'importing');
 
+  const latent = setup.kind === 'latent';
+  const stage: TrainingStage = latent ? form.stage : 'denoiser';
+  const doneSteps = stage === 'autoencoder' ? aeSteps : denoiserSteps;
   const invalid =
     validateLearningRate(form.learningRate) ??
     validateBatchSize(form.batchSize) ??
@@ -19,21 +83,43 @@ export function TrainingPanel() {
     validatePreviewEvery(form.previewEvery) ??
     setupProblem(setup);
   const total = train.totalSteps || (Number.isFinite(form.steps) ? form.steps : 0);
-  const alreadyThere = train.state === 'done' && form.steps <= train.step;
-  const canStart = ready && !pending && invalid === null && (train.state === 'idle' || (train.state === 'done' && !alreadyThere));
-  const trained = train.state !== 'idle' || train.step > 0;
+  const active = train.state === 'running' || train.state === 'paused';
+  const alreadyThere = !active && doneSteps > 0 && form.steps <= doneSteps;
+  const canStart = ready && !pending && !importing && invalid === null && !active && !alreadyThere;
+  const trained = train.state !== 'idle' || train.step > 0 || aeSteps > 0 || denoiserSteps > 0;
 
   let why: string | null = null;
   if (!ready) why = 'Waiting for the engine…';
   else if (pending) why = 'Confirm or keep the model change first.';
-  else if (alreadyThere) why = `Training is done: raise Steps above ${train.step} to continue.`;
+  else if (train.state === 'running' && train.stage === 'autoencoder' && total > 0 && train.step >= total)
+    why = 'Stage 1 steps done: measuring the scale of the latents on training images (this can take a while on a slow GPU)…';
+  else if (alreadyThere) why = `${latent ? `Stage ${stage === 'autoencoder' ? 1 : 2}` : 'Training'} is done: raise Steps above ${doneSteps} to continue.`;
+
+  // Stage rules of a latent model, said before the engine has to refuse.
+  let stageNote: string | null = null;
+  if (latent && stage === 'denoiser' && aeSteps === 0) stageNote = 'Stage 2 needs stage 1: train the autoencoder first — the latent denoiser learns on its latents.';
+  else if (latent && stage === 'autoencoder' && denoiserSteps > 0) stageNote = 'The autoencoder is frozen: the denoiser has trained on its latents. Reset to retrain it.';
 
   return (
     <Panel title="Training">
+      {latent ? <StagePicker stage={stage} disabled={active} /> : null}
+      {stageNote ? (
+        <p className="stage-note" role="note">
+          {stageNote}
+        </p>
+      ) : null}
       <div className="grid2">
         <NumberField label="Learning rate" value={form.learningRate} step={0.0001} validate={validateLearningRate} onCommit={(learningRate) => client.setTraining({ learningRate })} />
         <NumberField label="Batch size" value={form.batchSize} step={1} min={1} max={256} validate={validateBatchSize} onCommit={(batchSize) => client.setTraining({ batchSize })} />
-        <NumberField label="Steps" value={form.steps} step={1} min={1} validate={validateTrainSteps} onCommit={(steps) => client.setTraining({ steps })} />
+        <NumberField
+          label="Steps"
+          value={form.steps}
+          step={1}
+          min={1}
+          validate={validateTrainSteps}
+          onCommit={(steps) => client.setTraining({ steps })}
+          hint={latent ? 'Total for the chosen stage.' : undefined}
+        />
         <NumberField
           label="Preview every N steps"
           value={form.previewEvery}
@@ -41,7 +127,7 @@ export function TrainingPanel() {
           min={0}
           validate={validatePreviewEvery}
           onCommit={(previewEvery) => client.setTraining({ previewEvery })}
-          hint="0 turns previews off."
+          hint={latent && stage === 'autoencoder' ? 'Reconstructions; 0 turns them off.' : '0 turns previews off.'}
         />
       </div>
       <div className="buttons">
@@ -65,6 +151,12 @@ export function TrainingPanel() {
           <dt>State</dt>
           <dd aria-label="Training state">{train.state}</dd>
         </div>
+        {latent ? (
+          <div>
+            <dt>Stage</dt>
+            <dd aria-label="Current stage">{train.stage ? STAGE_LABELS[train.stage] : '–'}</dd>
+          </div>
+        ) : null}
         <div>
           <dt>Step</dt>
           <dd aria-label="Training step">
@@ -84,6 +176,7 @@ export function TrainingPanel() {
           <dd aria-label="Last loss">{train.lastLoss === null ? '–' : train.lastLoss.toFixed(4)}</dd>
         </div>
       </dl>
+      {latent ? <Reconstructions /> : null}
     </Panel>
   );
 }

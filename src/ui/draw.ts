@@ -8,10 +8,13 @@ export function gridShape(n: number, maxCols = 8): { cols: number; rows: number 
   return { cols, rows: Math.max(1, Math.ceil(n / cols)) };
 }
 
-/** Sizes the canvas to the batch's grid (1 canvas pixel per image pixel; CSS scales it up) and draws it. */
-export function drawBatch(canvas: HTMLCanvasElement, batch: ImageBatch, maxCols = 8): void {
+/**
+ * Sizes the canvas to the batch's grid (1 canvas pixel per image pixel; CSS scales it up) and draws
+ * it: a near-square grid of at most `maxCols` columns, or exactly `fixedCols` columns when given.
+ */
+export function drawBatch(canvas: HTMLCanvasElement, batch: ImageBatch, maxCols = 8, fixedCols?: number): void {
   const { n, h, w, c, pixels } = batch;
-  const { cols, rows } = gridShape(n, maxCols);
+  const { cols, rows } = fixedCols ? { cols: fixedCols, rows: Math.max(1, Math.ceil(n / fixedCols)) } : gridShape(n, maxCols);
   const width = cols * w + (cols - 1) * GAP;
   const height = rows * h + (rows - 1) * GAP;
   if (canvas.width !== width) canvas.width = width;
@@ -55,4 +58,36 @@ function toByte(v: number): number {
   // [-1, 1] -> [0, 255]; NaN shows as black rather than poisoning the frame.
   const b = Math.round((v + 1) * 127.5);
   return b > 255 ? 255 : b >= 0 ? b : 0;
+}
+
+/** One image of a batch, 1 canvas pixel per image pixel (CSS scales it up). */
+export function drawImage(canvas: HTMLCanvasElement, batch: ImageBatch, index: number): void {
+  const { h, w, c, pixels } = batch;
+  const k = Math.min(Math.max(0, index), batch.n - 1);
+  if (k < 0) return;
+  drawBatch(canvas, { pixels: pixels.subarray(k * h * w * c, (k + 1) * h * w * c), n: 1, h, w, c }, 1);
+}
+
+/**
+ * One channel of one image (e.g. a latent [n, 7, 7, C]), stretched from its own min..max to
+ * black..white: latents have no fixed range, so each channel is normalized for display.
+ */
+export function drawChannel(canvas: HTMLCanvasElement, batch: ImageBatch, index: number, channel: number): void {
+  const { h, w, c, pixels } = batch;
+  const k = Math.min(Math.max(0, index), batch.n - 1);
+  if (k < 0 || channel >= c) return;
+  const values = new Float32Array(h * w);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < h * w; i++) {
+    const v = pixels[(k * h * w + i) * c + channel];
+    values[i] = v;
+    if (Number.isFinite(v)) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  const span = hi - lo;
+  for (let i = 0; i < values.length; i++) values[i] = span > 1e-12 ? ((values[i] - lo) / span) * 2 - 1 : 0;
+  drawBatch(canvas, { pixels: values, n: 1, h, w, c: 1 }, 1);
 }

@@ -73,12 +73,14 @@ interface SelectFieldProps<T extends string> {
   options: readonly { value: T; label: string }[];
   onChange: (value: T) => void;
   disabled?: boolean;
+  /** Spans both columns of a .grid2. */
+  wide?: boolean;
 }
 
-export function SelectField<T extends string>({ label, value, options, onChange, disabled }: SelectFieldProps<T>) {
+export function SelectField<T extends string>({ label, value, options, onChange, disabled, wide }: SelectFieldProps<T>) {
   const id = useId();
   return (
-    <div className="field">
+    <div className={`field${wide ? ' field--wide' : ''}`}>
       <label htmlFor={id}>{label}</label>
       <select id={id} value={value} disabled={disabled} onChange={(e) => onChange(e.target.value as T)}>
         {options.map((o) => (

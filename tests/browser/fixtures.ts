@@ -1,0 +1,54 @@
+/**
+ * Shared fixtures of the browser tests: every test fails on a console error or an uncaught page
+ * error unless it opts out, and long tasks on the main thread are recorded from the page's start.
+ */
+import { test as base, expect, type Page } from '@playwright/test';
+
+interface LongTask {
+  start: number;
+  duration: number;
+}
+
+declare global {
+  interface Window {
+    __longTasks: LongTask[];
+  }
+}
+
+export const test = base.extend<{ allowConsoleErrors: boolean; consoleErrors: string[] }>({
+  allowConsoleErrors: [false, { option: true }],
+  // Every test fails on a console error or an uncaught page error unless it opts out.
+  consoleErrors: [
+    async ({ page, allowConsoleErrors }, use) => {
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
+      });
+      page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+      // Long tasks (> 50 ms) on the main thread, recorded from the very start of the page.
+      await page.addInitScript(() => {
+        window.__longTasks = [];
+        try {
+          new PerformanceObserver((list) => {
+            for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+          }).observe({ type: 'longtask', buffered: true });
+        } catch {
+          // No longtask support: the list stays empty.
+        }
+      });
+      await use(errors);
+      if (!allowConsoleErrors) expect(errors, 'console errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export const region = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
+export const PANELS = ['Schedule', 'Model', 'Model files', 'Data', 'Training', 'Sampling', 'Samples', 'Loss'];
+
+export async function openApp(page: Page, query = ''): Promise<void> {
+  await page.goto(`/${query}`);
+  await expect(page.getByLabel('Active backend')).not.toHaveText(/starting/);
+  await expect(page.getByRole('alert', { name: 'Errors' })).toBeEmpty();
+}
+
