@@ -45,7 +45,7 @@ export class AutoencoderTrainer {
 export async function measureLatentNormalization(ae: Autoencoder, images: Float32Array, count: number): Promise<LatentNormalization> {
   const x = tf.tensor4d(images, [count, 28, 28, 1]);
   try {
-    const { mean, std } = await measureLatentMoments(ae, x);
+    const { mean, std } = await measureLatentMoments(ae, x, 64);
     if (!(std > 0) || !Number.isFinite(std)) throw new Error(`The autoencoder's latents have std ${std}: train it longer.`);
     return { shift: mean, scale: 1 / std };
   } finally {

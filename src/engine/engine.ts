@@ -165,7 +165,9 @@ export class Engine {
     await this.samplingDone;
     const model = this.ensureModel(0);
     if (model.kind === 'latent' && model.latent == null) {
-      throw new Error('This latent model has no trained autoencoder yet: train stage 1 (autoencoder) first, then the denoiser.');
+      this.deps.post({ type: 'error', source: 'sample', message: 'This latent model has no trained autoencoder yet: train stage 1 (autoencoder) first, then the denoiser.' });
+      this.deps.post({ type: 'sample/state', state: 'idle' });
+      return;
     }
     const control = new RunControl();
     this.sampling = control;

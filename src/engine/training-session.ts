@@ -20,7 +20,7 @@ import type { DiffusionModel } from './diffusion-model';
 import type { DataState } from './engine';
 
 /** Images used to measure the latent normalization, and shown as reconstructions. */
-const NORMALIZATION_IMAGES = 512;
+const NORMALIZATION_IMAGES = 256;
 const PREVIEW_IMAGES = 8;
 
 export interface TrainingSessionOptions {

@@ -7,7 +7,7 @@ import { requestTransferables, type ModelFile, type ModelSetup, type PageToWorke
 import { LossHistory } from './loss-history';
 import { createFrameStore, type FrameStore } from './frames';
 import { createAppStore, initialState, IDLE_SAMPLE, IDLE_TRAIN, modelIsTrained, type AppStore, type ExportedFile, type TrainingForm } from './store';
-import { parseBackendParam } from './url';
+import { parseBackendParam, parseStreamParam } from './url';
 import { setupProblem } from './validate';
 
 /** How many real digits the Data panel shows. */
@@ -69,10 +69,13 @@ export class EngineClient {
   private progressDirty = false;
   private nextErrorId = 1;
   private readonly requestedBackend: ReturnType<typeof parseBackendParam>['backend'];
+  /** False with `?stream=0`: training sends only its final figures (for benchmarks). */
+  private readonly stream: boolean;
 
   constructor(options: EngineClientOptions = {}) {
     const request = parseBackendParam(options.search ?? (typeof location !== 'undefined' ? location.search : ''));
     this.requestedBackend = request.backend;
+    this.stream = parseStreamParam(options.search ?? (typeof location !== 'undefined' ? location.search : ''));
     this.store = createAppStore(initialState(request.note, request.backend));
     this.makeWorker = options.createWorker ?? defaultWorker;
     this.download = options.download ?? defaultDownload;
@@ -156,7 +159,7 @@ export class EngineClient {
     if (s.train.state === 'idle' && s.train.step === 0) this.loss.clear();
     this.requestedStage = stage;
     this.store.setState({ train: { ...s.train, totalSteps: s.training.steps, lossPoints: this.loss.length, lossVersion: s.train.lossVersion + 1 } });
-    this.send({ type: 'train/start', training: { ...s.training, stage } });
+    this.send({ type: 'train/start', training: { ...s.training, stage, stream: this.stream } });
   }
 
   pauseTraining(): void {

@@ -17,3 +17,11 @@ export function parseBackendParam(search: string): BackendRequest {
     note: `Unknown backend "${raw}" in the URL (known: ${BACKEND_NAMES.join(', ')}); using the default choice.`,
   };
 }
+
+/**
+ * Reads `?stream=0` (train without streaming progress and previews; benchmarks compare it with the
+ * default to measure what streaming costs). Anything else streams.
+ */
+export function parseStreamParam(search: string): boolean {
+  return new URLSearchParams(search).get('stream') !== '0';
+}

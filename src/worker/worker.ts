@@ -24,6 +24,13 @@ const engine = new Engine({
   loadData: () => loadMnistBrowser(),
 });
 
+/** Which part of the page an error belongs to, from the request that caused it. */
+function errorSource(type: PageToWorker['type']): 'init' | 'setup' | 'train' | 'sample' | 'data' | 'model' {
+  if (type === 'init' || type === 'setup') return type;
+  const prefix = type.split('/')[0];
+  return prefix === 'sample' || prefix === 'data' || prefix === 'model' ? prefix : 'train';
+}
+
 /** Messages are handled one after another, so a setup never races the training start it precedes. */
 let queue: Promise<void> = Promise.resolve();
 
@@ -31,7 +38,7 @@ self.onmessage = (event: MessageEvent<PageToWorker>) => {
   const message = event.data;
   queue = queue.then(() =>
     engine.handle(message).catch((err: unknown) => {
-      const source = message.type === 'init' ? 'init' : message.type === 'setup' ? 'setup' : message.type.startsWith('sample') ? 'sample' : message.type.startsWith('data') ? 'data' : 'train';
+      const source = errorSource(message.type);
       post({ type: 'error', source, message: err instanceof Error ? err.message : String(err) });
     }),
   );
