@@ -9,7 +9,7 @@ const noTfjs = {
   message: 'The page never imports TensorFlow.js: only the worker owns it (send a message instead).',
 };
 const noEngine = {
-  group: ['**/engine/**', '**/models/*', '!**/models/config', '!**/models/autoencoder-config', '**/worker/worker', '**/data/*', '!**/data/types'],
+  group: ['**/engine/**', '**/models/*', '!**/models/config', '!**/models/autoencoder-config', '!**/models/setup-config', '**/worker/worker', '**/data/*', '!**/data/types'],
   message: 'The page talks to the engine through src/worker/protocol.ts only.',
 };
 const noReact = {

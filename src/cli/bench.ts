@@ -19,6 +19,7 @@ import { makeSchedule } from '../diffusion';
 import { DEFAULT_SAMPLER } from '../diffusion/config';
 import { DEFAULT_MODEL_SETUP, type ModelSetup } from '../worker/protocol';
 import { ProgressBar } from './progress';
+import { presetAttention } from '../models/setup-config';
 import { parseArgs } from './args';
 
 export interface BenchCase {
@@ -35,12 +36,15 @@ export interface BenchCase {
   flopsPerImage: number;
 }
 
+/** Each preset as the Model panel starts it: with its own attention default. */
+const preset = (setup: ModelSetup): ModelSetup => ({ ...setup, attention: presetAttention(setup) });
+
 const MODELS: { name: string; setup: ModelSetup }[] = [
-  { name: 'pixel tiny', setup: { ...DEFAULT_MODEL_SETUP, preset: 'tiny' } },
-  { name: 'pixel small', setup: { ...DEFAULT_MODEL_SETUP, preset: 'small' } },
-  { name: 'pixel base', setup: { ...DEFAULT_MODEL_SETUP, preset: 'base' } },
-  { name: 'LDM tiny (ae-tiny + latent-tiny)', setup: { ...DEFAULT_MODEL_SETUP, kind: 'latent', latent: { autoencoder: 'ae-tiny', latentChannels: 4, denoiser: 'latent-tiny' } } },
-  { name: 'LDM small (ae-small + latent-small)', setup: { ...DEFAULT_MODEL_SETUP, kind: 'latent', latent: { autoencoder: 'ae-small', latentChannels: 4, denoiser: 'latent-small' } } },
+  { name: 'pixel tiny', setup: preset({ ...DEFAULT_MODEL_SETUP, preset: 'tiny' }) },
+  { name: 'pixel small', setup: preset({ ...DEFAULT_MODEL_SETUP, preset: 'small' }) },
+  { name: 'pixel base', setup: preset({ ...DEFAULT_MODEL_SETUP, preset: 'base' }) },
+  { name: 'LDM tiny (ae-tiny + latent-tiny)', setup: preset({ ...DEFAULT_MODEL_SETUP, kind: 'latent', latent: { autoencoder: 'ae-tiny', latentChannels: 4, denoiser: 'latent-tiny', klWeight: 1e-5 } }) },
+  { name: 'LDM small (ae-small + latent-small)', setup: preset({ ...DEFAULT_MODEL_SETUP, kind: 'latent', latent: { autoencoder: 'ae-small', latentChannels: 4, denoiser: 'latent-small', klWeight: 1e-5 } }) },
 ];
 
 function median(xs: number[]): number {

@@ -3,27 +3,15 @@
  * configuration (pixel preset, or latent preset over 7x7xC), the autoencoder's configuration, and
  * the figures the page shows before anything is built (parameters, FLOPs).
  */
-import { latentUNetConfig, UNET_CONFIGS, unetStats, type UNetConfig } from '../models/config';
-import { AUTOENCODER_CONFIGS, autoencoderStats, validateAutoencoderConfig, type AutoencoderConfig } from '../models/autoencoder-config';
+import { unetStats } from '../models/config';
+import { autoencoderConfigOf, denoiserConfigOf } from '../models/setup-config';
+import { autoencoderStats, validateAutoencoderConfig } from '../models/autoencoder-config';
 import { createUNet } from '../models/unet';
 import { createAutoencoder } from '../models/autoencoder';
 import { validateScheduleConfig } from '../diffusion';
 import { PREDICTION_TYPES } from '../diffusion/config';
 import type { ModelSetup } from '../worker/protocol';
 import { DiffusionModel } from './diffusion-model';
-
-/** The denoiser's configuration: class-conditional (10 digits) or not, as the setup says. */
-export function denoiserConfig(setup: ModelSetup): UNetConfig {
-  const base = setup.kind === 'latent' ? latentUNetConfig(setup.latent.denoiser, setup.latent.latentChannels) : UNET_CONFIGS[setup.preset];
-  return { ...base, numClasses: setup.classConditional ? 10 : 0 };
-}
-
-export function autoencoderConfig(setup: ModelSetup): AutoencoderConfig | null {
-  if (setup.kind !== 'latent') return null;
-  const config = { ...AUTOENCODER_CONFIGS[setup.latent.autoencoder], latentChannels: setup.latent.latentChannels };
-  validateAutoencoderConfig(config);
-  return config;
-}
 
 /** Throws an Error naming the first bad field of a setup (so a bad setup never replaces a good model). */
 export function validateSetup(setup: ModelSetup): void {
@@ -34,8 +22,10 @@ export function validateSetup(setup: ModelSetup): void {
   }
   if (!(setup.emaDecay >= 0 && setup.emaDecay < 1)) throw new Error(`EMA decay must be in [0, 1), got ${setup.emaDecay}.`);
   if (!(setup.minSnrGamma >= 0 && Number.isFinite(setup.minSnrGamma))) throw new Error(`min-SNR γ must be ≥ 0 (0 = off), got ${setup.minSnrGamma}.`);
-  denoiserConfig(setup);
-  autoencoderConfig(setup);
+  if (!(setup.dropout >= 0 && setup.dropout < 1)) throw new Error(`dropout must be in [0, 1), got ${setup.dropout}.`);
+  unetStats(denoiserConfigOf(setup)); // validates the U-Net configuration
+  const ae = autoencoderConfigOf(setup);
+  if (ae) validateAutoencoderConfig(ae);
 }
 
 export interface SetupStats {
@@ -45,8 +35,8 @@ export interface SetupStats {
 }
 
 export function setupStats(setup: ModelSetup): SetupStats {
-  const denoiser = unetStats(denoiserConfig(setup));
-  const ae = autoencoderConfig(setup);
+  const denoiser = unetStats(denoiserConfigOf(setup));
+  const ae = autoencoderConfigOf(setup);
   const aeStats = ae ? autoencoderStats(ae) : null;
   return {
     paramCount: denoiser.paramCount + (aeStats?.paramCount ?? 0),
@@ -58,8 +48,8 @@ export function setupStats(setup: ModelSetup): SetupStats {
 /** Builds the networks of a setup with seeded initial weights. */
 export function buildModel(setup: ModelSetup, seed: number): DiffusionModel {
   validateSetup(setup);
-  const denoiser = createUNet(denoiserConfig(setup), seed);
-  const aeConfig = autoencoderConfig(setup);
+  const denoiser = createUNet(denoiserConfigOf(setup), seed);
+  const aeConfig = autoencoderConfigOf(setup);
   const model = new DiffusionModel(setup.kind, denoiser, aeConfig ? createAutoencoder(aeConfig, seed + 1) : null);
   model.enableEma(setup.emaDecay);
   return model;

@@ -55,10 +55,154 @@ function runWasmKernel(
   return out;
 }
 
+/** How the filter gradient is computed: see {@link conv2DBackpropFilterWasm}. */
+export type WasmFilterGradMethod = 'conv' | 'gemm' | 'auto';
+
+let filterGradMethod: WasmFilterGradMethod = 'auto';
+
+/** Forces one formulation of the wasm filter gradient ('auto' = by shape, the default); tests and benchmarks. */
+export function setWasmFilterGradMethod(method: WasmFilterGradMethod): void {
+  filterGradMethod = method;
+}
+
+/** The shape facts {@link chooseFilterGradMethod} decides on. */
+export interface FilterGradShape {
+  n: number;
+  ho: number;
+  wo: number;
+  ci: number;
+  co: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+}
+
+/**
+ * The formulation 'auto' picks for a filter gradient: 'gemm' (im2col + one XNNPACK matMul) unless
+ * measurement showed the transposed-operand conv to be faster for such a shape. See
+ * src/engine/wasm-gradients.ts's header for the measurements behind the rule.
+ */
+export function chooseFilterGradMethod(s: FilterGradShape): 'conv' | 'gemm' {
+  void s;
+  return 'gemm';
+}
+
+/** What both formulations receive. */
+interface FilterGradProblem {
+  x: TensorInfo;
+  dy: TensorInfo;
+  shape: FilterGradShape;
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+/** Zero-pads x as the forward conv did (only as far as any tap reaches); returns x itself if no pad. */
+function padInput(p: FilterGradProblem, b: DisposingBackend, keep: (t: TensorInfo) => TensorInfo): TensorInfo {
+  const { x, top, bottom, left, right } = p;
+  if (top === 0 && bottom === 0 && left === 0 && right === 0) return x;
+  const paddings = [[0, 0], [top, bottom], [left, right], [0, 0]];
+  return keep(runWasmKernel('PadV2', { x }, { paddings, constantValue: 0 }, b));
+}
+
+/** dW as one forward conv on transposed operands (the file header's first formula). */
+function filterGradByConv(p: FilterGradProblem, b: DisposingBackend): TensorInfo {
+  const { dy } = p;
+  const { ci, co, kh, kw, strideH: sh, strideW: sw } = p.shape;
+  const temps: TensorInfo[] = [];
+  const keep = (t: TensorInfo): TensorInfo => (temps.push(t), t);
+  try {
+    const xPad = padInput(p, b, keep);
+    // [ci, Hp, Wp, n]: the input channels become the batch, the examples become the channels.
+    const xT = keep(runWasmKernel('Transpose', { x: xPad }, { perm: [3, 1, 2, 0] }, b));
+    // [ho, wo, n, co]: dy becomes a filter that spans the whole output, dilated by the stride.
+    const dyT = keep(runWasmKernel('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }, b));
+    const conv = keep(
+      runWasmKernel(
+        'Conv2D',
+        { x: xT, filter: dyT },
+        { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [sh, sw] },
+        b,
+      ),
+    );
+    const [, outH, outW] = conv.shape; // >= kh, kw by construction of the padding
+    const dw = outH === kh && outW === kw ? conv : keep(
+      runWasmKernel('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [ci, kh, kw, co] }, b),
+    );
+    // The result is the only tensor not freed below.
+    return runWasmKernel('Transpose', { x: dw }, { perm: [1, 2, 0, 3] }, b);
+  } finally {
+    for (const t of temps) b.disposeData(t.dataId);
+  }
+}
+
+/**
+ * dW as im2col + one GEMM: for each tap (i, j) the slice of the padded input that meets dy through
+ * W[i, j], X_ij [P = n·ho·wo, ci] (stride 1: a Slice of xPad viewed as [n, Hp, Wp·ci], whose rows
+ * are contiguous runs of wo·ci values; stride > 1: a StridedSlice), stacked on a leading axis
+ * ([kh·kw, P, ci], a plain memcpy per tap), transposed to [kh·kw·ci, P], then one matMul by dy
+ * viewed as [P, co] without transpose flags, so wasm runs it on XNNPACK:
+ *   dW[i, j] = X_ijᵀ · dy   →   [kh·kw·ci, co] = [kh, kw, ci, co].
+ */
+function filterGradByGemm(p: FilterGradProblem, b: DisposingBackend): TensorInfo {
+  const { dy } = p;
+  const { n, ho, wo, ci, co, kh, kw, strideH: sh, strideW: sw } = p.shape;
+  const rows = n * ho * wo;
+  const taps = kh * kw;
+  const temps: TensorInfo[] = [];
+  const keep = (t: TensorInfo): TensorInfo => (temps.push(t), t);
+  try {
+    const xPad = padInput(p, b, keep);
+    const [, hp, wp] = xPad.shape;
+    const unit = sh === 1 && sw === 1;
+    const x3 = unit ? keep(runWasmKernel('Reshape', { x: xPad }, { shape: [n, hp, wp * ci] }, b)) : xPad;
+    const patches: TensorInfo[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        let patch: TensorInfo;
+        if (unit) {
+          patch = keep(runWasmKernel('Slice', { x: x3 }, { begin: [0, i, j * ci], size: [n, ho, wo * ci] }, b));
+        } else {
+          patch = keep(
+            runWasmKernel(
+              'StridedSlice',
+              { x: xPad },
+              {
+                begin: [0, i, j, 0],
+                end: [n, i + (ho - 1) * sh + 1, j + (wo - 1) * sw + 1, ci],
+                strides: [1, sh, sw, 1],
+                beginMask: 0,
+                endMask: 0,
+                ellipsisMask: 0,
+                newAxisMask: 0,
+                shrinkAxisMask: 0,
+              },
+              b,
+            ),
+          );
+        }
+        patches.push(keep(runWasmKernel('Reshape', { x: patch }, { shape: [1, rows, ci] }, b)));
+      }
+    }
+    const cols = taps === 1 ? patches[0] : keep(runWasmKernel('Concat', patches as unknown as Record<string, TensorInfo>, { axis: 0 }, b));
+    const colsT = ci === 1 ? cols : keep(runWasmKernel('Transpose', { x: cols }, { perm: [0, 2, 1] }, b));
+    const a = keep(runWasmKernel('Reshape', { x: colsT }, { shape: [1, taps * ci, rows] }, b));
+    const dy3 = keep(runWasmKernel('Reshape', { x: dy }, { shape: [1, rows, co] }, b));
+    const prod = keep(runWasmKernel('BatchMatMul', { a, b: dy3 }, { transposeA: false, transposeB: false }, b));
+    // The result (a view of prod) is the only tensor not freed below.
+    return runWasmKernel('Reshape', { x: prod }, { shape: [kh, kw, ci, co] }, b);
+  } finally {
+    for (const t of temps) b.disposeData(t.dataId);
+  }
+}
+
 /**
  * The kernel function: dW for a 2-D conv of x [n,h,w,ci] whose output gradient is dy [n,ho,wo,co].
  * Handles 'same' (including TF's asymmetric split, computed by `computeConv2DInfo`), 'valid',
- * a numeric pad and explicit paddings; NHWC only.
+ * a numeric pad and explicit paddings; NHWC only. Two formulations, picked per shape by
+ * {@link chooseFilterGradMethod} (or forced by {@link setWasmFilterGradMethod}).
  */
 export const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as DisposingBackend;
@@ -77,7 +221,7 @@ export const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs })
     false,
     'channelsLast',
   );
-  const [, h, w, ci] = x.shape;
+  const [n, h, w, ci] = x.shape;
   const [, ho, wo, co] = dy.shape;
   const [kh, kw] = filterShape;
   const { strideHeight: sh, strideWidth: sw } = convInfo;
@@ -87,37 +231,10 @@ export const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs })
   // never meet a dy value (and rounding modes such as 'ceil' may need more than padInfo says).
   const bottom = Math.max(0, (ho - 1) * sh + kh - h - top);
   const right = Math.max(0, (wo - 1) * sw + kw - w - left);
-
-  const temps: TensorInfo[] = [];
-  const keep = (t: TensorInfo): TensorInfo => (temps.push(t), t);
-  try {
-    let xPad = x;
-    if (top > 0 || bottom > 0 || left > 0 || right > 0) {
-      const paddings = [[0, 0], [top, bottom], [left, right], [0, 0]];
-      xPad = keep(runWasmKernel('PadV2', { x }, { paddings, constantValue: 0 }, b));
-    }
-    // [ci, Hp, Wp, n]: the input channels become the batch, the examples become the channels.
-    const xT = keep(runWasmKernel('Transpose', { x: xPad }, { perm: [3, 1, 2, 0] }, b));
-    // [ho, wo, n, co]: dy becomes a filter that spans the whole output, dilated by the stride.
-    const dyT = keep(runWasmKernel('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }, b));
-    const conv = keep(
-      runWasmKernel(
-        'Conv2D',
-        { x: xT, filter: dyT },
-        { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [sh, sw] },
-        b,
-      ),
-    );
-    const [, outH, outW] = conv.shape; // >= kh, kw by construction of the padding above
-    const dw = outH === kh && outW === kw ? conv : keep(
-      runWasmKernel('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [ci, kh, kw, co] }, b),
-    );
-    // The result is the only tensor not freed below.
-    const result = runWasmKernel('Transpose', { x: dw }, { perm: [1, 2, 0, 3] }, b);
-    return result;
-  } finally {
-    for (const t of temps) b.disposeData(t.dataId);
-  }
+  const shape: FilterGradShape = { n, ho, wo, ci, co, kh, kw, strideH: sh, strideW: sw };
+  const problem: FilterGradProblem = { x, dy, shape, top, bottom, left, right };
+  const method = filterGradMethod === 'auto' ? chooseFilterGradMethod(shape) : filterGradMethod;
+  return method === 'gemm' ? filterGradByGemm(problem, b) : filterGradByConv(problem, b);
 };
 
 /** Attributes tfjs-core passes to `Conv2DBackpropInput` (mirrors `Conv2DBackpropInputAttrs`). */

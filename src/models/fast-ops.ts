@@ -17,7 +17,8 @@
  *   gradients below are arranged to touch full-size tensors as few times as possible.
  *
  * `setFastOps(false)` switches the models (layers.ts) back to the plain formulation, which tfjs
- * differentiates itself: for the equivalence test and the benchmark only.
+ * differentiates itself with its own gradients on every backend: for the equivalence test and the
+ * benchmarks only. conv2dFast's gradients are chosen per backend ({@link CONV_GRAD_BY_BACKEND}).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -182,11 +183,123 @@ export function denseFast(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor
   return denseOp(x, w, b);
 }
 
+/** How conv2dFast's backward computes one of the conv's two gradients. */
+export type ConvGradStrategy =
+  /** The backend's registered Conv2DBackpropFilter / Conv2DBackpropInput kernel (tf.conv2dTranspose for dx). */
+  | 'kernel'
+  /** One forward conv with plain tf ops ({@link filterGradByConv}, {@link inputGradByConv}). */
+  | 'forward-conv';
+
+/** The strategy for the filter gradient dW and for the input gradient dx. */
+export interface ConvGradChoice {
+  filter: ConvGradStrategy;
+  input: ConvGradStrategy;
+}
+
+/**
+ * Per-backend choice of conv2dFast's gradients, keyed by tf.getBackend(); chosen by measurement
+ * (`npm run bench:webgpu`, and src/cli/bench-conv-grad.ts for wasm):
+ * - webgpu: tfjs 4.22's Conv2DBackpropFilter is a naive shader, one invocation per weight looping
+ *   over the whole batch and image. The filter gradient as one forward conv on transposed operands
+ *   runs on the backend's im2col + matMul path instead (split-K for its small [ci·kh·kw, co] output).
+ *   Measured on SwiftShader (Chromium 156 headless, a CPU emulation of WebGPU), one run:
+ *   FILTER_MEASUREMENT_WEBGPU
+ *   The input gradient stays on the kernel: webgpu's Conv2DBackpropInput is already a matMul-based
+ *   shader (Conv2DDerInputMMProgram). INPUT_MEASUREMENT_WEBGPU
+ * - webgl: WEBGL_MEASUREMENT
+ * - wasm: the registered kernels are ours (src/engine/wasm-gradients.ts: the same forward-conv
+ *   formulations, written against the wasm kernels directly without tape or engine overhead).
+ * - cpu: its own kernels (the reference; the cpu backend is far too slow to train convs anyway).
+ * Any other backend: the kernels.
+ */
+export const CONV_GRAD_BY_BACKEND: Readonly<Record<string, ConvGradChoice>> = {
+  webgpu: { filter: 'forward-conv', input: 'kernel' },
+  webgl: { filter: 'kernel', input: 'kernel' },
+  wasm: { filter: 'kernel', input: 'kernel' },
+  cpu: { filter: 'kernel', input: 'kernel' },
+};
+
+const KERNELS: ConvGradChoice = { filter: 'kernel', input: 'kernel' };
+let forcedConvGrad: ConvGradChoice | null = null;
+
+/**
+ * Forces conv2dFast's gradient strategy on every backend (tests and benchmarks): one strategy for
+ * both gradients, a choice per gradient, or null to go back to {@link CONV_GRAD_BY_BACKEND}.
+ */
+export function setConvGradStrategy(strategy: ConvGradStrategy | ConvGradChoice | null): void {
+  forcedConvGrad = typeof strategy === 'string' ? { filter: strategy, input: strategy } : strategy;
+}
+
+/** The strategy conv2dFast's backward uses on `backend` (default: the current one). */
+export function convGradChoice(backend: string = tf.getBackend()): ConvGradChoice {
+  return forcedConvGrad ?? CONV_GRAD_BY_BACKEND[backend] ?? KERNELS;
+}
+
+/**
+ * dW [kh,kw,ci,co] of a conv of x [n,h,w,ci] (stride s, padding top/left as the forward conv pads)
+ * from dy [n,ho,wo,co], as ONE forward conv on transposed operands (shared/docs/MEASURED.md):
+ *   dW = transpose(conv2d(transpose(xPad, [3,1,2,0]),   // [ci, Hp, Wp, n]: "batch" ci, "channels" n
+ *                         transpose(dy, [1,2,0,3]),     // [ho, wo, n, co]: a filter over the batch
+ *                         1, 'valid', dilation s),      // → [ci, ≥kh, ≥kw, co]
+ *                  [1,2,0,3]) sliced to [kh,kw,ci,co].
+ * x is padded only as far as the last tap of the last output position reaches.
+ */
+export function filterGradByConv(
+  x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, stride: number, top: number, left: number,
+): tf.Tensor4D {
+  const [, h, w, ci] = x.shape;
+  const [, ho, wo, co] = dy.shape;
+  const bottom = Math.max(0, (ho - 1) * stride + kh - h - top);
+  const right = Math.max(0, (wo - 1) * stride + kw - w - left);
+  const xPad = top > 0 || bottom > 0 || left > 0 || right > 0
+    ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]])
+    : x;
+  const xT = tf.transpose(xPad, [3, 1, 2, 0]);
+  const dyT = tf.reverse(tf.transpose(dy, [1, 2, 0, 3]), 0);
+  const conv = tf.conv2d(xT, dyT, 1, 'valid', 'NHWC', stride);
+  const [, outH, outW] = conv.shape;
+  const dw = outH === kh && outW === kw ? conv : tf.slice(conv, [0, 0, 0, 0], [ci, kh, kw, co]);
+  return tf.transpose(dw, [1, 2, 0, 3]);
+}
+
+/**
+ * dx (shape xShape [n,h,w,ci]) of a conv with filter w [kh,kw,ci,co] (stride s, padding top/left)
+ * from dy [n,ho,wo,co], as ONE forward conv: dy zero-dilated by the stride (s−1 zeros after each
+ * row and column, by rank-4 pads and reshapes), convolved with the spatially flipped, channel-swapped
+ * kernel [kh,kw,co,ci] under explicit pads that make the result exactly h × w (negative pads crop).
+ */
+export function inputGradByConv(
+  dy: tf.Tensor4D, w: tf.Tensor4D, xShape: [number, number, number, number], stride: number, top: number, left: number,
+): tf.Tensor4D {
+  const [n, h, wd] = xShape;
+  const [kh, kw, , co] = w.shape;
+  const [, ho, wo] = dy.shape;
+  const wT = tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]);
+  let d = dy;
+  if (stride > 1) {
+    const z = stride - 1;
+    const cols = tf.pad(tf.reshape(dy, [n * ho, wo, 1, co]), [[0, 0], [0, 0], [0, z], [0, 0]]);
+    const rows = tf.pad(tf.reshape(cols, [n, ho, 1, wo * stride * co]), [[0, 0], [0, 0], [0, z], [0, 0]]);
+    d = tf.reshape(rows, [n, ho * stride, wo * stride, co]);
+  }
+  let [padTop, padLeft] = [kh - 1 - top, kw - 1 - left];
+  let [padBottom, padRight] = [h + kh - 1 - padTop - d.shape[1], wd + kw - 1 - padLeft - d.shape[2]];
+  if (padTop < 0 || padBottom < 0 || padLeft < 0 || padRight < 0) {
+    const [cropTop, cropLeft] = [Math.max(0, -padTop), Math.max(0, -padLeft)];
+    const size = [n, d.shape[1] - cropTop - Math.max(0, -padBottom), d.shape[2] - cropLeft - Math.max(0, -padRight), co];
+    d = tf.slice(d, [0, cropTop, cropLeft, 0], size);
+    [padTop, padBottom, padLeft, padRight] = [padTop, padBottom, padLeft, padRight].map((p) => Math.max(0, p));
+  }
+  return tf.conv2d(d, wT, 1, [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]]);
+}
+
 /**
  * 'same' conv (kernel [kh,kw,ci,co], stride 1 or 2) plus bias, forward through tf.fused.conv2d's
- * kernel. Backward: the backend's Conv2DBackpropInput / Conv2DBackpropFilter kernels (on wasm, the
- * XNNPACK-based ones of src/engine/wasm-gradients.ts), a 1x1 conv as two plain matMuls, and the bias
- * gradient as a matMul by ones. Saves x and the kernel only (tfjs's fused conv also copies its output).
+ * kernel. Backward: a 1x1 stride-1 conv as two plain matMuls; otherwise dW and dx each either by the
+ * backend's kernels (on wasm, the XNNPACK-based ones of src/engine/wasm-gradients.ts) or as one
+ * forward conv with plain tf ops, per {@link convGradChoice} (chosen per backend by measurement);
+ * the bias gradient as a matMul by ones. Saves x and the kernel only (tfjs's fused conv also copies
+ * its output).
  */
 export function conv2dFast(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, stride: 1 | 2 = 1): tf.Tensor4D {
   const [kh, kw, ci, co] = w.shape as [number, number, number, number];
@@ -208,14 +321,20 @@ export function conv2dFast(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, stride: 1
           const dw = tf.reshape(matMulT(x2, dy2, true, false), ws.shape);
           return [dx, dw, db];
         }
-        const dx = tf.conv2dTranspose(dy4, ws, xs.shape, stride, 'same');
-        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy: dy4 }, {
-          strides: stride,
-          pad: 'same',
-          dataFormat: 'NHWC',
-          dimRoundingMode: undefined,
-          filterShape: ws.shape,
-        } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        const choice = convGradChoice();
+        const { top, left } = tf.backend_util.computeConv2DInfo(xs.shape, ws.shape, stride, 1, 'same').padInfo;
+        const dx = choice.input === 'forward-conv'
+          ? inputGradByConv(dy4, ws, xs.shape, stride, top, left)
+          : tf.conv2dTranspose(dy4, ws, xs.shape, stride, 'same');
+        const dw = choice.filter === 'forward-conv'
+          ? filterGradByConv(xs, dy4, kh, kw, stride, top, left)
+          : tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy: dy4 }, {
+            strides: stride,
+            pad: 'same',
+            dataFormat: 'NHWC',
+            dimRoundingMode: undefined,
+            filterShape: ws.shape,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor;
         return [dx, dw, db];
       },
     };

@@ -6,6 +6,7 @@ import { useApp, useEngine } from './context';
 import { formatBytes, formatCount } from './format';
 import { CheckboxField, Panel, SelectField } from './fields';
 import { setupFigures } from './model-stats';
+import { presetAttention } from '../models/setup-config';
 
 const PREDICTION_LABELS: Record<PredictionType, string> = {
   epsilon: 'ε (the noise)',
@@ -19,6 +20,8 @@ const KIND_LABELS: Record<ModelKind, string> = {
 };
 
 const EMA_CHOICES = [0, 0.99, 0.999, 0.9999];
+const DROPOUT_CHOICES = [0, 0.1, 0.2];
+const KL_CHOICES = [0, 1e-5, 1e-4];
 const MIN_SNR_CHOICES = [0, 5];
 const LATENT_CHANNELS = [2, 3, 4, 5, 6, 7, 8];
 
@@ -40,7 +43,7 @@ function describeLatent(setup: ModelSetup): string {
   const size = 7 * 7 * C;
   return (
     `The autoencoder (${ae.channels.join(' → ')} channels) squeezes each 28×28 digit (784 pixels) into a 7×7×${C} latent ` +
-    `(${size} numbers, ${(784 / size).toFixed(1)}× fewer); the denoiser (${d.baseChannels} × [${d.channelMult.join(', ')}] channels, attention at 4×4) ` +
+    `(${size} numbers, ${(784 / size).toFixed(1)}× fewer); the denoiser (${d.baseChannels} × [${d.channelMult.join(', ')}] channels${setup.attention ? ', attention at 4×4' : ''}) ` +
     'learns to denoise latents, and the decoder turns its result back into a digit.'
   );
 }
@@ -53,6 +56,12 @@ export function ModelPanel() {
   const batchSize = useApp((s) => s.training.batchSize);
   const reported = useApp((s) => s.model);
   const update = (change: (m: ModelSetup) => ModelSetup) => client.updateSetup(change);
+  /** A change of network (kind or preset) starts from that preset's attention default. */
+  const updateNetwork = (change: (m: ModelSetup) => ModelSetup) =>
+    update((m) => {
+      const next = change(m);
+      return { ...next, attention: presetAttention(next) };
+    });
   const updateLatent = (patch: Partial<ModelSetup['latent']>) => update((m) => ({ ...m, latent: { ...m.latent, ...patch } }));
 
   const latent = setup.kind === 'latent';
@@ -69,7 +78,7 @@ export function ModelPanel() {
           wide
           value={setup.kind}
           options={(['pixel', 'latent'] as const).map((k) => ({ value: k, label: KIND_LABELS[k] }))}
-          onChange={(kind) => update((m) => ({ ...m, kind }))}
+          onChange={(kind) => updateNetwork((m) => ({ ...m, kind }))}
         />
         <SelectField
           label="Prediction type"
@@ -91,11 +100,17 @@ export function ModelPanel() {
               options={LATENT_CHANNELS.map((c) => ({ value: String(c), label: `${c} (7×7×${c})` }))}
               onChange={(c) => updateLatent({ latentChannels: Number(c) })}
             />
+            <SelectField
+              label="Autoencoder KL weight"
+              value={String(setup.latent.klWeight)}
+              options={KL_CHOICES.map((v) => ({ value: String(v), label: v === 0 ? 'off (plain autoencoder)' : `${v} (VAE)` }))}
+              onChange={(v) => updateLatent({ klWeight: Number(v) })}
+            />
             <SelectField<LatentUNetPreset>
               label="Latent denoiser preset"
               value={setup.latent.denoiser}
               options={LATENT_UNET_PRESETS.map((p) => ({ value: p, label: p }))}
-              onChange={(denoiser) => updateLatent({ denoiser })}
+              onChange={(denoiser) => updateNetwork((m) => ({ ...m, latent: { ...m.latent, denoiser } }))}
             />
           </>
         ) : (
@@ -103,7 +118,7 @@ export function ModelPanel() {
             label="U-Net preset"
             value={setup.preset}
             options={pixelRows.map(({ p, f }) => ({ value: p, label: `${p} (${f ? formatCount(f.paramCount) : '?'})` }))}
-            onChange={(preset) => update((m) => ({ ...m, preset }))}
+            onChange={(preset) => updateNetwork((m) => ({ ...m, preset }))}
           />
         )}
         <SelectField
@@ -113,12 +128,23 @@ export function ModelPanel() {
           onChange={(v) => update((m) => ({ ...m, emaDecay: Number(v) }))}
         />
         <SelectField
+          label="Dropout"
+          value={String(setup.dropout)}
+          options={numberOptions(DROPOUT_CHOICES, setup.dropout)}
+          onChange={(v) => update((m) => ({ ...m, dropout: Number(v) }))}
+        />
+        <SelectField
           label="Min-SNR-γ weighting"
           value={String(setup.minSnrGamma)}
           options={numberOptions(MIN_SNR_CHOICES, setup.minSnrGamma)}
           onChange={(v) => update((m) => ({ ...m, minSnrGamma: Number(v) }))}
         />
       </div>
+      <CheckboxField
+        label={`Self-attention at the lowest resolution (${latent ? '4×4 latent' : '7×7'})`}
+        checked={setup.attention}
+        onChange={(attention) => update((m) => ({ ...m, attention }))}
+      />
       <CheckboxField
         label="Class-conditional (learn digit labels, for classifier-free guidance)"
         checked={setup.classConditional}

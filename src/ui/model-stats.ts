@@ -3,8 +3,9 @@
  * engine reports in its 'model' message (denoiser + autoencoder parameters, FLOPs per denoising
  * step, decoder FLOPs per image), available before anything is built.
  */
-import { latentUNetConfig, UNET_CONFIGS, unetStats, type UNetConfig } from '../models/config';
-import { AUTOENCODER_CONFIGS, autoencoderStats, type AutoencoderConfig } from '../models/autoencoder-config';
+import { unetStats } from '../models/config';
+import { autoencoderStats } from '../models/autoencoder-config';
+import { autoencoderConfigOf, denoiserConfigOf } from '../models/setup-config';
 import type { ModelSetup } from '../worker/protocol';
 
 export interface SetupFigures {
@@ -20,21 +21,11 @@ export interface SetupFigures {
   denoiserSize: number;
 }
 
-export function denoiserConfigOf(setup: ModelSetup): UNetConfig {
-  const base = setup.kind === 'latent' ? latentUNetConfig(setup.latent.denoiser, setup.latent.latentChannels) : UNET_CONFIGS[setup.preset];
-  return { ...base, numClasses: setup.classConditional ? 10 : 0 };
-}
-
-export function autoencoderConfigOf(setup: ModelSetup): AutoencoderConfig | null {
-  if (setup.kind !== 'latent') return null;
-  return { ...AUTOENCODER_CONFIGS[setup.latent.autoencoder], latentChannels: setup.latent.latentChannels };
-}
-
 const cache = new Map<string, SetupFigures | null>();
 
 /** Figures of a setup, or null when its parts do not fit together (the config modules throw). */
 export function setupFigures(setup: ModelSetup): SetupFigures | null {
-  const key = JSON.stringify([setup.kind, setup.preset, setup.latent, setup.classConditional]);
+  const key = JSON.stringify([setup.kind, setup.preset, setup.latent, setup.classConditional, setup.attention]);
   if (cache.has(key)) return cache.get(key) ?? null;
   let figures: SetupFigures | null;
   try {

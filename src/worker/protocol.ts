@@ -48,6 +48,8 @@ export interface LatentSetup {
   /** Latent channels C of the 7x7xC latent, 2..8. */
   latentChannels: number;
   denoiser: LatentUNetPreset;
+  /** Weight of the autoencoder's KL term: 0 is a plain autoencoder, a small weight (1e-5) a VAE. */
+  klWeight: number;
 }
 
 /** Everything that defines a model: changing any of it during training needs a reset. */
@@ -60,6 +62,10 @@ export interface ModelSetup {
   /** The latent model's parts (kind 'latent'). */
   latent: LatentSetup;
   prediction: PredictionType;
+  /** Self-attention at the denoiser's lowest resolution (7x7 for pixels, 4x4 for latents). */
+  attention: boolean;
+  /** Dropout in the residual blocks while training, in [0, 1). */
+  dropout: number;
   /** Condition on the digit label (dropped 10 % of the time in training) for classifier-free guidance. */
   classConditional: boolean;
   /** EMA decay of the denoiser's weights, in [0, 1); 0 turns EMA off. */
@@ -73,7 +79,9 @@ export const DEFAULT_MODEL_SETUP: ModelSetup = {
   schedule: DEFAULT_SCHEDULE,
   kind: 'pixel',
   preset: 'tiny',
-  latent: { autoencoder: 'ae-tiny', latentChannels: 4, denoiser: 'latent-tiny' },
+  latent: { autoencoder: 'ae-tiny', latentChannels: 4, denoiser: 'latent-tiny', klWeight: 1e-5 },
+  attention: false,
+  dropout: 0,
   prediction: 'epsilon',
   classConditional: true,
   emaDecay: 0,

@@ -16,7 +16,9 @@ const setup: ModelSetup = {
   ...DEFAULT_MODEL_SETUP,
   schedule: { ...DEFAULT_SCHEDULE, T: 50 },
   kind: 'latent',
-  latent: { autoencoder: 'ae-tiny', latentChannels: 3, denoiser: 'latent-tiny' },
+  latent: { autoencoder: 'ae-tiny', latentChannels: 3, denoiser: 'latent-tiny', klWeight: 1e-5 },
+  attention: true,
+  dropout: 0.1,
   emaDecay: 0.9,
 };
 const train = (stage: TrainingConfig['stage'], steps: number): TrainingConfig => ({ stage, learningRate: 2e-3, batchSize: 4, steps, previewEvery: 2, seed: 1 });

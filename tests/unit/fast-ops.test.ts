@@ -2,7 +2,8 @@
  * The fused ops of src/models/fast-ops.ts against tfjs's own autodiff of the plain formulation
  * (layers.ts with setFastOps(false)): forward values and every input's gradient, on the cpu backend
  * (the reference) and on wasm (where they are meant to be fast), for the shapes the models use;
- * no tensor leaks; and one whole U-Net training step that gives the same loss and weights either way.
+ * no tensor leaks; conv2dFast's forward-conv gradient formulation (the one webgpu uses), forced on
+ * cpu and wasm, against the cpu backend's autodiff; and one whole U-Net training step that gives the same loss and weights either way.
  *
  * Tolerance: float32 values of order 1 summed over up to a few thousand terms in a different order,
  * and GroupNorm's one-pass variance: |fast − plain| ≤ 2e-4 + 2e-4·|plain| elementwise.
@@ -12,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmConvGradients } from '../../src/engine/wasm-gradients';
 import { conv2d, dense, groupNorm, silu, upsampleNearest2x } from '../../src/models/layers';
-import { setFastOps } from '../../src/models/fast-ops';
+import { convGradChoice, setConvGradStrategy, setFastOps } from '../../src/models/fast-ops';
 import { UNET_CONFIGS, unetLayout } from '../../src/models/config';
 import { createUNet } from '../../src/models/unet';
 import { initWeightValues } from '../../src/models/layers';
@@ -25,7 +26,10 @@ beforeAll(async () => {
   expect(await tf.setBackend('wasm')).toBe(true);
 });
 
-afterEach(() => setFastOps(true));
+afterEach(() => {
+  setFastOps(true);
+  setConvGradStrategy(null);
+});
 
 function expectClose(actual: tf.Tensor, expected: tf.Tensor, what: string): void {
   expect(actual.shape, what).toEqual(expected.shape);
@@ -125,6 +129,58 @@ describe.each(['cpu', 'wasm'])('fast ops on %s', (backend) => {
       checkOp('dense', (a, k, c) => dense(a as tf.Tensor2D, k, c), [x, w, b]);
       tf.dispose([x, w, b]);
     }
+  });
+});
+
+describe('conv gradient strategies', () => {
+  it('chooses per backend: forward convs on webgpu, the registered kernels on wasm and cpu', () => {
+    expect(convGradChoice('webgpu').filter).toBe('forward-conv');
+    expect(convGradChoice('wasm')).toEqual({ filter: 'kernel', input: 'kernel' });
+    expect(convGradChoice('cpu')).toEqual({ filter: 'kernel', input: 'kernel' });
+    expect(convGradChoice('some-new-backend')).toEqual({ filter: 'kernel', input: 'kernel' });
+    setConvGradStrategy('forward-conv');
+    expect(convGradChoice('wasm')).toEqual({ filter: 'forward-conv', input: 'forward-conv' });
+    setConvGradStrategy({ filter: 'forward-conv', input: 'kernel' });
+    expect(convGradChoice('cpu')).toEqual({ filter: 'forward-conv', input: 'kernel' });
+  });
+
+  /** Value and gradients of conv2d + bias on `backend` from the same seeded inputs, as Float32Arrays. */
+  async function convGrads(backend: string, fast: boolean, xs: number[], ws: number[], stride: 1 | 2): Promise<Float32Array[]> {
+    expect(await tf.setBackend(backend)).toBe(true);
+    const x = rnd(xs, 30);
+    const w = rnd(ws, 31, 0, 0.3);
+    const b = rnd([ws[3]], 32);
+    const before = tf.memory().numTensors;
+    const out = valueAndGrads((a, k, c) => conv2d(a as tf.Tensor4D, k, c, stride), [x, w, b], fast);
+    expect(tf.memory().numTensors - before, `${backend}: tensors left`).toBe(out.length);
+    const arrays = out.map((t) => t.dataSync() as Float32Array);
+    tf.dispose([...out, x, w, b]);
+    return arrays;
+  }
+
+  const sizes = [7, 8, 14, 28];
+  const cases: Array<[number, number, 1 | 2]> = [];
+  for (const size of sizes) for (const k of [1, 3]) for (const stride of [1, 2] as const) cases.push([size, k, stride]);
+
+  it.each(cases)('forward-conv dW and dx on cpu and wasm match cpu autodiff: side %i, kernel %i, stride %i', async (size, k, stride) => {
+    const [ci, co] = size === 28 ? [2, 3] : [3, 5];
+    const xs = [2, size, size, ci];
+    const ws = [k, k, ci, co];
+    const reference = await convGrads('cpu', false, xs, ws, stride); // tfjs's own gradients on cpu
+    setConvGradStrategy('forward-conv');
+    for (const backend of ['cpu', 'wasm']) {
+      const fast = await convGrads(backend, true, xs, ws, stride);
+      fast.forEach((a, i) => {
+        const e = reference[i];
+        expect(a.length).toBe(e.length);
+        let worst = -1;
+        for (let j = 0; j < e.length; j++) {
+          if (!(Math.abs(a[j] - e[j]) <= ATOL + RTOL * Math.abs(e[j]))) worst = j;
+        }
+        expect(worst, `${backend} ${['value', 'dx', 'dW', 'db'][i]}: element ${worst} is ${a[worst]}, expected ${e[worst]}`).toBe(-1);
+      });
+    }
+    setConvGradStrategy(null);
   });
 });
 
