@@ -61,9 +61,11 @@ async function benchTraining(name: string, setup: ModelSetup, batch: number, rep
   const shape: [number, number, number, number] = [batch, 28, 28, 1];
   const times: number[] = [];
   const bar = new ProgressBar(`train ${name}`, reps + 1);
+  let peak = 0;
   for (let r = 0; r <= reps; r++) {
     const t0 = performance.now();
-    const { loss, itemLosses } = trainer.trainStep(images, shape, labels);
+    const step = () => trainer.trainStep(images, shape, labels);
+    const { loss, itemLosses } = r === 0 ? await measurePeak(step, (b) => (peak = b)) : step();
     await loss.data();
     tf.dispose([loss, itemLosses]);
     if (r > 0) times.push(performance.now() - t0); // step 0 warms up kernels and creates Adam's slots
@@ -72,7 +74,7 @@ async function benchTraining(name: string, setup: ModelSetup, batch: number, rep
   trainer.dispose();
   model.dispose();
   const ms = median(times);
-  return { backend: tf.getBackend(), kind: 'train', model: name, batch, msPerStep: ms, stepsPerSec: 1000 / ms, flopsPerImage: setupStats(setup).flopsPerStep };
+  return { backend: tf.getBackend(), kind: 'train', model: name, batch, msPerStep: ms, stepsPerSec: 1000 / ms, peakBytes: peak, flopsPerImage: setupStats(setup).flopsPerStep };
 }
 
 async function benchSampling(name: string, setup: ModelSetup, batch: number, steps: number): Promise<BenchCase> {
@@ -112,7 +114,7 @@ function table(cases: BenchCase[]): string {
   const mb = (b?: number) => (b == null ? '' : (b / 2 ** 20).toFixed(1));
   const rows = cases.map((c) =>
     c.kind === 'train'
-      ? `| ${c.backend} | train | ${c.model} | ${c.batch} | | ${c.msPerStep!.toFixed(0)} ms/step | ${c.stepsPerSec!.toFixed(2)} steps/s | | ${(c.flopsPerImage / 1e6).toFixed(1)} |`
+      ? `| ${c.backend} | train | ${c.model} | ${c.batch} | | ${c.msPerStep!.toFixed(0)} ms/step | ${c.stepsPerSec!.toFixed(2)} steps/s | ${mb(c.peakBytes)} | ${(c.flopsPerImage / 1e6).toFixed(1)} |`
       : `| ${c.backend} | sample DDIM-${c.steps} | ${c.model} | ${c.batch} | ${c.steps} | ${c.msPerImage!.toFixed(1)} ms/image | ${c.imagesPerSec!.toFixed(2)} images/s | ${mb(c.peakBytes)} | ${(c.flopsPerImage / 1e6).toFixed(1)} |`,
   );
   return ['| backend | case | model | batch | steps | time | rate | peak MiB | MFLOP/image |', '|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
