@@ -197,23 +197,32 @@ export interface ConvGradChoice {
 }
 
 /**
- * Per-backend choice of conv2dFast's gradients, keyed by tf.getBackend(); chosen by measurement
- * (`npm run bench:webgpu`, and src/cli/bench-conv-grad.ts for wasm):
- * - webgpu: tfjs 4.22's Conv2DBackpropFilter is a naive shader, one invocation per weight looping
- *   over the whole batch and image. The filter gradient as one forward conv on transposed operands
- *   runs on the backend's im2col + matMul path instead (split-K for its small [ci·kh·kw, co] output).
- *   Measured on SwiftShader (Chromium 156 headless, a CPU emulation of WebGPU), one run:
- *   FILTER_MEASUREMENT_WEBGPU
- *   The input gradient stays on the kernel: webgpu's Conv2DBackpropInput is already a matMul-based
- *   shader (Conv2DDerInputMMProgram). INPUT_MEASUREMENT_WEBGPU
- * - webgl: WEBGL_MEASUREMENT
+ * Per-backend choice of conv2dFast's gradients, keyed by {@link convGradBackendKey} (tf.getBackend(),
+ * with WebGPU on SwiftShader, a CPU emulation, apart from WebGPU on a GPU). Chosen by measurement
+ * (`npm run bench:webgpu`: one conv's forward + backward per strategy, and the U-Net train step):
+ * - webgpu:swiftshader (headless Chromium here; Chromium 156, 2 cores, one run, 2026-11-26): tfjs's
+ *   Conv2DBackpropFilter, one invocation per weight looping over batch × output positions, is a
+ *   fine CPU loop, and the forward-conv dW (pad, 2 transposes, im2col, split-K matMul, slice,
+ *   transpose) only adds dispatches. One conv fwd + bwd, kernels → forward-conv dW:
+ *   [2,28,28,16]*[3,3,16,16] s1 321 → 818 ms, [2,28,28,16]*[3,3,16,32] s2 146 → 386 ms,
+ *   [2,14,14,32]*[3,3,32,32] s1 313 → 501 ms; at batch 16: 2884 → 5122, 1787 → 1735, 2371 → 1788 ms
+ *   (mixed, noisy). The forward-conv dx was slower in every case. So: the kernels.
+ * - webgpu (a GPU adapter): the same kernel gives a GPU only ci·co·kh·kw invocations (9,216 for a
+ *   3x3 32→32 conv) of batch·ho·wo serial steps each (50,176 at batch 64 on 28x28); the forward-conv
+ *   dW runs on the backend's im2col + matMul path, which splits K across workgroups for this small
+ *   [ci·kh·kw, co] output. NOT YET MEASURED on a GPU (none here): confirm with `npm run bench:webgpu`
+ *   on one (its per-conv table compares both) and change this entry if the kernel wins. The input
+ *   gradient stays on the kernel: webgpu's Conv2DBackpropInput is already matMul-based
+ *   (Conv2DDerInputMMProgram).
+ * - webgl: not measured; the kernels.
  * - wasm: the registered kernels are ours (src/engine/wasm-gradients.ts: the same forward-conv
- *   formulations, written against the wasm kernels directly without tape or engine overhead).
+ *   formulations, written against the wasm kernels directly, without tape or engine overhead).
  * - cpu: its own kernels (the reference; the cpu backend is far too slow to train convs anyway).
  * Any other backend: the kernels.
  */
 export const CONV_GRAD_BY_BACKEND: Readonly<Record<string, ConvGradChoice>> = {
   webgpu: { filter: 'forward-conv', input: 'kernel' },
+  'webgpu:swiftshader': { filter: 'kernel', input: 'kernel' },
   webgl: { filter: 'kernel', input: 'kernel' },
   wasm: { filter: 'kernel', input: 'kernel' },
   cpu: { filter: 'kernel', input: 'kernel' },
@@ -223,6 +232,17 @@ const KERNELS: ConvGradChoice = { filter: 'kernel', input: 'kernel' };
 let forcedConvGrad: ConvGradChoice | null = null;
 
 /**
+ * The current backend's key in {@link CONV_GRAD_BY_BACKEND}: tf.getBackend(), or
+ * 'webgpu:swiftshader' when the WebGPU adapter is SwiftShader (tfjs-backend-webgpu's adapterInfo).
+ */
+export function convGradBackendKey(): string {
+  const name = tf.getBackend();
+  if (name !== 'webgpu') return name;
+  const info = (tf.backend() as { adapterInfo?: { architecture?: string } }).adapterInfo;
+  return info?.architecture === 'swiftshader' ? 'webgpu:swiftshader' : name;
+}
+
+/**
  * Forces conv2dFast's gradient strategy on every backend (tests and benchmarks): one strategy for
  * both gradients, a choice per gradient, or null to go back to {@link CONV_GRAD_BY_BACKEND}.
  */
@@ -230,8 +250,8 @@ export function setConvGradStrategy(strategy: ConvGradStrategy | ConvGradChoice 
   forcedConvGrad = typeof strategy === 'string' ? { filter: strategy, input: strategy } : strategy;
 }
 
-/** The strategy conv2dFast's backward uses on `backend` (default: the current one). */
-export function convGradChoice(backend: string = tf.getBackend()): ConvGradChoice {
+/** The strategy conv2dFast's backward uses on `backend` (a table key; default: the current backend). */
+export function convGradChoice(backend: string = convGradBackendKey()): ConvGradChoice {
   return forcedConvGrad ?? CONV_GRAD_BY_BACKEND[backend] ?? KERNELS;
 }
 
@@ -255,7 +275,7 @@ export function filterGradByConv(
     ? tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]])
     : x;
   const xT = tf.transpose(xPad, [3, 1, 2, 0]);
-  const dyT = tf.reverse(tf.transpose(dy, [1, 2, 0, 3]), 0);
+  const dyT = tf.transpose(dy, [1, 2, 0, 3]);
   const conv = tf.conv2d(xT, dyT, 1, 'valid', 'NHWC', stride);
   const [, outH, outW] = conv.shape;
   const dw = outH === kh && outW === kw ? conv : tf.slice(conv, [0, 0, 0, 0], [ci, kh, kw, co]);

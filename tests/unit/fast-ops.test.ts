@@ -133,8 +133,9 @@ describe.each(['cpu', 'wasm'])('fast ops on %s', (backend) => {
 });
 
 describe('conv gradient strategies', () => {
-  it('chooses per backend: forward convs on webgpu, the registered kernels on wasm and cpu', () => {
+  it('chooses per backend: forward convs on webgpu, the registered kernels on SwiftShader, wasm and cpu', () => {
     expect(convGradChoice('webgpu').filter).toBe('forward-conv');
+    expect(convGradChoice('webgpu:swiftshader')).toEqual({ filter: 'kernel', input: 'kernel' });
     expect(convGradChoice('wasm')).toEqual({ filter: 'kernel', input: 'kernel' });
     expect(convGradChoice('cpu')).toEqual({ filter: 'kernel', input: 'kernel' });
     expect(convGradChoice('some-new-backend')).toEqual({ filter: 'kernel', input: 'kernel' });
