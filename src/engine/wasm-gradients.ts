@@ -12,14 +12,16 @@
  *                         1, 'valid', dilation [sh, sw]),   // -> [ci, H', W', co]
  *                  [1,2,0,3])                               // -> [H', W', ci, co]
  *        sliced to [kh, kw, ci, co].
- * The forward stride becomes a dilation of the dy "filter".
+ * The forward stride becomes a dilation of the dy "filter". For a 1x1 kernel or very few input
+ * channels (stride 1), an im2col + one XNNPACK GEMM is faster and is used instead (the rule and its
+ * measurements: {@link chooseFilterGradMethod}).
  *
  * `Conv2DBackpropInput`: wasm ships one, but as a naive loop about 10x slower than a forward conv.
  * It is replaced by a forward conv of dy, zero-dilated by the stride, with the filter flipped
  * spatially and its channel axes swapped (see {@link conv2DBackpropInputWasm}).
  *
  * Both kernels compose the wasm backend's own kernels (PadV2, Transpose, Reverse, Reshape, Conv2D,
- * Slice) and free every intermediate with `backend.disposeData`, so they record nothing on the
+ * Slice, StridedSlice, Concat, BatchMatMul) and free every intermediate with `backend.disposeData`, so they record nothing on the
  * gradient tape and leak nothing.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -79,13 +81,21 @@ export interface FilterGradShape {
 }
 
 /**
- * The formulation 'auto' picks for a filter gradient: 'gemm' (im2col + one XNNPACK matMul) unless
- * measurement showed the transposed-operand conv to be faster for such a shape. See
- * src/engine/wasm-gradients.ts's header for the measurements behind the rule.
+ * The formulation 'auto' picks for a filter gradient, by measurement (tfjs 4.22 wasm, 1 thread,
+ * the models' 'same' conv shapes at batch 16 and 64, medians of 5 alternating; conv ms / gemm ms):
+ *   - 'gemm' wins only where the conv formulation has almost no work per output: a 1x1 kernel
+ *     (28x28x96→32: 1.64x at b16, 1.11x at b64; 7x7x64→64: 2.3x at both) and very few input
+ *     channels (the input conv 28x28x1→32: 2.2x at b16, 2.9x at b64);
+ *   - 'conv' wins for every 3x3 layer with 32 or more input channels (gemm 0.29-0.83x at 28x28 and
+ *     14x14; 7x7x64→64 0.77x at b16, 1.21x at b64, 7x7x128→64 0.54x/0.84x): the im2col copies
+ *     (9 slices, their stacking and a [9, P, ci] → [9, ci, P] transpose) cost more than the GEMM's
+ *     gain, since the conv formulation already runs at 12-18 GFLOP/s in isolation;
+ *   - 'conv' always for a stride > 1: wasm's StridedSlice is a generic element loop (gemm 0.03-0.10x).
+ * An im2col built by a one-hot depthwise conv (no JS copies) was slower still (0.1-0.5x).
  */
 export function chooseFilterGradMethod(s: FilterGradShape): 'conv' | 'gemm' {
-  void s;
-  return 'gemm';
+  if (s.strideH !== 1 || s.strideW !== 1) return 'conv';
+  return s.kh * s.kw === 1 || s.ci <= 4 ? 'gemm' : 'conv';
 }
 
 /** What both formulations receive. */

@@ -27,6 +27,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { nullLabel, unetLayout, unetLevelChannels, unetLevelSizes, type UNetConfig } from './config';
 import { selfAttention } from './attention';
+import { concatChannels } from './fast-concat';
 import {
   classEmbedding,
   conv2d,
@@ -140,7 +141,7 @@ function forward(config: UNetConfig, w: WeightGetter, x: tf.Tensor4D, t: tf.Tens
   for (let l = levels - 1; l >= 0; l--) {
     for (let i = 0; i <= config.numResBlocks; i++) {
       const skip = skips.pop() as tf.Tensor4D;
-      h = resBlock(w, `up.${l}.res.${i}`, tf.concat([h, skip], 3), ctx);
+      h = resBlock(w, `up.${l}.res.${i}`, concatChannels(h, skip), ctx);
       if (attention && l === levels - 1) h = attnBlock(w, `up.${l}.attn.${i}`, h, config);
     }
     if (l > 0) {

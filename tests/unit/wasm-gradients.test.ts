@@ -10,9 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../src/engine/node-backend';
 import {
+  chooseFilterGradMethod,
   conv2DBackpropInputWasm,
   originalWasmConv2DBackpropInput,
   registerWasmConvGradients,
+  setWasmFilterGradMethod,
 } from '../../src/engine/wasm-gradients';
 import { BACKEND_ORDER, initBackend } from '../../src/engine/backends';
 
@@ -137,6 +139,64 @@ describe('wasm Conv2DBackpropFilter', () => {
     const attrs = { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] };
     expect(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs)).toThrow(/NHWC/);
     tf.dispose([x, dy]);
+  });
+});
+
+/** The models' layer kinds, small: 3x3 'same' strides 1 and 2, even and odd sides, 1x1, ci = 1. */
+const MODEL_CASES: Case[] = [
+  { n: 2, size: 8, k: 3, ci: 6, co: 4, stride: 1, pad: 'same' },
+  { n: 2, size: 7, k: 3, ci: 6, co: 4, stride: 1, pad: 'same' },
+  { n: 2, size: 8, k: 3, ci: 4, co: 4, stride: 2, pad: 'same' },
+  { n: 2, size: 7, k: 3, ci: 4, co: 6, stride: 2, pad: 'same' },
+  { n: 3, size: 8, k: 1, ci: 6, co: 3, stride: 1, pad: 'same' },
+  { n: 2, size: 8, k: 3, ci: 1, co: 4, stride: 1, pad: 'same' },
+  { n: 2, size: 8, k: 3, ci: 5, co: 1, stride: 1, pad: 'same' },
+];
+
+describe('wasm Conv2DBackpropFilter, each formulation forced', () => {
+  beforeAll(async () => {
+    await initNodeBackend('wasm');
+  });
+  afterAll(async () => {
+    setWasmFilterGradMethod('auto');
+    await tf.setBackend('wasm');
+  });
+
+  for (const method of ['gemm', 'conv'] as const) {
+    for (const c of [...CASES, ...MODEL_CASES]) {
+      it(`${method} matches the cpu backend: ${label(c)}`, async () => {
+        setWasmFilterGradMethod('auto');
+        const ref = await filterGrad('cpu', c, 'grad');
+        const tol = 1e-4 * Math.max(1, maxAbs(ref));
+        setWasmFilterGradMethod(method);
+        expect(maxDiff(await filterGrad('wasm', c, 'grad'), ref)).toBeLessThanOrEqual(tol);
+        setWasmFilterGradMethod('auto');
+      });
+    }
+  }
+
+  it('gemm leaks no tensors and no backend buffers', async () => {
+    await tf.setBackend('wasm');
+    setWasmFilterGradMethod('gemm');
+    for (const c of [MODEL_CASES[0], MODEL_CASES[2], MODEL_CASES[4], CASES[9]]) {
+      await filterGrad('wasm', c, 'grad'); // warm-up
+      const tensors = tf.memory().numTensors;
+      const buffers = tf.engine().backend.numDataIds();
+      await filterGrad('wasm', c, 'grad');
+      await filterGrad('wasm', c, 'variableGrads');
+      expect(tf.memory().numTensors).toBe(tensors);
+      expect(tf.engine().backend.numDataIds()).toBe(buffers);
+    }
+    setWasmFilterGradMethod('auto');
+  });
+
+  it("'auto' takes gemm only for 1x1 kernels and very few input channels at stride 1", () => {
+    const s = { n: 16, ho: 28, wo: 28, ci: 32, co: 32, kh: 3, kw: 3, strideH: 1, strideW: 1 };
+    expect(chooseFilterGradMethod(s)).toBe('conv');
+    expect(chooseFilterGradMethod({ ...s, ci: 1 })).toBe('gemm');
+    expect(chooseFilterGradMethod({ ...s, kh: 1, kw: 1 })).toBe('gemm');
+    expect(chooseFilterGradMethod({ ...s, ci: 1, strideH: 2, strideW: 2 })).toBe('conv');
+    expect(chooseFilterGradMethod({ ...s, ho: 7, wo: 7, ci: 64, co: 64 })).toBe('conv');
   });
 });
 
