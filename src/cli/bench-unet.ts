@@ -119,7 +119,7 @@ async function main(): Promise<void> {
           await profileStep(fast ? 'fast ops' : 'plain', model, opt, inputs);
         }
       }
-      setFastOps(true);
+      setFastOps(null);
       tf.dispose([inputs.x, inputs.t, inputs.target]);
       opt.dispose();
       model.dispose();

@@ -22,16 +22,24 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-let fastOps = true;
+/**
+ * Backends on which the fused ops are on by default, by measurement: on wasm they made the U-Net's
+ * train step about 1.4x faster (src/cli/bench-unet.ts); on WebGPU-on-SwiftShader the whole set made
+ * it 0.64-0.72x as fast as tfjs's own ops (npm run bench:webgpu), and nothing has been measured on
+ * a real GPU or on webgl yet, so those keep tfjs's ops until a measurement says otherwise.
+ */
+const FAST_BY_DEFAULT = new Set(['wasm', 'cpu']);
 
-/** Turns the fused ops on (default) or off (the plain formulation); tests and benchmarks only. */
-export function setFastOps(on: boolean): void {
+let fastOps: boolean | null = null;
+
+/** Forces the fused ops on or off; null returns to the per-backend default. Tests and benchmarks. */
+export function setFastOps(on: boolean | null): void {
   fastOps = on;
 }
 
-/** Whether layers.ts uses the fused ops. */
+/** Whether layers.ts uses the fused ops on the current backend. */
 export function fastOpsEnabled(): boolean {
-  return fastOps;
+  return fastOps ?? FAST_BY_DEFAULT.has(tf.getBackend());
 }
 
 /** The forward part of a custom op: the op's inputs and the save function → value and gradient. */

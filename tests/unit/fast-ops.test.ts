@@ -27,7 +27,7 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
-  setFastOps(true);
+  setFastOps(null);
   setConvGradStrategy(null);
 });
 
