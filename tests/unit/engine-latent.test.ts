@@ -6,9 +6,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Engine } from '../../src/engine/engine';
-import { initNodeBackend } from '../../src/engine/node-backend';
-import { loadMnistNode } from '../../src/data/load-node';
+import { makeNodeEngine, type Msg } from './engine-helpers';
 import { DEFAULT_SAMPLER, DEFAULT_SCHEDULE } from '../../src/diffusion/config';
 import { DEFAULT_MODEL_SETUP, type ModelSetup, type SamplingConfig, type TrainingConfig, type WorkerToPage } from '../../src/worker/protocol';
 
@@ -24,21 +22,8 @@ const setup: ModelSetup = {
 const train = (stage: TrainingConfig['stage'], steps: number): TrainingConfig => ({ stage, learningRate: 2e-3, batchSize: 4, steps, previewEvery: 2, seed: 1 });
 const sampling: SamplingConfig = { ...DEFAULT_SAMPLER, kind: 'ddim', steps: 4, numImages: 3, seed: 9, digit: 7, guidance: 3, useEma: true };
 
-type Msg<T extends WorkerToPage['type']> = Extract<WorkerToPage, { type: T }>;
-
 describe('engine: latent diffusion', () => {
-  const messages: WorkerToPage[] = [];
-  const engine = new Engine({
-    post: (m) => messages.push(m),
-    initBackend: async () => ({ backend: await initNodeBackend('wasm'), fallbackNote: null, adapter: null }),
-    loadData: () => loadMnistNode(),
-    memoryIntervalMs: 0,
-  });
-  const of = <T extends WorkerToPage['type']>(type: T) => messages.filter((m): m is Msg<T> => m.type === type);
-  async function until(pred: (m: WorkerToPage) => boolean): Promise<void> {
-    for (let i = 0; i < 6000 && !messages.some(pred); i++) await new Promise((r) => setTimeout(r, 10));
-    if (!messages.some(pred)) throw new Error('timed out');
-  }
+  const { engine, messages, of, until } = makeNodeEngine();
   const finished = (m: WorkerToPage) => m.type === 'train/state' && (m.state === 'done' || m.state === 'idle');
   async function sampleOnce(): Promise<Msg<'sample/frame'>[]> {
     messages.length = 0;

@@ -6,38 +6,15 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Engine } from '../../src/engine/engine';
-import { initNodeBackend } from '../../src/engine/node-backend';
-import { loadMnistNode } from '../../src/data/load-node';
+import { makeNodeEngine } from './engine-helpers';
 import { DEFAULT_SAMPLER, DEFAULT_SCHEDULE } from '../../src/diffusion/config';
-import { DEFAULT_MODEL_SETUP, type WorkerToPage, type TrainingConfig, type SamplingConfig } from '../../src/worker/protocol';
+import { DEFAULT_MODEL_SETUP, type TrainingConfig, type SamplingConfig } from '../../src/worker/protocol';
 
 const training: TrainingConfig = { stage: 'denoiser', learningRate: 1e-3, batchSize: 4, steps: 3, previewEvery: 0, seed: 7 };
 const sampling: SamplingConfig = { ...DEFAULT_SAMPLER, kind: 'ddim', steps: 5, numImages: 2, seed: 3, digit: null, useEma: true };
 
-function makeEngine() {
-  const messages: WorkerToPage[] = [];
-  const engine = new Engine({
-    post: (m) => messages.push(m),
-    initBackend: async () => ({ backend: await initNodeBackend('wasm'), fallbackNote: null, adapter: null }),
-    loadData: () => loadMnistNode(),
-    memoryIntervalMs: 0,
-  });
-  return { engine, messages };
-}
-
-async function until(messages: WorkerToPage[], pred: (m: WorkerToPage) => boolean, timeoutMs = 60_000): Promise<WorkerToPage> {
-  const start = Date.now();
-  for (;;) {
-    const found = messages.find(pred);
-    if (found) return found;
-    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting for a message');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 describe('engine (worker protocol in Node, wasm)', () => {
-  const { engine, messages } = makeEngine();
+  const { engine, messages, until } = makeNodeEngine();
   beforeAll(async () => {
     await engine.handle({ type: 'init', backend: null });
     await engine.handle({ type: 'setup', setup: { ...DEFAULT_MODEL_SETUP, schedule: { ...DEFAULT_SCHEDULE, T: 100 }, emaDecay: 0.9 } });
@@ -53,7 +30,7 @@ describe('engine (worker protocol in Node, wasm)', () => {
 
   it('sends a data preview of real digits in [-1, 1]', async () => {
     await engine.handle({ type: 'data/preview', count: 16 });
-    const m = await until(messages, (x) => x.type === 'data/preview');
+    const m = await until((x) => x.type === 'data/preview');
     if (m.type !== 'data/preview') throw new Error();
     expect(m.images.n).toBe(16);
     expect(m.images.pixels.length).toBe(16 * 28 * 28);
@@ -66,7 +43,7 @@ describe('engine (worker protocol in Node, wasm)', () => {
     const before = tf.memory().numTensors;
     messages.length = 0;
     await engine.handle({ type: 'train/start', training });
-    const done = await until(messages, (m) => m.type === 'train/state' && m.state === 'done');
+    const done = await until((m) => m.type === 'train/state' && m.state === 'done');
     expect(done).toMatchObject({ step: 3 });
     const losses = messages.flatMap((m) => (m.type === 'train/progress' ? [...m.losses] : []));
     const steps = messages.flatMap((m) => (m.type === 'train/progress' ? [...m.steps] : []));
@@ -80,11 +57,11 @@ describe('engine (worker protocol in Node, wasm)', () => {
 
   it('samples every requested step and leaks nothing', async () => {
     await engine.handle({ type: 'train/start', training: { ...training, steps: 1 } });
-    await until(messages, (m) => m.type === 'train/state' && m.state === 'done' && m.step === 1);
+    await until((m) => m.type === 'train/state' && m.state === 'done' && m.step === 1);
     const before = tf.memory().numTensors;
     messages.length = 0;
     await engine.handle({ type: 'sample/start', sampling });
-    await until(messages, (m) => m.type === 'sample/state' && m.state === 'done');
+    await until((m) => m.type === 'sample/state' && m.state === 'done');
     const frames = messages.filter((m) => m.type === 'sample/frame');
     expect(frames.length).toBeGreaterThan(0);
     const last = frames[frames.length - 1];
@@ -99,7 +76,7 @@ describe('engine (worker protocol in Node, wasm)', () => {
     const before = tf.memory().numTensors;
     messages.length = 0;
     await engine.handle({ type: 'sample/start', sampling: { ...sampling, steps: 50 } });
-    await until(messages, (m) => m.type === 'sample/frame');
+    await until((m) => m.type === 'sample/frame');
     await engine.handle({ type: 'sample/pause' });
     await new Promise((r) => setTimeout(r, 50));
     const count = messages.filter((m) => m.type === 'sample/frame').length;
@@ -107,7 +84,7 @@ describe('engine (worker protocol in Node, wasm)', () => {
     expect(messages.filter((m) => m.type === 'sample/frame').length).toBe(count);
     await engine.handle({ type: 'sample/resume' });
     await engine.handle({ type: 'sample/cancel' });
-    await until(messages, (m) => m.type === 'sample/state' && m.state === 'idle');
+    await until((m) => m.type === 'sample/state' && m.state === 'idle');
     expect(tf.memory().numTensors).toBe(before);
   });
 });
