@@ -26,7 +26,7 @@ export class AutoencoderTrainer {
     const loss = tf.tidy(() => {
       const x = tf.tensor4d(images, shape);
       const latentShape: [number, number, number, number] = [shape[0], this.ae.latentSize, this.ae.latentSize, this.ae.config.latentChannels];
-      const noise = klWeight > 0 ? (tf.randomNormal(latentShape, 0, 1, 'float32', deriveSeed(this.options.seed, 5000 + step)) as tf.Tensor4D) : null;
+      const noise = klWeight > 0 ? (tf.randomNormal(latentShape, 0, 1, 'float32', deriveSeed(deriveSeed(this.options.seed, 13), step)) as tf.Tensor4D) : null;
       const terms = autoencoderTrainStep(this.ae, this.optimizer, x, noise, klWeight);
       terms.reconstruction.dispose();
       terms.kl.dispose();

@@ -59,7 +59,8 @@ export class DiffusionModel {
 
   enableEma(decay: number): void {
     this.ema?.dispose();
-    this.ema = decay > 0 ? new Ema(this.denoiser.weights, decay) : null;
+    // Warm-up (decay_t = min(decay, (1+t)/(10+t))) so that a short run's EMA is not mostly the initial weights.
+    this.ema = decay > 0 ? new Ema(this.denoiser.weights, decay, { warmup: true }) : null;
   }
 
   private requireLatent(): LatentNormalization {

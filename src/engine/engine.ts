@@ -65,14 +65,9 @@ export class Engine {
       case 'sample/start':
         return this.startSampling(message.sampling);
       case 'sample/pause':
-        this.sampling?.pause();
-        return this.deps.post({ type: 'sample/state', state: 'paused' });
       case 'sample/resume':
-        this.sampling?.resume();
-        return this.deps.post({ type: 'sample/state', state: 'running' });
       case 'sample/cancel':
-        this.sampling?.cancel();
-        return;
+        return this.controlSampling(message.type);
       case 'model/export':
         return this.exportModel();
       case 'model/import':
@@ -152,7 +147,7 @@ export class Engine {
     if (this.training == null) {
       this.training = new TrainingSession({ model, schedule: this.schedule, setup: this.setup, data, post: this.deps.post, onChange: () => this.postModelInfo() });
     }
-    this.training.start(config);
+    await this.training.start(config);
   }
 
   private postTrainState(): void {
@@ -197,6 +192,16 @@ export class Engine {
       .finally(() => {
         if (this.sampling === control) this.sampling = null;
       });
+  }
+
+  /** Pause / resume / cancel the sampling run; with no run (it just ended) the page is told it is idle. */
+  private controlSampling(type: 'sample/pause' | 'sample/resume' | 'sample/cancel'): void {
+    const run = this.sampling;
+    if (run == null) return this.deps.post({ type: 'sample/state', state: 'idle' });
+    if (type === 'sample/cancel') return run.cancel(); // the run posts 'idle' when it stops
+    if (type === 'sample/pause') run.pause();
+    else run.resume();
+    this.deps.post({ type: 'sample/state', state: run.state === 'paused' ? 'paused' : 'running' });
   }
 
   private async stopRuns(): Promise<void> {

@@ -18,10 +18,17 @@ export async function toImageBatch(images: tf.Tensor4D): Promise<ImageBatch> {
  */
 export async function measurePeak<T>(f: () => T, report: (bytes: number) => void): Promise<T> {
   let result!: T;
+  let failure: { error: unknown } | null = null;
+  // tf.profile leaves the engine in profiling mode if its function throws: catch inside, rethrow after.
   const info = await tf.profile(() => {
-    result = f();
+    try {
+      result = f();
+    } catch (error) {
+      failure = { error };
+    }
     return [];
   });
+  if (failure) throw (failure as { error: unknown }).error;
   report(info.peakBytes);
   return result;
 }

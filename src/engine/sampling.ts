@@ -58,7 +58,8 @@ export function* sampleFrames(
   useEma = true,
 ): Generator<SampleFrame, void, void> {
   const shape = model.sampleShape(request.numImages);
-  const sampler = createSampler(schedule, request, prediction);
+  // Clipping x0 to [-1, 1] is for pixels; normalized latents have unit variance and would be cut.
+  const sampler = createSampler(schedule, model.kind === 'latent' ? { ...request, clipping: 'none' } : request, prediction);
   const { unet, owned } = samplingDenoiser(model, useEma);
   const classes = unet.config.numClasses ?? 0;
   const labels = classes ? tf.tensor1d(requestLabels(request.numImages, request.digit), 'int32') : null;

@@ -18,6 +18,10 @@ import { createRandom, deriveSeed, type Random } from '../data/random';
 import { nullLabel } from '../models/config';
 import type { DiffusionModel } from './diffusion-model';
 
+/** Independent random streams of one seed (each then indexed by step). */
+const NOISE_STREAM = 11;
+const DROPOUT_STREAM = 12;
+
 export interface TrainerOptions {
   model: DiffusionModel;
   schedule: NoiseSchedule;
@@ -77,9 +81,9 @@ export class Trainer {
     const step = this.step;
     const [loss, itemLosses] = tf.tidy(() => {
       const x0 = model.encode(tf.tensor4d(images, shape));
-      const eps = tf.randomNormal(x0.shape, 0, 1, 'float32', deriveSeed(seed, 1000 + step)) as tf.Tensor4D;
+      const eps = tf.randomNormal(x0.shape, 0, 1, 'float32', deriveSeed(deriveSeed(seed, NOISE_STREAM), step)) as tf.Tensor4D;
       const labelTensor = labelValues ? tf.tensor1d(labelValues, 'int32') : undefined;
-      const dropoutSeed = deriveSeed(seed, 3000 + step);
+      const dropoutSeed = deriveSeed(deriveSeed(seed, DROPOUT_STREAM), step);
       let items: tf.Tensor1D | null = null;
       const { value, grads } = tf.variableGrads(() => {
         const perItem = diffusionLossPerItem({

@@ -35,6 +35,11 @@ export interface TrainingSessionOptions {
   resumeFrom?: { autoencoderSteps: number; denoiserSteps: number };
 }
 
+/** Adam keeps its moments; a new learning rate from the form applies from the next step on. */
+function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = learningRate;
+}
+
 export class TrainingSession {
   private denoiser: Trainer | null = null;
   private autoencoder: AutoencoderTrainer | null = null;
@@ -60,12 +65,18 @@ export class TrainingSession {
     return stage === 'autoencoder' ? this.autoencoderSteps : this.denoiserSteps;
   }
 
-  /** Starts a run of `config.stage`, or resumes the paused run of that stage. */
-  start(config: TrainingConfig): void {
+  /**
+   * Starts a run of `config.stage`, or resumes the paused run of that stage. A paused run of the
+   * other stage is ended first (stage 1's latent normalization is measured then).
+   */
+  async start(config: TrainingConfig): Promise<void> {
     if (this.control != null && this.control.state !== 'cancelled') {
-      if (config.stage !== this.stage) throw new Error(`The ${this.stage} is training: pause and wait, or reset, before training the ${config.stage}.`);
-      this.control.resume();
-      return this.postState();
+      if (config.stage === this.stage) {
+        this.control.resume();
+        return this.postState();
+      }
+      if (this.control.state !== 'paused') throw new Error(`The ${this.stage} is training: pause it, or wait, before training the ${config.stage}.`);
+      await this.stop();
     }
     const { model } = this.options;
     if (config.stage === 'autoencoder') {
@@ -77,18 +88,17 @@ export class TrainingSession {
     this.stage = config.stage;
     const control = new RunControl();
     this.control = control;
-    const measurePeakNow = this.peakTrainBytes == null;
     const takeStep = this.stepper(config);
+    this.peakTrainBytes = null; // measured again on this run's first step (stages differ)
     this.done = runTraining({
       stage: config.stage,
       totalSteps: config.steps,
-      takeStep: measurePeakNow
-        ? async () => {
-            const result = await measurePeak(takeStep, (bytes) => (this.peakTrainBytes = Math.max(this.peakTrainBytes ?? 0, bytes)));
-            this.options.onChange();
-            return result;
-          }
-        : takeStep,
+      takeStep: async () => {
+        if (this.peakTrainBytes != null) return takeStep();
+        const result = await measurePeak(takeStep, (bytes) => (this.peakTrainBytes = bytes));
+        this.options.onChange();
+        return result;
+      },
       stepCount: () => this.stepsOf(config.stage),
       control,
       post: this.options.post,
@@ -117,10 +127,12 @@ export class TrainingSession {
     if (config.stage === 'autoencoder') {
       this.autoencoder ??= new AutoencoderTrainer(model.autoencoder!, { learningRate: config.learningRate, seed: config.seed });
       const trainer = this.autoencoder;
+      setLearningRate(trainer.optimizer, config.learningRate);
       return () => trainer.trainStep(provider.next().x, shape);
     }
     this.denoiser ??= new Trainer({ model, schedule, prediction: setup.prediction, learningRate: config.learningRate, seed: config.seed, minSnrGamma: setup.minSnrGamma });
     const trainer = this.denoiser;
+    setLearningRate(trainer.optimizer, config.learningRate);
     return () => {
       const batch = provider.next();
       return trainer.trainStep(batch.x, shape, batch.labels);
@@ -144,7 +156,7 @@ export class TrainingSession {
   /** A quick DDIM-10 look at what the model makes now (EMA weights if any), 8 fixed-seed images. */
   private async postSamples(step: number): Promise<void> {
     const { model, schedule, setup } = this.options;
-    const request = { kind: 'ddim', steps: Math.min(10, schedule.T), eta: 0, spacing: 'leading', ddpmVariance: 'betaTilde', clipping: 'clip', guidance: 1, numImages: PREVIEW_IMAGES, seed: 1, digit: null } as const;
+    const request = { kind: 'ddim', steps: Math.min(10, schedule.T), eta: 0, spacing: 'leading', ddpmVariance: 'betaTilde', clipping: 'clip', guidance: 1, numImages: PREVIEW_IMAGES, seed: 1, digit: null } as const; // sampleFrames turns clipping off for latents
     for (const frame of sampleFrames(model, schedule, setup.prediction, request)) {
       if (frame.index !== frame.total - 1) continue;
       const images = model.decode(frame.xt);

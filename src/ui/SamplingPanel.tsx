@@ -105,10 +105,11 @@ export function SamplingPanel() {
           onChange={(spacing) => client.setSampling({ spacing })}
         />
         <SelectField<X0Clipping>
-          label="x₀ clipping"
-          value={form.clipping}
+          label={setup.kind === 'latent' ? 'x₀ clipping (pixels only: off for latents)' : 'x₀ clipping'}
+          value={setup.kind === 'latent' ? 'none' : form.clipping}
           options={X0_CLIPPINGS.map((c) => ({ value: c, label: CLIPPING_LABELS[c] }))}
           onChange={(clipping) => client.setSampling({ clipping })}
+          disabled={setup.kind === 'latent'}
         />
         <SelectField<DdpmVariance>
           label="DDPM variance"

@@ -65,13 +65,41 @@ describe('engine: latent diffusion', () => {
     await expect(engine.handle({ type: 'train/start', training: train('autoencoder', 4) })).rejects.toThrow(/reset to retrain/);
   });
 
-  it('samples in latent space and decodes every frame', async () => {
+  it('samples in latent space and decodes every frame, without clipping latents', async () => {
     const frames = await sampleOnce();
+    // The request asks for clipping, which is for pixels: at the first (noisiest) step the predicted
+    // latent x0 ≈ x_T / √ᾱ_t is far outside [-1, 1] and must stay so.
+    expect(sampling.clipping).toBe('clip');
+    expect(Math.max(...frames[0].x0.pixels.map(Math.abs))).toBeGreaterThan(1.5);
     const last = frames.at(-1)!;
     expect(last.xt).toMatchObject({ n: 3, h: 7, w: 7, c: 3 });
     expect(last.decodedXt).toMatchObject({ n: 3, h: 28, w: 28, c: 1 });
     expect(last.decodedX0).not.toBeNull();
     expect(of('model').at(-1)!.peakSampleBytes).toBeGreaterThan(0);
+  });
+
+  it('ends a paused stage-1 run when stage 2 starts, and tells the page when there is no run to pause', async () => {
+    await engine.handle({ type: 'train/reset' });
+    messages.length = 0;
+    await engine.handle({ type: 'train/start', training: train('autoencoder', 1000) });
+    await until((m) => m.type === 'train/progress');
+    await engine.handle({ type: 'train/pause' });
+    await engine.handle({ type: 'train/start', training: { ...train('denoiser', 2), previewEvery: 0 } });
+    await until((m) => m.type === 'train/state' && m.state === 'done' && m.step === 2);
+    expect(of('error')).toEqual([]);
+    // The peak is measured on each run's first step only: one 'model' update per run, not per step.
+    expect(of('model').length).toBeLessThanOrEqual(4);
+    messages.length = 0;
+    await engine.handle({ type: 'sample/pause' });
+    expect(of('sample/state')).toEqual([{ type: 'sample/state', state: 'idle' }]);
+    // Back to the trained model of the earlier tests for the export test.
+    await engine.handle({ type: 'train/reset' });
+    messages.length = 0;
+    await engine.handle({ type: 'train/start', training: train('autoencoder', 2) });
+    await until(finished);
+    messages.length = 0;
+    await engine.handle({ type: 'train/start', training: train('denoiser', 2) });
+    await until(finished);
   });
 
   it('exports and imports the model: the same seed gives the same samples', async () => {

@@ -51,6 +51,8 @@ describe('Trainer', () => {
     const before = tf.memory().numTensors;
     const weightsBefore = snapshot(model.denoiser.weights);
     const emaBefore = snapshot(model.ema!.shadow);
+    const decay = model.ema!.nextDecay(); // with warm-up: min(0.99, (1 + t) / (10 + t)) at update t = 2
+    expect(decay).toBeCloseTo(3 / 12, 12);
     const batch = provider.next();
     const { loss, itemLosses, t } = trainer.trainStep(batch.x, shape, batch.labels);
     const value = (await loss.data())[0];
@@ -65,13 +67,13 @@ describe('Trainer', () => {
     const after = snapshot(model.denoiser.weights);
     const unchanged = [...weightsBefore].filter(([name, w]) => w.every((v, i) => v === after.get(name)![i])).map(([n]) => n);
     expect(unchanged).toEqual([]);
-    // EMA: shadow' = 0.99·shadow + 0.01·w' for every weight.
+    // EMA: shadow' = d·shadow + (1 − d)·w' for every weight.
     const emaAfter = snapshot(model.ema!.shadow);
     for (const [name, w] of after) {
       const prev = emaBefore.get(name)!;
       const got = emaAfter.get(name)!;
       for (let i = 0; i < w.length; i += Math.max(1, Math.floor(w.length / 7))) {
-        expect(got[i]).toBeCloseTo(0.99 * prev[i] + 0.01 * w[i], 5);
+        expect(got[i]).toBeCloseTo(decay * prev[i] + (1 - decay) * w[i], 5);
       }
     }
     trainer.dispose();
