@@ -8,11 +8,11 @@
  *
  * Call `configureBrowserWasmPaths()` once, before `initBackend()` first tries wasm.
  */
-import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { enableBrowserWasmThreads } from './wasm-threads-browser';
 
 /** File name -> URL served by Vite (dev server and build alike). */
 export const WASM_BINARY_URLS = {
@@ -23,13 +23,21 @@ export const WASM_BINARY_URLS = {
 
 let configured = false;
 
-/** Points the wasm backend at our own copies of its binaries. Idempotent. */
-export function configureBrowserWasmPaths(): void {
+/** Default wasm threads: one per logical core, at most 4 (tfjs's pool holds 8 workers). */
+export function defaultBrowserWasmThreads(): number {
+  const cores = (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(4, cores));
+}
+
+/**
+ * Points the wasm backend at our own copies of its binaries and asks for `threads` threads
+ * (the threaded SIMD build; see ./wasm-threads-browser for what it needed in a bundled module
+ * worker). Without cross-origin isolation, or if the threaded start fails or hangs, wasm runs on the
+ * single-threaded SIMD build; `browserWasmThreads()` from there says which and why. Idempotent.
+ */
+export function configureBrowserWasmPaths(threads: number = defaultBrowserWasmThreads()): void {
   if (configured) return;
   setWasmPaths({ ...WASM_BINARY_URLS });
-  // The threaded build starts its pthread workers from an inline script that fails inside a
-  // bundled module worker ("e is not defined", measured in Chromium 156 with the page
-  // cross-origin isolated), so the worker uses the single-threaded SIMD build.
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  enableBrowserWasmThreads(threads);
   configured = true;
 }
