@@ -42,6 +42,8 @@ export class Engine {
   private sampling: RunControl | null = null;
   private samplingDone: Promise<void> = Promise.resolve();
   private peakSampleBytes: number | null = null;
+  /** What the sampling peak was measured for: the batch the denoiser sees (n, or 2n with guidance). */
+  private peakSampleKey = '';
   private memoryTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly deps: EngineDeps) {}
@@ -167,7 +169,9 @@ export class Engine {
     const control = new RunControl();
     this.sampling = control;
     this.deps.post({ type: 'sample/state', state: 'running' });
-    const measure = this.peakSampleBytes == null;
+    const guided = config.guidance !== 0 && config.guidance !== 1 && (model.denoiser.config.numClasses ?? 0) > 0;
+    const key = `${config.numImages * (guided ? 2 : 1)}`;
+    const measure = this.peakSampleBytes == null || key !== this.peakSampleKey;
     this.samplingDone = runSampling({
       model,
       schedule: this.schedule,
@@ -178,6 +182,7 @@ export class Engine {
       onPeakBytes: measure
         ? (bytes) => {
             this.peakSampleBytes = bytes;
+            this.peakSampleKey = key;
             this.postModelInfo();
           }
         : undefined,

@@ -72,6 +72,21 @@ describe('engine (worker protocol in Node, wasm)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('measures the sampling peak again when the batch changes', async () => {
+    const peakFor = async (numImages: number) => {
+      messages.length = 0;
+      await engine.handle({ type: 'sample/start', sampling: { ...sampling, numImages } });
+      await until((m) => m.type === 'sample/state' && m.state === 'done');
+      const model = messages.filter((m) => m.type === 'model').at(-1);
+      return model?.type === 'model' ? model.peakSampleBytes : null;
+    };
+    // The previous test measured batch 2: 8 is a new batch, and then 2 is one again.
+    const large = await peakFor(8);
+    const small = await peakFor(2);
+    expect(small).toBeGreaterThan(0);
+    expect(large).toBeGreaterThan(small!);
+  });
+
   it('pauses, resumes and cancels a sampling run at a step boundary', async () => {
     const before = tf.memory().numTensors;
     messages.length = 0;
