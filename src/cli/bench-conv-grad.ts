@@ -11,6 +11,7 @@
  * (default 2); the work is linear in the batch, and the ratio is reported on that shared shape.
  */
 import * as tf from '@tensorflow/tfjs';
+import { medianTensorMs } from './timing';
 import { initNodeBackend } from '../engine/node-backend';
 import { originalWasmConv2DBackpropInput } from '../engine/wasm-gradients';
 
@@ -20,22 +21,6 @@ function randomTensor(shape: [number, number, number, number]): tf.Tensor4D {
   return tf.randomUniform(shape, -0.5, 0.5, 'float32', 7);
 }
 
-/** Median wall time in ms of `reps` runs (after one warm-up), reading the result back each time. */
-async function timeMs(fn: () => tf.Tensor, reps: number): Promise<number> {
-  const warm = fn();
-  await warm.data();
-  warm.dispose();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    const out = fn();
-    await out.data();
-    times.push(performance.now() - t0);
-    out.dispose();
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
 
 interface Timings { filterGrad: number; forward: number }
 
@@ -45,8 +30,8 @@ async function timeConvKernels(n: number, reps: number, withForward: boolean): P
   const w = randomTensor([K, K, CI, CO]);
   const dy = randomTensor([n, H, H, CO]);
   const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [K, K, CI, CO] };
-  const filterGrad = await timeMs(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor, reps);
-  const forward = withForward ? await timeMs(() => tf.conv2d(x, w, 1, 'same'), reps) : NaN;
+  const filterGrad = await medianTensorMs(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor, reps);
+  const forward = withForward ? await medianTensorMs(() => tf.conv2d(x, w, 1, 'same'), reps) : NaN;
   tf.dispose([x, w, dy]);
   return { filterGrad, forward };
 }
@@ -74,9 +59,9 @@ async function timeInputGrad(
     if (Array.isArray(out)) throw new Error('Conv2DBackpropInput returned several outputs.');
     return tf.engine().makeTensorFromTensorInfo(out);
   };
-  const ours = await timeMs(runOurs, reps);
-  const orig = await timeMs(runOriginal, reps);
-  const forward = await timeMs(() => tf.conv2d(x, w, stride, 'same'), reps);
+  const ours = await medianTensorMs(runOurs, reps);
+  const orig = await medianTensorMs(runOriginal, reps);
+  const forward = await medianTensorMs(() => tf.conv2d(x, w, stride, 'same'), reps);
   const [a, b] = [runOurs(), runOriginal()];
   const diff = tf.max(tf.abs(tf.sub(a, b)));
   const maxDiff = (await diff.data())[0];

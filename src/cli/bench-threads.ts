@@ -13,6 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { medianTensorMs } from './timing';
 import { initNodeBackend, nodeWasmThreadsInfo } from '../engine/node-backend';
 import { parseArgs } from './args';
 
@@ -28,23 +29,6 @@ interface ChildResult {
   cpuPerWall: number;
 }
 
-async function median(fn: () => tf.Tensor, reps: number): Promise<number> {
-  for (let i = 0; i < 2; i++) {
-    const warm = fn();
-    await warm.data();
-    warm.dispose();
-  }
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    const out = fn();
-    await out.data();
-    times.push(performance.now() - t0);
-    out.dispose();
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
-}
 
 async function child(threads: number, reps: number): Promise<ChildResult> {
   await initNodeBackend('wasm', { threads });
@@ -64,7 +48,7 @@ async function child(threads: number, reps: number): Promise<ChildResult> {
   const ms: Record<string, number> = {};
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  for (const [name, fn] of Object.entries(ops)) ms[name] = await median(fn, reps);
+  for (const [name, fn] of Object.entries(ops)) ms[name] = await medianTensorMs(fn, reps, 2);
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   tf.dispose([x, w, dy]);

@@ -19,3 +19,14 @@ export function deadWeights(weights: Map<string, tf.Variable>, grads: tf.NamedTe
   }
   return dead;
 }
+
+/** Deterministic values in [-0.5, 0.5) (a small LCG), so that every backend sees identical inputs. */
+export function values(count: number, seed: number): Float32Array {
+  const out = new Float32Array(count);
+  let s = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}

@@ -17,20 +17,11 @@ import {
   setWasmFilterGradMethod,
 } from '../../src/engine/wasm-gradients';
 import { BACKEND_ORDER, initBackend } from '../../src/engine/backends';
+import { values } from './gradient-helpers';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 interface Case { n: number; size: number; k: number; ci: number; co: number; stride: number; pad: Pad }
 
-/** Deterministic values in [-0.5, 0.5) (a small LCG), so cpu and wasm see identical inputs. */
-function values(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let s = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 function maxAbs(a: Float32Array): number {
   let m = 0;

@@ -7,16 +7,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend, nodeWasmThreadsInfo } from '../../src/engine/node-backend';
+import { values } from './gradient-helpers';
 
-function values(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let s = seed >>> 0;
-  for (let i = 0; i < count; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
 
 const X: [number, number, number, number] = [4, 10, 10, 8];
 const W: [number, number, number, number] = [3, 3, 8, 16];
