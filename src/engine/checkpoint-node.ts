@@ -43,7 +43,9 @@ export async function loadFromDir(dir: string): Promise<{ modelJson: unknown; we
       throw new Error(`checkpoint: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
   };
-  const [jsonBytes, bin] = await Promise.all([read(MODEL_FILE), read(WEIGHTS_FILE)]);
+  // One after the other, so that a missing directory always reports model.json first (not whichever read fails first).
+  const jsonBytes = await read(MODEL_FILE);
+  const bin = await read(WEIGHTS_FILE);
   let modelJson: unknown;
   try {
     modelJson = JSON.parse(jsonBytes.toString('utf8'));
