@@ -5,7 +5,9 @@ import { defineConfig, devices } from '@playwright/test';
  * optimisation or reloads, the same worker bundle users get. Debian's Chromium with WebGPU on
  * SwiftShader (CPU emulation: slow, so the tests use tiny models and few steps).
  */
-const PORT = 4173;
+// PW_PORT / PW_DIST let two checkouts' test runs (or two people on one machine) not share a server.
+const PORT = Number(process.env.PW_PORT ?? 4173);
+const DIST = process.env.PW_DIST ?? 'dist';
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -46,7 +48,7 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: `npm run build && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
+    command: `npm run build -- --outDir ${DIST} && npx vite preview --outDir ${DIST} --host 127.0.0.1 --port ${PORT} --strictPort`,
     url: `http://127.0.0.1:${PORT}`,
     reuseExistingServer: !process.env.CI,
     timeout: 240_000,

@@ -54,6 +54,12 @@ export class Ema {
     return this.updates;
   }
 
+  /** Sets the update count (when resuming from a checkpoint, so the warm-up goes on where it was). */
+  setStep(updates: number): void {
+    if (!Number.isInteger(updates) || updates < 0) throw new Error(`ema: step must be an integer >= 0, got ${updates}.`);
+    this.updates = updates;
+  }
+
   /** The decay the next `update()` will use. */
   nextDecay(): number {
     if (!this.warmup) return this.decay;

@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PredictionType } from '../diffusion/config';
 import { diffusionLossPerItem, drawTimesteps, type NoiseSchedule } from '../diffusion';
-import { createRandom, deriveSeed, type Random } from '../data/random';
+import { createRandom, deriveSeed, type Random, type RandomState } from '../data/random';
 import { nullLabel } from '../models/config';
 import type { DiffusionModel } from './diffusion-model';
 
@@ -41,6 +41,13 @@ export interface TrainStepResult {
   itemLosses: tf.Tensor1D;
   /** The timesteps drawn for the batch. */
   t: Int32Array;
+}
+
+/** What a checkpoint needs to resume a Trainer exactly (besides the weights and optimizer state). */
+export interface TrainerState {
+  step: number;
+  timestepRng: RandomState;
+  labelRng: RandomState;
 }
 
 export class Trainer {
@@ -74,13 +81,36 @@ export class Trainer {
    * and their labels (used only by class-conditional models).
    */
   trainStep(images: Float32Array, shape: [number, number, number, number], labels?: Int32Array): TrainStepResult {
+    const model = this.options.model;
+    return this.stepOn(() => model.encode(tf.tensor4d(images, shape)), shape[0], labels);
+  }
+
+  /**
+   * The same step on x0 given directly in the denoiser's space (e.g. latents encoded once and
+   * cached, so the frozen encoder does not run on every batch).
+   */
+  trainStepOnX0(x0: Float32Array, shape: [number, number, number, number], labels?: Int32Array): TrainStepResult {
+    return this.stepOn(() => tf.tensor4d(x0, shape), shape[0], labels);
+  }
+
+  getState(): TrainerState {
+    return { step: this.step, timestepRng: this.timestepRng.getState(), labelRng: this.labelRng.getState() };
+  }
+
+  setState(state: TrainerState): void {
+    this.step = state.step;
+    this.timestepRng.setState(state.timestepRng);
+    this.labelRng.setState(state.labelRng);
+    this.options.model.ema?.setStep(state.step);
+  }
+
+  private stepOn(makeX0: () => tf.Tensor4D, batch: number, labels?: Int32Array): TrainStepResult {
     const { model, schedule, prediction, minSnrGamma, seed } = this.options;
-    const batch = shape[0];
     const t = drawTimesteps(batch, schedule.T, this.timestepRng);
     const labelValues = this.trainingLabels(labels, batch);
     const step = this.step;
     const [loss, itemLosses] = tf.tidy(() => {
-      const x0 = model.encode(tf.tensor4d(images, shape));
+      const x0 = makeX0();
       const eps = tf.randomNormal(x0.shape, 0, 1, 'float32', deriveSeed(deriveSeed(seed, NOISE_STREAM), step)) as tf.Tensor4D;
       const labelTensor = labelValues ? tf.tensor1d(labelValues, 'int32') : undefined;
       const dropoutSeed = deriveSeed(deriveSeed(seed, DROPOUT_STREAM), step);

@@ -1,0 +1,45 @@
+/**
+ * The evaluation classifier (../models/classifier.ts) as a checkpoint (model.json + weights.bin),
+ * with its training record (steps, held-out accuracy) in the metadata.
+ */
+import {
+  assignWeights,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  disposeTensors,
+  loadWeights,
+  saveWeights,
+  shapesOf,
+  type CheckpointArtifacts,
+} from './checkpoint';
+import { createClassifier, type Classifier } from '../models/classifier';
+
+export const CLASSIFIER_KIND = 'mnist-classifier';
+
+export interface ClassifierInfo {
+  steps: number;
+  /** Accuracy on the held-out split (1,000 digits). */
+  heldOutAccuracy: number;
+}
+
+export function saveClassifier(model: Classifier, info: ClassifierInfo): Promise<CheckpointArtifacts> {
+  return saveWeights(model.weights, { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, kind: CLASSIFIER_KIND, config: { architecture: 'cnn-3conv-128' }, extra: info });
+}
+
+/** Rebuilds the classifier from its files; throws an Error that says what is wrong, leaving nothing allocated. */
+export function loadClassifier(modelJson: unknown, weightsBin: ArrayBuffer): { model: Classifier; info: ClassifierInfo } {
+  const model = createClassifier(0);
+  try {
+    const loaded = loadWeights(modelJson, weightsBin, { kind: CLASSIFIER_KIND, shapes: shapesOf(model.weights), extraGroups: [] });
+    try {
+      assignWeights(model.weights, loaded.tensors);
+    } finally {
+      disposeTensors(loaded.tensors);
+    }
+    const extra = (loaded.meta.extra ?? {}) as Partial<ClassifierInfo>;
+    return { model, info: { steps: Number(extra.steps ?? 0), heldOutAccuracy: Number(extra.heldOutAccuracy ?? NaN) } };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
