@@ -18,7 +18,7 @@ const noReact = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-*/', '.pretrain/', 'node_modules/', 'test-results/', 'playwright-report/', 'public/'] },
+  { ignores: ['dist/', 'dist-*/', '.pretrain/', '.pretrain-quick/', 'node_modules/', 'test-results/', 'playwright-report/', 'public/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

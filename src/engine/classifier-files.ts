@@ -18,7 +18,7 @@ export const CLASSIFIER_KIND = 'mnist-classifier';
 
 export interface ClassifierInfo {
   steps: number;
-  /** Accuracy on the held-out split (1,000 digits). */
+  /** Accuracy on the held-out split (1,000 digits); -1 when not measured yet. */
   heldOutAccuracy: number;
 }
 
@@ -37,7 +37,7 @@ export function loadClassifier(modelJson: unknown, weightsBin: ArrayBuffer): { m
       disposeTensors(loaded.tensors);
     }
     const extra = (loaded.meta.extra ?? {}) as Partial<ClassifierInfo>;
-    return { model, info: { steps: Number(extra.steps ?? 0), heldOutAccuracy: Number(extra.heldOutAccuracy ?? NaN) } };
+    return { model, info: { steps: Number(extra.steps ?? 0), heldOutAccuracy: Number(extra.heldOutAccuracy ?? -1) } };
   } catch (err) {
     model.dispose();
     throw err;

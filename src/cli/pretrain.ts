@@ -1,0 +1,81 @@
+/**
+ * `npm run pretrain`: trains the models the app starts with (pixel DDPM, latent diffusion) and the
+ * classifier `npm run eval` scores samples with, on the wasm backend in Node, and writes them to
+ * public/models/<job>/ (model.json, weights.bin, manifest.json). Killed, it resumes from its last
+ * checkpoint (.pretrain/<job>/) when run again with the same arguments.
+ *
+ *   npm run pretrain -- [--jobs classifier,pixel,latent] [--quick] [--out public/models] [--state .pretrain]
+ *
+ * The jobs run one after another in one process; to use both cores of a 2-core machine run two
+ * processes with different --jobs (e.g. `--jobs pixel` and `--jobs classifier,latent`).
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadMnistNode } from '../data/load-node';
+import { initNodeBackend } from '../engine/node-backend';
+import { parseArgs, UsageError } from './args';
+import { runClassifierJob, runDiffusionJob, type JobContext } from './pretrain-jobs';
+import { FULL_PLAN, JOB_NAMES, QUICK_PLAN, type JobName } from './pretrain-plan';
+
+const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+
+export interface PretrainOptions {
+  jobs: JobName[];
+  quick: boolean;
+  outDir: string;
+  stateDir: string;
+  stopAfter?: number;
+  log?: (line: string) => void;
+}
+
+export function parseJobs(list: string): JobName[] {
+  const jobs = list.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (jobs.length === 0) throw new UsageError('--jobs needs at least one of classifier, pixel, latent');
+  for (const job of jobs) {
+    if (!(JOB_NAMES as readonly string[]).includes(job)) throw new UsageError(`--jobs: unknown job '${job}' (choose from ${JOB_NAMES.join(', ')})`);
+  }
+  return jobs as JobName[];
+}
+
+/** Runs the jobs in order; returns false when a job stopped early (stopAfter). */
+export async function pretrain(options: PretrainOptions): Promise<boolean> {
+  const data = await loadMnistNode();
+  const ctx: JobContext = {
+    plan: options.quick ? QUICK_PLAN : FULL_PLAN,
+    data,
+    outDir: options.outDir,
+    stateDir: options.stateDir,
+    stopAfter: options.stopAfter,
+    log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+  };
+  for (const job of options.jobs) {
+    const finished = job === 'classifier' ? await runClassifierJob(ctx) : await runDiffusionJob(ctx, job);
+    if (!finished) return false;
+  }
+  return true;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2), {
+    jobs: JOB_NAMES.join(','),
+    quick: false,
+    out: join(ROOT, 'public', 'models'),
+    state: join(ROOT, '.pretrain'),
+  });
+  const jobs = parseJobs(args.jobs);
+  const backend = await initNodeBackend('wasm');
+  process.stderr.write(`pretrain: ${args.quick ? 'quick' : 'full'} plan, jobs ${jobs.join(', ')}, backend ${backend}\n`);
+  const stateDir = args.quick ? `${args.state}-quick` : args.state;
+  await pretrain({ jobs, quick: args.quick, outDir: args.out, stateDir });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`pretrain: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`pretrain: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
