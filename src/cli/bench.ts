@@ -4,9 +4,12 @@
  *   - training: steps/s of each model at a fixed batch (pixel U-Net presets, latent denoisers);
  *   - sampling: ms per image of DDIM-N for pixel DDPM against LDM (latent steps + one decode),
  *     and the peak tensor bytes of one sampling step (tf.profile).
- * Prints a markdown table; `--json FILE` writes every case. Weights are untrained: timings only.
+ *   - samplers: ms per image of DDPM-1000 against DDIM-20 and DPM-Solver++-20 (pixel small, LDM small);
+ *   - backends: training steps/s on the cpu backend (tfjs's own kernels, pure JS) against wasm.
+ * Prints a markdown table and the ratios, all from this one run; `--json FILE` writes every case.
+ * Weights are untrained: timings only (quality comes from `npm run eval`).
  *
- *   npm run bench -- [--batch 16] [--reps 3] [--steps 20] [--json out.json]
+ *   npm run bench -- [--batch 16] [--reps 3] [--steps 20] [--ddpm-steps 1000] [--no-cpu] [--json out.json]
  */
 import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
@@ -16,7 +19,7 @@ import { Trainer } from '../engine/trainer';
 import { sampleFrames } from '../engine/sampling';
 import { measurePeak } from '../engine/frames';
 import { makeSchedule } from '../diffusion';
-import { DEFAULT_SAMPLER } from '../diffusion/config';
+import { DEFAULT_SAMPLER, type SamplerKind } from '../diffusion/config';
 import { DEFAULT_MODEL_SETUP, type ModelSetup } from '../worker/protocol';
 import { ProgressBar } from './progress';
 import { presetAttention } from '../models/setup-config';
@@ -25,6 +28,7 @@ import { parseArgs } from './args';
 export interface BenchCase {
   backend: string;
   kind: 'train' | 'sample';
+  sampler?: SamplerKind;
   model: string;
   batch: number;
   steps?: number;
@@ -46,6 +50,8 @@ const MODELS: { name: string; setup: ModelSetup }[] = [
   { name: 'LDM tiny (ae-tiny + latent-tiny)', setup: preset({ ...DEFAULT_MODEL_SETUP, kind: 'latent', latent: { autoencoder: 'ae-tiny', latentChannels: 4, denoiser: 'latent-tiny', klWeight: 1e-5 } }) },
   { name: 'LDM small (ae-small + latent-small)', setup: preset({ ...DEFAULT_MODEL_SETUP, kind: 'latent', latent: { autoencoder: 'ae-small', latentChannels: 4, denoiser: 'latent-small', klWeight: 1e-5 } }) },
 ];
+
+const SAMPLER_NAMES: Record<SamplerKind, string> = { ddpm: 'DDPM', ddim: 'DDIM', dpmpp: 'DPM-Solver++' };
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -77,11 +83,11 @@ async function benchTraining(name: string, setup: ModelSetup, batch: number, rep
   return { backend: tf.getBackend(), kind: 'train', model: name, batch, msPerStep: ms, stepsPerSec: 1000 / ms, peakBytes: peak, flopsPerImage: setupStats(setup).flopsPerStep };
 }
 
-async function benchSampling(name: string, setup: ModelSetup, batch: number, steps: number): Promise<BenchCase> {
+async function benchSampling(name: string, setup: ModelSetup, batch: number, steps: number, sampler: SamplerKind = 'ddim'): Promise<BenchCase> {
   const model = buildModel(setup, 0);
   model.latent = { shift: 0, scale: 1 };
   const schedule = makeSchedule(setup.schedule);
-  const request = { ...DEFAULT_SAMPLER, kind: 'ddim' as const, steps, numImages: batch, seed: 0, digit: null, guidance: 1 };
+  const request = { ...DEFAULT_SAMPLER, kind: sampler, steps, numImages: batch, seed: 0, digit: null, guidance: 1 };
   let peak = 0;
   const run = async (measure: boolean) => {
     const frames = sampleFrames(model, schedule, setup.prediction, request, false);
@@ -95,7 +101,7 @@ async function benchSampling(name: string, setup: ModelSetup, batch: number, ste
       }
     }
   };
-  const bar = new ProgressBar(`sample ${name}`, 2);
+  const bar = new ProgressBar(`sample ${name} ${SAMPLER_NAMES[sampler]}-${steps}`, 2);
   await run(true); // warm-up and peak memory
   bar.update(1);
   const t0 = performance.now();
@@ -105,7 +111,7 @@ async function benchSampling(name: string, setup: ModelSetup, batch: number, ste
   model.dispose();
   const stats = setupStats(setup);
   return {
-    backend: tf.getBackend(), kind: 'sample', model: name, batch, steps, msPerImage: ms / batch, imagesPerSec: (1000 * batch) / ms, peakBytes: peak,
+    backend: tf.getBackend(), kind: 'sample', sampler, model: name, batch, steps, msPerImage: ms / batch, imagesPerSec: (1000 * batch) / ms, peakBytes: peak,
     flopsPerImage: stats.flopsPerStep * steps + stats.decodeFlops,
   };
 }
@@ -115,25 +121,52 @@ function table(cases: BenchCase[]): string {
   const rows = cases.map((c) =>
     c.kind === 'train'
       ? `| ${c.backend} | train | ${c.model} | ${c.batch} | | ${c.msPerStep!.toFixed(0)} ms/step | ${c.stepsPerSec!.toFixed(2)} steps/s | ${mb(c.peakBytes)} | ${(c.flopsPerImage / 1e6).toFixed(1)} |`
-      : `| ${c.backend} | sample DDIM-${c.steps} | ${c.model} | ${c.batch} | ${c.steps} | ${c.msPerImage!.toFixed(1)} ms/image | ${c.imagesPerSec!.toFixed(2)} images/s | ${mb(c.peakBytes)} | ${(c.flopsPerImage / 1e6).toFixed(1)} |`,
+      : `| ${c.backend} | sample ${SAMPLER_NAMES[c.sampler ?? 'ddim']}-${c.steps} | ${c.model} | ${c.batch} | ${c.steps} | ${c.msPerImage!.toFixed(1)} ms/image | ${c.imagesPerSec!.toFixed(2)} images/s | ${mb(c.peakBytes)} | ${(c.flopsPerImage / 1e6).toFixed(1)} |`,
   );
   return ['| backend | case | model | batch | steps | time | rate | peak MiB | MFLOP/image |', '|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
+function ratioLines(cases: BenchCase[], steps: number, ddpmSteps: number): string[] {
+  const find = (kind: string, model: string, backend = 'wasm', sampler?: SamplerKind, st?: number) =>
+    cases.find((c) => c.kind === kind && c.model.startsWith(model) && c.backend === backend && (sampler == null || c.sampler === sampler) && (st == null || c.steps === st));
+  const lines: string[] = [];
+  for (const model of ['pixel base', 'pixel small']) {
+    const p = find('sample', model, 'wasm', 'ddim', steps);
+    const l = find('sample', 'LDM small', 'wasm', 'ddim', steps);
+    if (p && l) lines.push(`LDM small vs ${model}, DDIM-${steps}: ${(p.msPerImage! / l.msPerImage!).toFixed(1)}x faster per image, ${(l.peakBytes! / p.peakBytes!).toFixed(2)}x the peak memory`);
+  }
+  for (const model of ['pixel small', 'LDM small']) {
+    const slow = find('sample', model, 'wasm', 'ddpm', ddpmSteps);
+    for (const fast of (['ddim', 'dpmpp'] as const).map((k) => find('sample', model, 'wasm', k, steps))) {
+      if (slow && fast) lines.push(`${model}: ${SAMPLER_NAMES[fast.sampler!]}-${steps} vs DDPM-${ddpmSteps}: ${(slow.msPerImage! / fast.msPerImage!).toFixed(1)}x faster per image`);
+    }
+  }
+  for (const c of cases.filter((x) => x.kind === 'train' && x.backend === 'cpu')) {
+    const w = find('train', c.model, 'wasm');
+    if (w) lines.push(`train ${c.model}: wasm ${(w.stepsPerSec! / c.stepsPerSec!).toFixed(1)}x the cpu backend's steps/s`);
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { batch: 16, reps: 3, steps: 20, json: '' });
+  const args = parseArgs(process.argv.slice(2), { batch: 16, reps: 3, steps: 20, 'ddpm-steps': 1000, 'no-cpu': false, json: '' });
+  const sampleBatch = Math.min(8, args.batch);
   await initNodeBackend('wasm');
   const cases: BenchCase[] = [];
   for (const { name, setup } of MODELS) cases.push(await benchTraining(name, setup, args.batch, args.reps));
-  for (const { name, setup } of MODELS) cases.push(await benchSampling(name, setup, Math.min(8, args.batch), args.steps));
+  for (const { name, setup } of MODELS) cases.push(await benchSampling(name, setup, sampleBatch, args.steps));
+  for (const { name, setup } of MODELS.filter((m) => m.name === 'pixel small' || m.name.startsWith('LDM small'))) {
+    cases.push(await benchSampling(name, setup, sampleBatch, args.steps, 'dpmpp'));
+    cases.push(await benchSampling(name, setup, sampleBatch, args['ddpm-steps'], 'ddpm'));
+  }
+  if (!args['no-cpu']) {
+    // The cpu backend (tfjs's JS kernels) is 1-2 orders slower (pixel small: minutes per step): the tiny preset, one timed step.
+    await initNodeBackend('cpu');
+    for (const { name, setup } of MODELS.filter((m) => m.name === 'pixel tiny')) cases.push(await benchTraining(name, setup, args.batch, 1));
+  }
   console.log(`\nDiffusion Playground bench, ${new Date().toISOString()}, Node ${process.version}, tfjs ${tf.version.tfjs}\n`);
   console.log(table(cases));
-  const pixel = cases.find((c) => c.kind === 'sample' && c.model === 'pixel small');
-  const latent = cases.find((c) => c.kind === 'sample' && c.model.startsWith('LDM small'));
-  if (pixel && latent) {
-    console.log(`\nLDM small vs pixel small, DDIM-${args.steps}: ${(pixel.msPerImage! / latent.msPerImage!).toFixed(1)}x faster per image, ` +
-      `${(latent.peakBytes! / pixel.peakBytes!).toFixed(2)}x the peak memory`);
-  }
+  console.log(`\n${ratioLines(cases, args.steps, args['ddpm-steps']).join('\n')}`);
   if (args.json) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, cases }, null, 2));
 }
 
