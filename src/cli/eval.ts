@@ -9,10 +9,13 @@
  *   npm run eval -- --model pixel|latent --sampler S --steps N --n N --seed S [--guidance W] ...   generate, then score
  *   npm run eval -- --real-only [--n N]                                score the held-out floor only
  *   options: [--json] [--classifier-dir DIR] [--reference N] [--kid-subsets K] [--kid-subset-size M]
+ *            [--record]: with --model, also write the figures into the model's manifest.json ("eval" list)
  *
  * Prints a markdown table; `--json` prints one JSON object on stdout instead (progress stays on stderr;
  * `npm run -s eval -- --json`, as npm itself prints a header line on stdout without -s).
  */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnistNode } from '../data/load-node';
 import { evaluate, type EvalReport, type SetReport } from '../engine/evaluate';
@@ -36,7 +39,7 @@ import {
 
 const USAGE =
   `npm run eval -- (--samples FILE.npy | ${SAMPLING_USAGE} | --real-only [--n N]) ` +
-  '[--json] [--classifier-dir DIR] [--reference N] [--kid-subsets K] [--kid-subset-size M]';
+  '[--json] [--record] [--classifier-dir DIR] [--reference N] [--kid-subsets K] [--kid-subset-size M]';
 
 const EVAL_DEFAULTS = {
   ...SAMPLING_DEFAULTS,
@@ -48,6 +51,7 @@ const EVAL_DEFAULTS = {
   reference: 9000,
   'kid-subsets': 10,
   'kid-subset-size': 1000,
+  record: false,
 };
 
 const GENERATION_OPTIONS = Object.keys(SAMPLING_DEFAULTS).filter((k) => k !== 'n');
@@ -105,6 +109,20 @@ export function formatReport(report: EvalReport, source: Source, classifier: { d
   return lines.join('\n') + '\n';
 }
 
+/** Adds (or replaces) this run's figures in the model's manifest.json, keyed by sampler, guidance, N and seed. */
+async function recordInManifest(source: Extract<Source, { kind: 'generated' }>, samples: SetReport, floor: SetReport): Promise<void> {
+  const path = join(source.modelDir, 'manifest.json');
+  const manifest = JSON.parse(await readFile(path, 'utf8')) as { eval?: Record<string, unknown>[] };
+  const summary = (r: SetReport) => ({ n: r.n, meanConfidence: r.meanConfidence, labelEntropy: r.labelEntropy, fd: r.fd, kid: r.kid.mean, histogram: r.histogram });
+  const entry = {
+    sampler: source.sampler, steps: source.steps, eta: source.eta, guidance: source.guidance, seed: source.seed, n: samples.n, msPerImage: source.msPerImage,
+    samples: summary(samples), floor: summary(floor), fdOverFloor: samples.fd / floor.fd, date: new Date().toISOString(),
+  };
+  const same = (e: Record<string, unknown>) => e.sampler === entry.sampler && e.guidance === entry.guidance && e.n === entry.n && e.seed === entry.seed && e.eta === entry.eta;
+  manifest.eval = [...(manifest.eval ?? []).filter((e) => !same(e)), entry];
+  await writeFile(path, `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
 /** The tool itself, callable in-process (tests): returns the exit code. */
 export async function evalMain(argv: string[], io: ToolIO = { out: process.stdout, err: process.stderr }): Promise<number> {
   return runTool('eval', io.err, async () => {
@@ -115,6 +133,7 @@ export async function evalMain(argv: string[], io: ToolIO = { out: process.stdou
     if (args.samples && args['real-only']) throw bad('--samples and --real-only exclude each other');
     if (!generating && GENERATION_OPTIONS.some(given)) throw bad(`--${GENERATION_OPTIONS.find(given)} is a sampling option: it goes with --model, not --samples or --real-only`);
     if (args.samples && given('n')) throw bad('--n goes with --model or --real-only: --samples scores every image of the file');
+    if (args.record && !generating) throw bad('--record writes into a model\'s manifest: it goes with --model');
     if (generating && !given('model')) throw bad('say what to score: --samples FILE.npy, --model pixel|latent, or --real-only');
     const spec = generating ? samplingSpec(args, USAGE) : null;
     if (spec && spec.request.numImages < 2) throw bad('--n must be at least 2 to evaluate');
@@ -167,6 +186,7 @@ export async function evalMain(argv: string[], io: ToolIO = { out: process.stdou
         onPhase: (phase, n) => io.err.write(`scoring ${n} ${phase === 'reference' ? 'training digits (reference)' : phase === 'floor' ? 'held-out digits (floor)' : 'samples'}\n`),
       });
       const info = { dir: classifierDir, steps, heldOutAccuracy };
+      if (args.record && source.kind === 'generated' && report.samples) await recordInManifest(source, report.samples, report.floor);
       if (args.json) io.out.write(`${JSON.stringify({ classifier: info, source, backend: tf.getBackend(), ...report })}\n`);
       else io.out.write(formatReport(report, source, info));
     } finally {

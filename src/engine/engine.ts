@@ -5,7 +5,7 @@
  * boundaries (RunControl), so pause / resume / cancel / reset take effect within one step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_MODEL_SETUP, type BackendName, type ModelFile, type ModelSetup, type PageToWorker, type SamplingConfig, type TrainingConfig, type WorkerToPage } from '../worker/protocol';
+import { DEFAULT_MODEL_SETUP, type BackendName, type ModelFile, type ModelKind, type ModelSetup, type PageToWorker, type SamplingConfig, type TrainingConfig, type WorkerToPage } from '../worker/protocol';
 import { makeSchedule, type NoiseSchedule } from '../diffusion';
 import { splitTrainHeldOut, type MnistDataset, type TrainHeldOutSplit } from '../data/mnist';
 import { createBatchProvider } from '../data/batches';
@@ -14,9 +14,11 @@ import { RunControl } from './run-control';
 import { runSampling } from './sampling-run';
 import { buildModel, setupStats, validateSetup } from './model-factory';
 import type { DiffusionModel } from './diffusion-model';
-import { loadModel, saveModel } from './model-files';
+import { loadModel, saveModel, type SavedModelInfo } from './model-files';
 import { MODEL_FILE, WEIGHTS_FILE } from './checkpoint';
 import { TrainingSession } from './training-session';
+import { PretrainedError, pretrainedInfoOf, readPretrainedFiles, type PretrainedReader } from './pretrained';
+import { Throttle } from './throttle';
 
 export interface EngineDeps {
   post: (message: WorkerToPage) => void;
@@ -24,7 +26,12 @@ export interface EngineDeps {
   loadData: () => Promise<MnistDataset>;
   /** How often to report tensor memory, in ms (0 = never). */
   memoryIntervalMs?: number;
+  /** Reads the pretrained models' files (fetch in the worker, a folder in Node); without it none can be loaded. */
+  readPretrained?: PretrainedReader;
 }
+
+/** Download progress of a pretrained model is reported at most this often per second. */
+const PRETRAINED_PROGRESS_PER_SECOND = 10;
 
 export const DEFAULT_SETUP: ModelSetup = DEFAULT_MODEL_SETUP;
 
@@ -74,6 +81,8 @@ export class Engine {
         return this.exportModel();
       case 'model/import':
         return this.importModel(message.files);
+      case 'model/pretrained':
+        return this.loadPretrained(message.kind, message.id);
     }
   }
 
@@ -259,16 +268,65 @@ export class Engine {
       throw new Error(`${json.name} is not valid JSON.`, { cause: err });
     }
     const { model, info } = loadModel(parsed, bin.data);
+    await this.installModel(model, info);
+    this.deps.post({ type: 'model/imported', setup: info.setup });
+    this.postModelInfo();
+    this.postTrainState();
+  }
+
+  /**
+   * Makes a validated model the engine's model: the runs stop, the old model is freed, and training
+   * continues from the model's step counts (fine-tuning; Adam starts afresh).
+   */
+  private async installModel(model: DiffusionModel, info: SavedModelInfo): Promise<void> {
+    let data: DataState;
+    try {
+      data = await this.ensureData();
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
     await this.stopRuns();
     this.disposeModel();
     this.setup = info.setup;
     this.schedule = makeSchedule(info.setup.schedule);
     this.model = model;
-    const data = await this.ensureData();
     this.training = new TrainingSession({ model, schedule: this.schedule, setup: this.setup, data, post: this.deps.post, onChange: () => this.postModelInfo(), resumeFrom: info });
-    this.deps.post({ type: 'model/imported', setup: info.setup });
-    this.postModelInfo();
-    this.postTrainState();
+  }
+
+  /**
+   * Loads the pretrained model of `kind` (models/<kind>/ on the site) through the same checks as an
+   * import. Missing or damaged files are reported as 'pretrained/failed' and leave the current model
+   * exactly as it was; the page decides what to fall back to.
+   */
+  private async loadPretrained(kind: ModelKind, id: number): Promise<void> {
+    const read = this.deps.readPretrained;
+    try {
+      if (read == null) throw new PretrainedError('This engine cannot fetch pretrained models.', 'unreadable');
+      const throttle = new Throttle(PRETRAINED_PROGRESS_PER_SECOND);
+      this.deps.post({ type: 'pretrained/progress', id, kind, loaded: 0, total: null });
+      const files = await readPretrainedFiles(read, kind, (loaded, total) => {
+        if (throttle.ready(total !== null && loaded >= total)) this.deps.post({ type: 'pretrained/progress', id, kind, loaded, total });
+      });
+      let loaded: ReturnType<typeof loadModel>;
+      try {
+        loaded = loadModel(files.modelJson, files.weightsBin);
+      } catch (err) {
+        throw new PretrainedError(`The pretrained ${kind} model is damaged: ${err instanceof Error ? err.message : String(err)}`, 'damaged', { cause: err });
+      }
+      const { model, info } = loaded;
+      if (info.setup.kind !== kind) {
+        model.dispose();
+        throw new PretrainedError(`The pretrained ${kind} model is damaged: its model.json holds a ${info.setup.kind} model.`, 'damaged');
+      }
+      await this.installModel(model, info);
+      this.deps.post({ type: 'pretrained/loaded', id, kind, setup: info.setup, info: pretrainedInfoOf(kind, info, files.manifest, files.bytes) });
+      this.postModelInfo();
+      this.postTrainState();
+      this.postMemory();
+    } catch (err) {
+      this.deps.post({ type: 'pretrained/failed', id, kind, message: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   async dispose(): Promise<void> {

@@ -3,11 +3,24 @@
  * reduces WorkerToPage messages into the app store (counters and settings), the frame store
  * (images) and the loss history (typed arrays). React never sees a frame or a loss array directly.
  */
-import { requestTransferables, type ModelFile, type ModelSetup, type PageToWorker, type SamplingConfig, type TrainingStage, type WorkerToPage } from '../worker/protocol';
+import { requestTransferables, type ModelFile, type ModelKind, type ModelSetup, type PageToWorker, type PretrainedInfo, type SamplingConfig, type TrainingStage, type WorkerToPage } from '../worker/protocol';
+import { presetAttention } from '../models/setup-config';
 import { LossHistory } from './loss-history';
 import { createFrameStore, type FrameStore } from './frames';
-import { createAppStore, initialState, IDLE_SAMPLE, IDLE_TRAIN, modelIsTrained, type AppStore, type ExportedFile, type TrainingForm } from './store';
-import { parseBackendParam, parseStreamParam } from './url';
+import {
+  createAppStore,
+  DEFAULT_TRAINING,
+  initialState,
+  IDLE_SAMPLE,
+  IDLE_TRAIN,
+  modelIsTrained,
+  stageSteps,
+  type AppState,
+  type AppStore,
+  type ExportedFile,
+  type TrainingForm,
+} from './store';
+import { parseBackendParam, parsePretrainedParam, parseStreamParam } from './url';
 import { setupProblem } from './validate';
 
 /** How many real digits the Data panel shows. */
@@ -16,6 +29,13 @@ export const DATA_PREVIEW_COUNT = 32;
 const PROGRESS_FLUSH_MS = 200;
 /** Setup changes are sent to the worker after the user stops typing for this long. */
 const SETUP_DEBOUNCE_MS = 250;
+/**
+ * Fine-tuning a pretrained model: the training form proposes this many more steps at this learning
+ * rate (the pretraining's cosine decay ends near it; Adam starts afresh, so a larger rate would
+ * first undo some of the pretraining).
+ */
+export const FINE_TUNE_STEPS = 200;
+export const FINE_TUNE_LEARNING_RATE = 1e-4;
 
 export interface EngineClientOptions {
   /** Query string to read `?backend=` from (defaults to the page's). */
@@ -53,6 +73,15 @@ function sameSetup(a: ModelSetup, b: ModelSetup): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** True when the model has trained beyond its pretrained steps (or is training): switching it away loses work. */
+function fineTuned(s: AppState): boolean {
+  if (s.train.state === 'running' || s.train.state === 'paused') return true;
+  const info = s.pretrained.info;
+  if (info == null) return modelIsTrained(s);
+  const steps = stageSteps(s);
+  return steps.denoiser > info.denoiserSteps || steps.autoencoder > info.autoencoderSteps;
+}
+
 export class EngineClient {
   readonly store: AppStore;
   readonly frames: FrameStore = createFrameStore();
@@ -64,6 +93,10 @@ export class EngineClient {
   /** The stage of the last train/start, until the engine confirms it runs (or refuses it). */
   private requestedStage: TrainingStage | null = null;
   private justImported = false;
+  /** The id of the pretrained request whose answer the page waits for (older answers are ignored). */
+  private pretrainedId = 0;
+  /** True while the training form holds the fine-tuning values proposed for a pretrained model. */
+  private fineTuneForm = false;
   private setupTimer: ReturnType<typeof setTimeout> | null = null;
   private progressTimer: ReturnType<typeof setTimeout> | null = null;
   private progressDirty = false;
@@ -76,7 +109,8 @@ export class EngineClient {
     const request = parseBackendParam(options.search ?? (typeof location !== 'undefined' ? location.search : ''));
     this.requestedBackend = request.backend;
     this.stream = parseStreamParam(options.search ?? (typeof location !== 'undefined' ? location.search : ''));
-    this.store = createAppStore(initialState(request.note, request.backend));
+    const source = parsePretrainedParam(options.search ?? (typeof location !== 'undefined' ? location.search : ''));
+    this.store = createAppStore(initialState(request.note, request.backend, source));
     this.makeWorker = options.createWorker ?? defaultWorker;
     this.download = options.download ?? defaultDownload;
   }
@@ -109,10 +143,18 @@ export class EngineClient {
 
   // ---- actions called by the UI ----
 
-  /** Changes the model setup; asks for a reset (pendingSetup) when a trained model would change. */
+  /**
+   * Changes the model setup; asks for a reset (pendingSetup) when a trained model would change. With
+   * a pretrained model, a change of kind loads that kind's pretrained model instead (asking first
+   * only when the current one has been fine-tuned).
+   */
   updateSetup(change: (current: ModelSetup) => ModelSetup): void {
     const s = this.store.getState();
     const next = change(s.pendingSetup ?? s.setup);
+    if (s.pretrained.source === 'pretrained' && next.kind !== s.setup.kind && !fineTuned(s)) {
+      this.loadPretrained(next.kind);
+      return;
+    }
     if (modelIsTrained(s)) {
       this.store.setState({ pendingSetup: sameSetup(next, s.setup) ? null : next });
       return;
@@ -128,9 +170,17 @@ export class EngineClient {
     return { ...training, stage: next.kind === 'latent' ? 'autoencoder' : 'denoiser' };
   }
 
-  /** Confirms a pending setup change: resets training, then applies the new setup. */
+  /**
+   * Confirms a pending setup change: resets training, then applies the new setup. With a pretrained
+   * model, a change of kind loads that kind's pretrained model; any other change means fresh weights.
+   */
   confirmReset(): void {
-    const pending = this.store.getState().pendingSetup;
+    const s = this.store.getState();
+    const pending = s.pendingSetup;
+    if (pending && s.pretrained.source === 'pretrained' && pending.kind !== s.setup.kind) {
+      this.loadPretrained(pending.kind);
+      return;
+    }
     this.resetTraining();
     if (pending) {
       this.store.setState((s) => ({ setup: pending, pendingSetup: null, training: this.trainingFor(s.setup, pending) }));
@@ -170,9 +220,68 @@ export class EngineClient {
     this.send({ type: 'train/resume' });
   }
 
+  /** Forgets the trained weights (pretrained, imported or trained here): the next run starts from fresh ones. */
   resetTraining(): void {
     this.send({ type: 'train/reset' });
     this.clearTrainingView();
+    this.toScratch();
+  }
+
+  // ---- model source: pretrained or from scratch ----
+
+  /**
+   * Loads the pretrained model of `kind` (the files on the site, models/<kind>/), replacing the
+   * current model once they have passed every check. The request is sent once the engine is ready.
+   */
+  loadPretrained(kind: ModelKind): void {
+    const id = ++this.pretrainedId;
+    if (this.setupTimer) {
+      clearTimeout(this.setupTimer);
+      this.setupTimer = null;
+    }
+    this.store.setState({
+      pendingSetup: null,
+      pretrained: { source: 'pretrained', status: 'loading', kind, loaded: 0, total: null, info: null, message: null },
+    });
+    if (this.store.getState().engine.status === 'ready') this.send({ type: 'model/pretrained', kind, id });
+  }
+
+  /**
+   * Train from scratch: fresh weights built from the Model panel's setup (the pretrained model's
+   * setup when one was loaded), with the training form back at its defaults.
+   */
+  trainFromScratch(): void {
+    const s = this.store.getState();
+    if (s.pretrained.source === 'scratch') return;
+    this.pretrainedId++; // an answer still on its way is for a request the user has left
+    const setup = s.pendingSetup ?? s.setup;
+    this.store.setState({ setup, pendingSetup: null });
+    this.toScratch();
+    this.restartFresh();
+  }
+
+  /** Fresh weights for the store's setup: the engine drops its model, the training view starts over. */
+  private restartFresh(): void {
+    if (this.setupTimer) {
+      clearTimeout(this.setupTimer);
+      this.setupTimer = null;
+    }
+    this.clearTrainingView();
+    this.store.setState((s) => ({ training: { ...s.training, stage: s.setup.kind === 'latent' ? 'autoencoder' : 'denoiser' } }));
+    if (this.store.getState().engine.status === 'ready') {
+      if (setupProblem(this.store.getState().setup) === null) this.sendSetupNow();
+      else this.send({ type: 'train/reset' });
+    }
+  }
+
+  /** The model is no longer the pretrained one: the fine-tuning values proposed for it go back to the defaults. */
+  private toScratch(): void {
+    const resetForm = this.fineTuneForm;
+    this.fineTuneForm = false;
+    this.store.setState((s) => ({
+      pretrained: { ...s.pretrained, source: 'scratch', status: s.pretrained.status === 'failed' ? 'failed' : 'idle', info: null, loaded: 0, total: null },
+      training: resetForm ? { ...s.training, learningRate: DEFAULT_TRAINING.learningRate, steps: DEFAULT_TRAINING.steps } : s.training,
+    }));
   }
 
   private clearTrainingView(): void {
@@ -262,6 +371,10 @@ export class EngineClient {
   private fail(message: string, source: string): void {
     this.reportError(message, source);
     this.store.setState((s) => ({
+      pretrained:
+        s.pretrained.status === 'loading' && s.engine.status !== 'ready'
+          ? { ...s.pretrained, source: 'scratch', status: 'failed', message: 'The pretrained model was not loaded: the engine is not running.' }
+          : s.pretrained,
       engine: s.engine.status === 'ready' ? s.engine : { ...s.engine, status: 'failed' },
       train: s.train.state === 'running' ? { ...s.train, state: 'paused' } : s.train,
       sample: s.sample.state === 'running' ? { ...s.sample, state: 'idle' } : s.sample,
@@ -276,6 +389,10 @@ export class EngineClient {
         }));
         this.sendSetupNow();
         this.send({ type: 'data/preview', count: DATA_PREVIEW_COUNT });
+        {
+          const p = this.store.getState().pretrained;
+          if (p.source === 'pretrained' && p.status === 'loading') this.send({ type: 'model/pretrained', kind: p.kind, id: this.pretrainedId });
+        }
         break;
       case 'memory': {
         const m = this.store.getState().memory;
@@ -352,6 +469,16 @@ export class EngineClient {
         break;
       case 'model/imported':
         this.onImported(msg.setup);
+        this.store.setState((s) => ({ pretrained: { ...s.pretrained, source: 'imported', status: 'idle', info: null, message: null } }));
+        break;
+      case 'pretrained/progress':
+        if (msg.id === this.pretrainedId) this.store.setState((s) => ({ pretrained: { ...s.pretrained, loaded: msg.loaded, total: msg.total } }));
+        break;
+      case 'pretrained/loaded':
+        if (msg.id === this.pretrainedId) this.onPretrainedLoaded(msg.setup, msg.info);
+        break;
+      case 'pretrained/failed':
+        if (msg.id === this.pretrainedId) this.onPretrainedFailed(msg.kind, msg.message);
         break;
       case 'error':
         if (msg.source === 'init') this.fail(msg.message, msg.source);
@@ -399,6 +526,44 @@ export class EngineClient {
       training: { ...s.training, stage: setup.kind === 'latent' ? 'denoiser' : s.training.stage },
       sampling: { ...s.sampling, digit: setup.classConditional ? s.sampling.digit : null },
     }));
+  }
+
+  /** The engine holds the pretrained model: the page takes its setup and proposes fine-tuning it. */
+  private onPretrainedLoaded(setup: ModelSetup, info: PretrainedInfo): void {
+    if (this.setupTimer) {
+      clearTimeout(this.setupTimer);
+      this.setupTimer = null;
+    }
+    this.clearTrainingView();
+    this.fineTuneForm = true;
+    const guidance = info.eval?.guidance;
+    this.store.setState((s) => ({
+      setup,
+      pendingSetup: null,
+      model: null,
+      sample: s.sample.state === 'running' || s.sample.state === 'paused' ? IDLE_SAMPLE : s.sample,
+      // Fine-tuning: the denoiser (a latent model's autoencoder is frozen), a few more steps at a small learning rate.
+      training: { ...s.training, stage: 'denoiser', steps: info.denoiserSteps + FINE_TUNE_STEPS, learningRate: FINE_TUNE_LEARNING_RATE },
+      sampling: {
+        ...s.sampling,
+        digit: setup.classConditional ? s.sampling.digit : null,
+        ...(setup.classConditional && typeof guidance === 'number' && guidance >= 0 && guidance <= 10 ? { guidance } : {}),
+      },
+      pretrained: { source: 'pretrained', status: 'ready', kind: info.kind, loaded: 0, total: null, info, message: null },
+    }));
+  }
+
+  /**
+   * The pretrained files are missing or damaged: the engine kept its model. The page says why and
+   * falls back to training from scratch, with the kind that was asked for.
+   */
+  private onPretrainedFailed(kind: ModelKind, message: string): void {
+    this.store.setState((s) => {
+      const setup = s.setup.kind === kind ? s.setup : { ...s.setup, kind, attention: presetAttention({ ...s.setup, kind }) };
+      return { setup, pendingSetup: null, pretrained: { source: 'scratch', status: 'failed', kind, loaded: 0, total: null, info: null, message } };
+    });
+    this.toScratch();
+    this.restartFresh();
   }
 
   private pending: { step: number; totalSteps: number; stepsPerSec: number; etaSec: number; lastLoss: number | null } | null = null;

@@ -7,7 +7,7 @@
 import { createStore } from 'zustand/vanilla';
 import { DEFAULT_SAMPLER } from '../diffusion/config';
 import { DEFAULT_MODEL_SETUP } from '../worker/protocol';
-import type { AdapterInfo, BackendName, ModelSetup, RunState, SamplingConfig, TrainingConfig, TrainingStage, WorkerToPage } from '../worker/protocol';
+import type { AdapterInfo, BackendName, ModelKind, ModelSetup, PretrainedInfo, RunState, SamplingConfig, TrainingConfig, TrainingStage, WorkerToPage } from '../worker/protocol';
 
 export type EngineStatus = 'starting' | 'ready' | 'failed';
 
@@ -76,6 +76,27 @@ export interface AppError {
   source: string;
 }
 
+/**
+ * Where the model's weights come from: the pretrained files of its kind (fine-tuned by training),
+ * fresh weights built from the Model panel's setup, or files the user imported.
+ */
+export type ModelSource = 'pretrained' | 'scratch' | 'imported';
+
+export interface PretrainedState {
+  source: ModelSource;
+  /** The last pretrained request: in flight, done, or failed (then the page fell back to scratch). */
+  status: 'idle' | 'loading' | 'ready' | 'failed';
+  /** The kind asked for (loading, failed) or loaded (ready). */
+  kind: ModelKind;
+  /** Bytes fetched so far and in all (null when unknown), while loading. */
+  loaded: number;
+  total: number | null;
+  /** The loaded model's figures (status 'ready'). */
+  info: PretrainedInfo | null;
+  /** Why loading failed (status 'failed'), for the user. */
+  message: string | null;
+}
+
 export interface AppState {
   engine: EngineInfo;
   memory: { numTensors: number; numBytes: number } | null;
@@ -92,6 +113,7 @@ export interface AppState {
   errors: AppError[];
   transfer: TransferState;
   exported: ExportedFile[];
+  pretrained: PretrainedState;
 }
 
 export const DEFAULT_TRAINING: TrainingForm = { stage: 'denoiser', learningRate: 2e-3, batchSize: 16, steps: 500, previewEvery: 100, seed: 0 };
@@ -113,7 +135,12 @@ export const IDLE_TRAIN: TrainRun = {
 
 export const IDLE_SAMPLE: SampleRun = { state: 'idle', index: 0, total: 0, t: null, elapsedMs: null, numImages: 0, latent: false };
 
-export function initialState(urlNote: string | null = null, requested: BackendName | null = null): AppState {
+/** A page that starts from the pretrained pixel model loads it as soon as the engine is ready. */
+export function initialPretrained(source: 'pretrained' | 'scratch' = 'pretrained'): PretrainedState {
+  return { source, status: source === 'pretrained' ? 'loading' : 'idle', kind: DEFAULT_SETUP.kind, loaded: 0, total: null, info: null, message: null };
+}
+
+export function initialState(urlNote: string | null = null, requested: BackendName | null = null, source: 'pretrained' | 'scratch' = 'pretrained'): AppState {
   return {
     engine: { status: 'starting', backend: null, requested, fallbackNote: null, adapter: null, urlNote },
     memory: null,
@@ -128,6 +155,7 @@ export function initialState(urlNote: string | null = null, requested: BackendNa
     errors: [],
     transfer: 'idle',
     exported: [],
+    pretrained: initialPretrained(source),
   };
 }
 

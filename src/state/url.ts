@@ -25,3 +25,12 @@ export function parseBackendParam(search: string): BackendRequest {
 export function parseStreamParam(search: string): boolean {
   return new URLSearchParams(search).get('stream') !== '0';
 }
+
+/**
+ * Reads `?pretrained=0` (or `off`, `no`, `false`): start from fresh weights (the tiny pixel U-Net)
+ * instead of loading the pretrained model. Anything else starts from the pretrained model.
+ */
+export function parsePretrainedParam(search: string): 'pretrained' | 'scratch' {
+  const raw = new URLSearchParams(search).get('pretrained');
+  return raw !== null && ['0', 'off', 'no', 'false'].includes(raw.trim().toLowerCase()) ? 'scratch' : 'pretrained';
+}

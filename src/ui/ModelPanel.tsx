@@ -7,6 +7,7 @@ import { formatBytes, formatCount } from './format';
 import { CheckboxField, Panel, SelectField } from './fields';
 import { setupFigures } from './model-stats';
 import { presetAttention } from '../models/setup-config';
+import { ModelSource } from './ModelSource';
 
 const PREDICTION_LABELS: Record<PredictionType, string> = {
   epsilon: 'ε (the noise)',
@@ -55,6 +56,9 @@ export function ModelPanel() {
   const hasPending = useApp((s) => s.pendingSetup !== null);
   const batchSize = useApp((s) => s.training.batchSize);
   const reported = useApp((s) => s.model);
+  // While a pretrained model loads, its setup is on the way: the controls wait for it.
+  const locked = useApp((s) => s.pretrained.status === 'loading');
+  const loadingKind = useApp((s) => s.pretrained.kind);
   const update = (change: (m: ModelSetup) => ModelSetup) => client.updateSetup(change);
   /** A change of network (kind or preset) starts from that preset's attention default. */
   const updateNetwork = (change: (m: ModelSetup) => ModelSetup) =>
@@ -72,15 +76,18 @@ export function ModelPanel() {
 
   return (
     <Panel title="Model">
+      <ModelSource />
       <div className="grid2">
         <SelectField
           label="Model kind"
           wide
-          value={setup.kind}
+          disabled={locked}
+          value={locked ? loadingKind : setup.kind}
           options={(['pixel', 'latent'] as const).map((k) => ({ value: k, label: KIND_LABELS[k] }))}
           onChange={(kind) => updateNetwork((m) => ({ ...m, kind }))}
         />
         <SelectField
+          disabled={locked}
           label="Prediction type"
           value={setup.prediction}
           options={PREDICTION_TYPES.map((p) => ({ value: p, label: PREDICTION_LABELS[p] }))}
@@ -89,24 +96,28 @@ export function ModelPanel() {
         {latent ? (
           <>
             <SelectField<AutoencoderPreset>
+              disabled={locked}
               label="Autoencoder preset"
               value={setup.latent.autoencoder}
               options={AUTOENCODER_PRESETS.map((p) => ({ value: p, label: p }))}
               onChange={(autoencoder) => updateLatent({ autoencoder })}
             />
             <SelectField
+              disabled={locked}
               label="Latent channels"
               value={String(setup.latent.latentChannels)}
               options={LATENT_CHANNELS.map((c) => ({ value: String(c), label: `${c} (7×7×${c})` }))}
               onChange={(c) => updateLatent({ latentChannels: Number(c) })}
             />
             <SelectField
+              disabled={locked}
               label="Autoencoder KL weight"
               value={String(setup.latent.klWeight)}
               options={KL_CHOICES.map((v) => ({ value: String(v), label: v === 0 ? 'off (plain autoencoder)' : `${v} (VAE)` }))}
               onChange={(v) => updateLatent({ klWeight: Number(v) })}
             />
             <SelectField<LatentUNetPreset>
+              disabled={locked}
               label="Latent denoiser preset"
               value={setup.latent.denoiser}
               options={LATENT_UNET_PRESETS.map((p) => ({ value: p, label: p }))}
@@ -115,6 +126,7 @@ export function ModelPanel() {
           </>
         ) : (
           <SelectField<UNetPreset>
+            disabled={locked}
             label="U-Net preset"
             value={setup.preset}
             options={pixelRows.map(({ p, f }) => ({ value: p, label: `${p} (${f ? formatCount(f.paramCount) : '?'})` }))}
@@ -122,18 +134,21 @@ export function ModelPanel() {
           />
         )}
         <SelectField
+          disabled={locked}
           label="EMA decay"
           value={String(setup.emaDecay)}
           options={numberOptions(EMA_CHOICES, setup.emaDecay)}
           onChange={(v) => update((m) => ({ ...m, emaDecay: Number(v) }))}
         />
         <SelectField
+          disabled={locked}
           label="Dropout"
           value={String(setup.dropout)}
           options={numberOptions(DROPOUT_CHOICES, setup.dropout)}
           onChange={(v) => update((m) => ({ ...m, dropout: Number(v) }))}
         />
         <SelectField
+          disabled={locked}
           label="Min-SNR-γ weighting"
           value={String(setup.minSnrGamma)}
           options={numberOptions(MIN_SNR_CHOICES, setup.minSnrGamma)}
@@ -141,11 +156,13 @@ export function ModelPanel() {
         />
       </div>
       <CheckboxField
+        disabled={locked}
         label={`Self-attention at the lowest resolution (${latent ? '4×4 latent' : '7×7'})`}
         checked={setup.attention}
         onChange={(attention) => update((m) => ({ ...m, attention }))}
       />
       <CheckboxField
+        disabled={locked}
         label="Class-conditional (learn digit labels, for classifier-free guidance)"
         checked={setup.classConditional}
         onChange={(classConditional) => update((m) => ({ ...m, classConditional }))}

@@ -65,6 +65,7 @@ export function SamplingPanel() {
   const ready = useApp((s) => s.engine.status === 'ready');
   const pending = useApp((s) => s.pendingSetup !== null);
   const importing = useApp((s) => s.transfer === 'importing');
+  const loadingPretrained = useApp((s) => s.pretrained.status === 'loading');
   const aeSteps = useApp((s) => stageSteps(s).autoencoder);
   const trainingAutoencoder = useApp((s) => (s.train.state === 'running' || s.train.state === 'paused') && s.train.stage === 'autoencoder');
 
@@ -73,7 +74,7 @@ export function SamplingPanel() {
     validateSteps(form.steps) ?? validateNumImages(form.numImages) ?? validateSeed(form.seed) ?? (form.kind === 'ddim' ? validateEta(form.eta) : null) ?? setupProblem(setup);
   const busy = sample.state === 'running' || sample.state === 'paused';
   const needsAutoencoder = setup.kind === 'latent' && (aeSteps === 0 || trainingAutoencoder);
-  const canSample = ready && !pending && !busy && !importing && !needsAutoencoder && invalid === null;
+  const canSample = ready && !pending && !busy && !importing && !loadingPretrained && !needsAutoencoder && invalid === null;
   const conditional = setup.classConditional;
   const perImage = sample.elapsedMs !== null && sample.numImages > 0 ? sample.elapsedMs / sample.numImages : null;
 
@@ -146,7 +147,8 @@ export function SamplingPanel() {
           Cancel
         </button>
       </div>
-      {needsAutoencoder && ready && !pending ? <p className="field-hint">A latent model samples once its autoencoder is trained (training stage 1, finished or stopped).</p> : null}
+      {loadingPretrained && ready ? <p className="field-hint">Loading the pretrained model: Sample is ready as soon as it is here.</p> : null}
+      {needsAutoencoder && ready && !pending && !loadingPretrained ? <p className="field-hint">A latent model samples once its autoencoder is trained (training stage 1, finished or stopped).</p> : null}
       <dl className="run-facts">
         <div>
           <dt>State</dt>

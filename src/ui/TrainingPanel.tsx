@@ -72,6 +72,8 @@ export function TrainingPanel() {
   const aeSteps = useApp((s) => stageSteps(s).autoencoder);
   const denoiserSteps = useApp((s) => stageSteps(s).denoiser);
   const importing = useApp((s) => s.transfer === 'importing');
+  const loadingPretrained = useApp((s) => s.pretrained.status === 'loading');
+  const pretrainedSteps = useApp((s) => (s.pretrained.source === 'pretrained' ? (s.pretrained.info?.denoiserSteps ?? null) : null));
 
   const latent = setup.kind === 'latent';
   const stage: TrainingStage = latent ? form.stage : 'denoiser';
@@ -85,11 +87,12 @@ export function TrainingPanel() {
   const total = train.totalSteps || (Number.isFinite(form.steps) ? form.steps : 0);
   const active = train.state === 'running' || train.state === 'paused';
   const alreadyThere = !active && doneSteps > 0 && form.steps <= doneSteps;
-  const canStart = ready && !pending && !importing && invalid === null && !active && !alreadyThere;
+  const canStart = ready && !pending && !importing && !loadingPretrained && invalid === null && !active && !alreadyThere;
   const trained = train.state !== 'idle' || train.step > 0 || aeSteps > 0 || denoiserSteps > 0;
 
   let why: string | null = null;
   if (!ready) why = 'Waiting for the engine…';
+  else if (loadingPretrained) why = 'Loading the pretrained model…';
   else if (pending) why = 'Confirm or keep the model change first.';
   else if (train.state === 'running' && train.stage === 'autoencoder' && total > 0 && train.step >= total)
     why = 'Stage 1 steps done: measuring the scale of the latents on training images (this can take a while on a slow GPU)…';
@@ -97,6 +100,10 @@ export function TrainingPanel() {
 
   // Stage rules of a latent model, said before the engine has to refuse.
   let stageNote: string | null = null;
+  const fineTuneNote =
+    pretrainedSteps !== null && !active
+      ? `Fine-tuning the pretrained model: training goes on from step ${pretrainedSteps.toLocaleString()} of its pretraining (Steps is the total). A small learning rate keeps what it has learned.`
+      : null;
   if (latent && stage === 'denoiser' && aeSteps === 0) stageNote = 'Stage 2 needs stage 1: train the autoencoder first — the latent denoiser learns on its latents.';
   else if (latent && stage === 'autoencoder' && denoiserSteps > 0) stageNote = 'The autoencoder is frozen: the denoiser has trained on its latents. Reset to retrain it.';
 
@@ -145,6 +152,7 @@ export function TrainingPanel() {
         </button>
       </div>
       {why ? <p className="field-hint">{why}</p> : null}
+      {fineTuneNote && !why ? <p className="field-hint">{fineTuneNote}</p> : null}
       <progress className="progress" aria-label="Training progress" max={Math.max(1, total)} value={Math.min(train.step, total)} />
       <dl className="run-facts">
         <div>

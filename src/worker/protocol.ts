@@ -96,6 +96,41 @@ export interface ModelFile {
 
 export type RunState = 'idle' | 'running' | 'paused' | 'done';
 
+/**
+ * Where the pretrained models live, relative to the site's base URL: `models/<kind>/` holds
+ * model.json + weights.bin (a model file, as Export writes it) and manifest.json (how it was
+ * trained), written by `npm run pretrain` into public/models/.
+ */
+export const PRETRAINED_MODELS_PATH = 'models/';
+export const PRETRAINED_MANIFEST_FILE = 'manifest.json';
+
+/**
+ * What the page shows about a pretrained model, from its manifest.json (every field optional there:
+ * null when missing) and its model.json (the step counts, which always come from the model file).
+ */
+export interface PretrainedInfo {
+  kind: ModelKind;
+  /** The manifest's name, or the kind. */
+  name: string;
+  /** Pretraining steps of the autoencoder (latent models) and of the denoiser, from model.json. */
+  autoencoderSteps: number;
+  denoiserSteps: number;
+  /** Wall time of the whole pretraining, seconds. */
+  trainingSeconds: number | null;
+  /** The denoiser's final (smoothed) training loss. */
+  finalLoss: number | null;
+  /** The pretraining plan's name ('full', 'quick'), when the manifest says. */
+  plan: string | null;
+  /** When the files were made (ISO date), when the manifest says. */
+  createdAt: string | null;
+  /** The manifest's evaluation figures, as numbers by name (e.g. meanConfidence), when it has any. */
+  eval: Record<string, number> | null;
+  /** The sampler those figures were measured with ('DDIM-50'), when the manifest says. */
+  evalSampler: string | null;
+  /** Bytes of model.json + weights.bin. */
+  bytes: number;
+}
+
 export type PageToWorker =
   | { type: 'init'; backend: BackendName | null }
   | { type: 'setup'; setup: ModelSetup }
@@ -109,7 +144,12 @@ export type PageToWorker =
   | { type: 'sample/cancel' }
   | { type: 'data/preview'; count: number }
   | { type: 'model/export' }
-  | { type: 'model/import'; files: ModelFile[] };
+  | { type: 'model/import'; files: ModelFile[] }
+  /**
+   * Load the pretrained model of this kind from the site (models/<kind>/), validated like an
+   * import. `id` comes back in the answers, so the page can ignore those of a superseded request.
+   */
+  | { type: 'model/pretrained'; kind: ModelKind; id: number };
 
 export interface AdapterInfo {
   vendor: string;
@@ -192,6 +232,12 @@ export type WorkerToPage =
     }
   | { type: 'model/exported'; files: ModelFile[] }
   | { type: 'model/imported'; setup: ModelSetup }
+  /** Fetching a pretrained model's files: bytes so far and in all (null when the server does not say). */
+  | { type: 'pretrained/progress'; id: number; kind: ModelKind; loaded: number; total: number | null }
+  /** The pretrained model is now the engine's model (a 'model' message follows). */
+  | { type: 'pretrained/loaded'; id: number; kind: ModelKind; setup: ModelSetup; info: PretrainedInfo }
+  /** The pretrained model could not be loaded (missing or damaged files): the engine's model is unchanged. */
+  | { type: 'pretrained/failed'; id: number; kind: ModelKind; message: string }
   | { type: 'error'; message: string; source: 'init' | 'setup' | 'train' | 'sample' | 'data' | 'model' };
 
 /** The buffers a message carries, to pass as postMessage's transfer list. */

@@ -7,6 +7,7 @@ import { Engine } from '../engine/engine';
 import { initBackend } from '../engine/backends';
 import { configureBrowserWasmPaths } from '../engine/wasm-paths';
 import { loadMnistBrowser } from '../data/load-browser';
+import { fetchReader } from '../engine/pretrained';
 import { transferablesOf, type PageToWorker, type WorkerToPage } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -22,6 +23,8 @@ const engine = new Engine({
     return initBackend(requested);
   },
   loadData: () => loadMnistBrowser(),
+  // The pretrained models, from the same origin (<base>models/<kind>/): nothing else is fetched.
+  readPretrained: fetchReader(),
 });
 
 /** Which part of the page an error belongs to, from the request that caused it. */

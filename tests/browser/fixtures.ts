@@ -46,8 +46,15 @@ export const test = base.extend<{ allowConsoleErrors: boolean; consoleErrors: st
 export const region = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
 export const PANELS = ['Schedule', 'Model', 'Model files', 'Data', 'Training', 'Sampling', 'Samples', 'Loss'];
 
-export async function openApp(page: Page, query = ''): Promise<void> {
-  await page.goto(`/${query}`);
+/**
+ * Opens the app and waits for the engine. It starts from fresh weights (`?pretrained=0`: the tiny
+ * pixel U-Net, as the tests expect) unless `pretrained` is set or the query says otherwise.
+ */
+export async function openApp(page: Page, query = '', { pretrained = false }: { pretrained?: boolean } = {}): Promise<void> {
+  const params = new URLSearchParams(query);
+  if (!pretrained && !params.has('pretrained')) params.set('pretrained', '0');
+  const search = params.toString();
+  await page.goto(`/${search ? `?${search}` : ''}`);
   await expect(page.getByLabel('Active backend')).not.toHaveText(/starting/);
   await expect(page.getByRole('alert', { name: 'Errors' })).toBeEmpty();
 }

@@ -1,18 +1,20 @@
 /** The engine in Node as the worker hosts it, with the messages it posts collected for assertions. */
-import { Engine } from '../../src/engine/engine';
+import { Engine, type EngineDeps } from '../../src/engine/engine';
 import { initNodeBackend } from '../../src/engine/node-backend';
 import { loadMnistNode } from '../../src/data/load-node';
 import type { WorkerToPage } from '../../src/worker/protocol';
 
 export type Msg<T extends WorkerToPage['type']> = Extract<WorkerToPage, { type: T }>;
 
-export function makeNodeEngine() {
+/** `deps` adds to (or replaces) the engine's dependencies, e.g. `readPretrained`. */
+export function makeNodeEngine(deps: Partial<EngineDeps> = {}) {
   const messages: WorkerToPage[] = [];
   const engine = new Engine({
     post: (m) => messages.push(m),
     initBackend: async () => ({ backend: await initNodeBackend('wasm'), fallbackNote: null, adapter: null }),
     loadData: () => loadMnistNode(),
     memoryIntervalMs: 0,
+    ...deps,
   });
   /** The messages of one type posted so far. */
   const of = <T extends WorkerToPage['type']>(type: T) => messages.filter((m): m is Msg<T> => m.type === type);
