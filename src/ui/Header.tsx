@@ -1,8 +1,16 @@
+import { useId } from 'react';
 import { useApp } from './context';
 import { formatBytes } from './format';
 
-/** Title bar: active backend, adapter, live tensor memory, and any backend fallback note. */
-export function Header() {
+interface HeaderProps {
+  /** Presenter mode: large canvases and controls for a classroom projector. */
+  presenter: boolean;
+  onPresenterChange: (on: boolean) => void;
+}
+
+/** Title bar: active backend, adapter, live tensor memory, any backend fallback note, and the presenter-mode switch. */
+export function Header({ presenter, onPresenterChange }: HeaderProps) {
+  const presenterId = useId();
   const engine = useApp((s) => s.engine);
   const memory = useApp((s) => s.memory);
 
@@ -36,6 +44,10 @@ export function Header() {
           <dd aria-label="Tensor memory">{memoryText}</dd>
         </div>
       </dl>
+      <div className="presenter-toggle">
+        <input id={presenterId} type="checkbox" role="switch" checked={presenter} onChange={(e) => onPresenterChange(e.target.checked)} />
+        <label htmlFor={presenterId}>Presenter mode</label>
+      </div>
       {notes.length > 0 ? (
         <div className="backend-note" role="status" aria-label="Backend note">
           {notes.map((n) => (

@@ -1,7 +1,10 @@
 import { SCHEDULE_KINDS, type ScheduleConfig } from '../diffusion/config';
 import { scheduleProblem, validateBeta, validateT } from '../state/validate';
 import { useApp, useEngine } from './context';
+import { MathNote } from './Equation';
 import { CheckboxField, NumberField, Panel, SelectField } from './fields';
+import { SCHEDULE_TEX } from './MathNotes';
+import { ScheduleCharts } from './ScheduleChart';
 
 const KIND_LABELS: Record<ScheduleConfig['kind'], string> = {
   linear: 'linear (Ho et al.)',
@@ -10,7 +13,7 @@ const KIND_LABELS: Record<ScheduleConfig['kind'], string> = {
   quadratic: 'quadratic',
 };
 
-/** Noise schedule: kind, T, β range, zero terminal SNR. */
+/** Noise schedule: kind, T, β range, zero terminal SNR; plots of the chosen schedule against the others, and its equations. */
 export function SchedulePanel() {
   const client = useEngine();
   const schedule = useApp((s) => (s.pendingSetup ?? s.setup).schedule);
@@ -45,6 +48,11 @@ export function SchedulePanel() {
         checked={schedule.rescaleZeroTerminalSnr}
         onChange={(rescaleZeroTerminalSnr) => update({ rescaleZeroTerminalSnr })}
       />
+      <ScheduleCharts config={schedule} />
+      <MathNote title="From β to ᾱ and the signal-to-noise ratio" tex={SCHEDULE_TEX}>
+        β_t is how much noise step t adds. ᾱ_t is how much of the original digit survives after t steps: it starts near 1 and should end
+        near 0, so that the last step is (almost) pure noise. The log-SNR compares signal to noise on one axis.
+      </MathNote>
     </Panel>
   );
 }
