@@ -1,12 +1,17 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { EngineClient } from './state/engine-client';
+import { applyPageLink, syncUrl } from './state/share-link';
 import { App } from './ui/App';
 import { EngineContext } from './ui/context';
 import { ErrorBoundary } from './ui/ErrorBoundary';
 import './ui/styles.css';
 
 const client = new EngineClient();
+// Every setting lives in the URL: the link's settings apply before the engine starts (so a link
+// with its own model never loads the pretrained one), and the address bar follows every change.
+applyPageLink(client, location.search);
+syncUrl(client);
 
 // Anything thrown outside React still reaches the user, in the alert region.
 window.addEventListener('error', (ev) => client.reportError(ev.message || 'An unexpected error occurred.', 'page'));

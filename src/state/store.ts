@@ -114,6 +114,8 @@ export interface AppState {
   transfer: TransferState;
   exported: ExportedFile[];
   pretrained: PretrainedState;
+  /** Notes about the page's link (settings clamped or ignored, fresh weights instead of the pretrained model). */
+  linkNotes: string[];
 }
 
 export const DEFAULT_TRAINING: TrainingForm = { stage: 'denoiser', learningRate: 2e-3, batchSize: 16, steps: 500, previewEvery: 100, seed: 0 };
@@ -156,6 +158,7 @@ export function initialState(urlNote: string | null = null, requested: BackendNa
     transfer: 'idle',
     exported: [],
     pretrained: initialPretrained(source),
+    linkNotes: [],
   };
 }
 

@@ -1,6 +1,8 @@
 import { useId } from 'react';
 import { useApp } from './context';
 import { formatBytes } from './format';
+import { Presets } from './Presets';
+import { CopyLink, LinkNotes } from './ShareBar';
 
 interface HeaderProps {
   /** Presenter mode: large canvases and controls for a classroom projector. */
@@ -8,7 +10,11 @@ interface HeaderProps {
   onPresenterChange: (on: boolean) => void;
 }
 
-/** Title bar: active backend, adapter, live tensor memory, any backend fallback note, and the presenter-mode switch. */
+/**
+ * Title bar: active backend, adapter, live tensor memory, any backend fallback note, the
+ * presenter-mode switch, "Copy link" (every setting is in the URL), notes about the link, and the
+ * classic demos' presets.
+ */
 export function Header({ presenter, onPresenterChange }: HeaderProps) {
   const presenterId = useId();
   const engine = useApp((s) => s.engine);
@@ -44,6 +50,7 @@ export function Header({ presenter, onPresenterChange }: HeaderProps) {
           <dd aria-label="Tensor memory">{memoryText}</dd>
         </div>
       </dl>
+      <CopyLink />
       <div className="presenter-toggle">
         <input id={presenterId} type="checkbox" role="switch" checked={presenter} onChange={(e) => onPresenterChange(e.target.checked)} />
         <label htmlFor={presenterId}>Presenter mode</label>
@@ -55,6 +62,8 @@ export function Header({ presenter, onPresenterChange }: HeaderProps) {
           ))}
         </div>
       ) : null}
+      <LinkNotes />
+      <Presets />
     </header>
   );
 }

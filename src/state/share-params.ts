@@ -1,0 +1,173 @@
+/**
+ * The shareable settings as URL query parameters: one short name per setting, with its type and
+ * the range a link may ask for. Pure data and pure functions (no DOM): `share.ts` encodes and
+ * decodes with this table, the page applies the result.
+ */
+import { DDPM_VARIANCES, PREDICTION_TYPES, SAMPLER_KINDS, SCHEDULE_KINDS, TIMESTEP_SPACINGS, X0_CLIPPINGS, type ScheduleConfig } from '../diffusion/config';
+import { LATENT_UNET_PRESETS, UNET_PRESETS } from '../models/config';
+import { AUTOENCODER_PRESETS } from '../models/autoencoder-config';
+import type { LatentSetup, ModelSetup, SamplingConfig } from '../worker/protocol';
+import type { TrainingForm } from './store';
+
+/** Everything a link can set: the model setup (schedule included) and the training and sampling forms. */
+export interface Settings {
+  setup: ModelSetup;
+  training: TrainingForm;
+  sampling: SamplingConfig;
+}
+
+export type Value = number | string | boolean | null;
+
+export type ParamType =
+  /** A number clamped to [min, max] (rounded to a whole number for 'int', to a multiple of `step` when given). */
+  | { kind: 'int' | 'num'; min: number; max: number; step?: number }
+  /** A number that must be one of the choices (what the page's select offers). */
+  | { kind: 'choice'; choices: readonly number[] }
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'bool' }
+  /** The sampling digit: 0..9, or 'any' (null). */
+  | { kind: 'digit' };
+
+export type ParamGroup = 'setup' | 'training' | 'sampling';
+
+export interface ParamSpec {
+  key: string;
+  /** The setting's name as the page labels it, for notes. */
+  what: string;
+  group: ParamGroup;
+  type: ParamType;
+  get: (s: Settings) => Value;
+  set: (s: Settings, v: Value) => Settings;
+}
+
+const int = (min: number, max: number): ParamType => ({ kind: 'int', min, max });
+const num = (min: number, max: number, step?: number): ParamType => ({ kind: 'num', min, max, step });
+const oneOf = (values: readonly string[]): ParamType => ({ kind: 'enum', values });
+const bool: ParamType = { kind: 'bool' };
+
+function sched<K extends keyof ScheduleConfig>(key: string, what: string, field: K, type: ParamType): ParamSpec {
+  return {
+    key,
+    what,
+    group: 'setup',
+    type,
+    get: (s) => s.setup.schedule[field] as Value,
+    set: (s, v) => ({ ...s, setup: { ...s.setup, schedule: { ...s.setup.schedule, [field]: v } } }),
+  };
+}
+
+function model<K extends Exclude<keyof ModelSetup, 'schedule' | 'latent'>>(key: string, what: string, field: K, type: ParamType): ParamSpec {
+  return { key, what, group: 'setup', type, get: (s) => s.setup[field] as Value, set: (s, v) => ({ ...s, setup: { ...s.setup, [field]: v } }) };
+}
+
+function latent<K extends keyof LatentSetup>(key: string, what: string, field: K, type: ParamType): ParamSpec {
+  return {
+    key,
+    what,
+    group: 'setup',
+    type,
+    get: (s) => s.setup.latent[field] as Value,
+    set: (s, v) => ({ ...s, setup: { ...s.setup, latent: { ...s.setup.latent, [field]: v } } }),
+  };
+}
+
+function train<K extends Exclude<keyof TrainingForm, 'stage' | 'stream'>>(key: string, what: string, field: K, type: ParamType): ParamSpec {
+  return { key, what, group: 'training', type, get: (s) => s.training[field] as Value, set: (s, v) => ({ ...s, training: { ...s.training, [field]: v } }) };
+}
+
+function samp<K extends keyof SamplingConfig>(key: string, what: string, field: K, type: ParamType): ParamSpec {
+  return { key, what, group: 'sampling', type, get: (s) => s.sampling[field] as Value, set: (s, v) => ({ ...s, sampling: { ...s.sampling, [field]: v } }) };
+}
+
+const SEED_MAX = 2 ** 31 - 1;
+
+/** Every shareable setting, in the order the URL lists them. */
+export const PARAMS: readonly ParamSpec[] = [
+  sched('sched', 'Schedule kind', 'kind', oneOf(SCHEDULE_KINDS)),
+  sched('T', 'Diffusion steps T', 'T', int(10, 1000)),
+  sched('b0', 'β start', 'betaStart', num(1e-6, 0.999)),
+  sched('b1', 'β end', 'betaEnd', num(1e-6, 0.999)),
+  sched('zsnr', 'Rescale to zero terminal SNR', 'rescaleZeroTerminalSnr', bool),
+  model('model', 'Model kind', 'kind', oneOf(['pixel', 'latent'])),
+  model('unet', 'U-Net preset', 'preset', oneOf(UNET_PRESETS)),
+  model('pred', 'Prediction type', 'prediction', oneOf(PREDICTION_TYPES)),
+  latent('ae', 'Autoencoder preset', 'autoencoder', oneOf(AUTOENCODER_PRESETS)),
+  latent('lc', 'Latent channels', 'latentChannels', int(2, 8)),
+  latent('lden', 'Latent denoiser preset', 'denoiser', oneOf(LATENT_UNET_PRESETS)),
+  latent('kl', 'Autoencoder KL weight', 'klWeight', { kind: 'choice', choices: [0, 1e-5, 1e-4] }),
+  model('ema', 'EMA decay', 'emaDecay', num(0, 0.9999)),
+  model('drop', 'Dropout', 'dropout', num(0, 0.9)),
+  model('minsnr', 'Min-SNR-γ weighting', 'minSnrGamma', num(0, 20)),
+  model('attn', 'Self-attention', 'attention', bool),
+  model('cond', 'Class-conditional', 'classConditional', bool),
+  train('lr', 'Learning rate', 'learningRate', num(1e-6, 1)),
+  train('batch', 'Batch size', 'batchSize', int(1, 256)),
+  train('tsteps', 'Training steps', 'steps', int(1, 1_000_000)),
+  train('preview', 'Preview every N steps', 'previewEvery', int(0, 1_000_000)),
+  train('tseed', 'Training seed', 'seed', int(0, SEED_MAX)),
+  samp('sampler', 'Sampler', 'kind', oneOf(SAMPLER_KINDS)),
+  samp('steps', 'Sampling steps', 'steps', int(1, 1000)),
+  samp('eta', 'DDIM η', 'eta', num(0, 1)),
+  samp('spacing', 'Timestep spacing', 'spacing', oneOf(TIMESTEP_SPACINGS)),
+  samp('var', 'DDPM variance', 'ddpmVariance', oneOf(DDPM_VARIANCES)),
+  samp('clip', 'x₀ clipping', 'clipping', oneOf(X0_CLIPPINGS)),
+  samp('w', 'Guidance scale w', 'guidance', num(0, 10, 0.5)),
+  samp('n', 'Number of images', 'numImages', int(1, 64)),
+  samp('seed', 'Seed', 'seed', int(0, SEED_MAX)),
+  samp('digit', 'Digit', 'digit', { kind: 'digit' }),
+  samp('useema', 'Use EMA weights', 'useEma', bool),
+];
+
+export const PARAM_BY_KEY: ReadonlyMap<string, ParamSpec> = new Map(PARAMS.map((p) => [p.key, p]));
+
+/** Query parameters the page reads elsewhere (the engine client), kept as they are. */
+export const PASSTHROUGH_KEYS = ['backend', 'stream', 'pretrained'] as const;
+
+/** Writes a value as the URL has it. */
+export function formatValue(type: ParamType, v: Value): string {
+  if (type.kind === 'bool') return v ? '1' : '0';
+  if (type.kind === 'digit') return v === null ? 'any' : String(v);
+  return String(v);
+}
+
+const TRUE_WORDS = ['1', 'true', 'on', 'yes'];
+const FALSE_WORDS = ['0', 'false', 'off', 'no'];
+
+/** Reads one parameter: its value (clamped or rounded, with a note saying so), or null and a note when it cannot be used. */
+export function parseValue(spec: ParamSpec, raw: string): { value: Value; note: string | null } | { value: undefined; note: string } {
+  const text = raw.trim();
+  const shown = `"${spec.key}=${raw}"`;
+  const { type } = spec;
+  switch (type.kind) {
+    case 'bool': {
+      const t = text.toLowerCase();
+      if (TRUE_WORDS.includes(t)) return { value: true, note: null };
+      if (FALSE_WORDS.includes(t)) return { value: false, note: null };
+      return { value: undefined, note: `${shown} in the link: ${spec.what} must be 1 or 0; ignored.` };
+    }
+    case 'enum':
+      if (type.values.includes(text)) return { value: text, note: null };
+      return { value: undefined, note: `${shown} in the link: ${spec.what} must be one of ${type.values.join(', ')}; ignored.` };
+    case 'digit': {
+      if (text.toLowerCase() === 'any') return { value: null, note: null };
+      const d = Number(text);
+      if (text !== '' && Number.isInteger(d) && d >= 0 && d <= 9) return { value: d, note: null };
+      return { value: undefined, note: `${shown} in the link: ${spec.what} must be 0 to 9 or any; ignored.` };
+    }
+    case 'choice': {
+      const v = Number(text);
+      if (text !== '' && type.choices.includes(v)) return { value: v, note: null };
+      return { value: undefined, note: `${shown} in the link: ${spec.what} must be one of ${type.choices.join(', ')}; ignored.` };
+    }
+    default: {
+      const v = Number(text);
+      if (text === '' || !Number.isFinite(v)) return { value: undefined, note: `${shown} in the link: ${spec.what} must be a number; ignored.` };
+      let fixed = Math.min(type.max, Math.max(type.min, v));
+      if (type.kind === 'int') fixed = Math.round(fixed);
+      else if (type.step) fixed = Math.round(fixed / type.step) * type.step;
+      if (fixed === v) return { value: v, note: null };
+      const why = v < type.min || v > type.max ? `must be between ${type.min} and ${type.max}` : type.kind === 'int' ? 'must be a whole number' : `goes in steps of ${type.step}`;
+      return { value: fixed, note: `${shown} in the link: ${spec.what} ${why}; using ${fixed}.` };
+    }
+  }
+}
