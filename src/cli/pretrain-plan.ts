@@ -48,7 +48,7 @@ export const FULL_PLAN: PretrainPlan = {
   latent: {
     setup: LATENT_SETUP,
     autoencoder: { steps: 2000, batchSize: 32, learningRate: 1e-3 },
-    denoiser: { steps: 4000, batchSize: 64, learningRate: 1e-3 },
+    denoiser: { steps: 3000, batchSize: 64, learningRate: 1e-3 },
   },
 };
 
