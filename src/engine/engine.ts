@@ -72,7 +72,7 @@ export class Engine {
       case 'train/reset':
         return this.reset();
       case 'sample/start':
-        return this.startSampling(message.sampling);
+        return this.startSampling(message.sampling, message.run ?? 0);
       case 'sample/pause':
       case 'sample/resume':
       case 'sample/cancel':
@@ -166,7 +166,7 @@ export class Engine {
     else this.deps.post({ type: 'train/state', state: 'idle', step: 0 });
   }
 
-  private async startSampling(config: SamplingConfig): Promise<void> {
+  private async startSampling(config: SamplingConfig, run = 0): Promise<void> {
     this.sampling?.cancel();
     await this.samplingDone;
     const model = this.ensureModel(0);
@@ -188,6 +188,7 @@ export class Engine {
       config,
       control,
       post: this.deps.post,
+      run,
       onPeakBytes: measure
         ? (bytes) => {
             this.peakSampleBytes = bytes;

@@ -1,17 +1,20 @@
 /**
- * A sampling run streamed to the page: every reverse step is computed, and a frame (x_t and the
- * predicted x0, plus their decodings for a latent model) is sent at most 30 times a second,
- * always including the last step.
+ * A sampling run streamed to the page. Every reverse step is read back once (one packed read:
+ * the step's result, the predicted x0 and noise, and for a latent model their decodings) and
+ * recorded for the denoising player ('sample/steps', bytes, several steps per message, about 10
+ * messages a second); the live view gets a float frame (x_t and the predicted x0, plus their
+ * decodings) at most 30 times a second, always including the last step.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { NoiseSchedule, SampleFrame } from '../diffusion';
+import type { NoiseSchedule } from '../diffusion';
 import type { PredictionType } from '../diffusion/config';
-import type { ImageBatch, RunState, SamplingConfig, WorkerToPage } from '../worker/protocol';
-import { RunCancelled, type RunControl } from './run-control';
+import type { ImageBatch, RecordShape, RunState, SamplingConfig, WorkerToPage } from '../worker/protocol';
+import { RunCancelled, yieldToEventLoop, type RunControl } from './run-control';
 import { Throttle } from './throttle';
-import { sampleFrames } from './sampling';
-import { measurePeak, toImageBatch } from './frames';
+import { sampleSteps, type DenoisingStep } from './sampling';
+import { measurePeak } from './frames';
 import type { DiffusionModel } from './diffusion-model';
+import { StepRecorder } from './step-record';
 
 export interface SamplingRunOptions {
   model: DiffusionModel;
@@ -20,47 +23,105 @@ export interface SamplingRunOptions {
   config: SamplingConfig;
   control: RunControl;
   post: (message: WorkerToPage) => void;
+  /** The page's id of the run, echoed in 'sample/steps' (default 0). */
+  run?: number;
   framesPerSecond?: number;
+  /** 'sample/steps' messages per second at most (default 10; the last step is always sent). */
+  recordsPerSecond?: number;
   /** Called with the peak tensor bytes of the first step (measured with tf.profile). */
   onPeakBytes?: (bytes: number) => void;
 }
 
-async function decoded(model: DiffusionModel, x: tf.Tensor4D): Promise<ImageBatch> {
-  const images = model.decode(x);
-  try {
-    return await toImageBatch(images);
-  } finally {
-    images.dispose();
-  }
+/** One step's values on the page's side of the device: views into a single read. */
+interface StepData {
+  /** x_T (first step only), the step's result, x0 and ε̂, in the denoiser's space. */
+  input: Float32Array | null;
+  xNext: Float32Array;
+  x0: Float32Array;
+  eps: Float32Array;
+  /** Latent models: decodings of x_T (first step), of the result and of x0. */
+  decodedInput: Float32Array | null;
+  decodedNext: Float32Array | null;
+  decodedX0: Float32Array | null;
+  space: RecordShape;
+  images: RecordShape;
 }
+
+const shapeOf = (t: tf.Tensor4D): RecordShape => ({ n: t.shape[0], h: t.shape[1], w: t.shape[2], c: t.shape[3] });
+const sizeOf = (s: RecordShape) => s.n * s.h * s.w * s.c;
+
+/** Reads a step's tensors back in one packed read (one GPU sync per step, never dataSync). */
+async function readStep(model: DiffusionModel, step: DenoisingStep, withInput: boolean): Promise<StepData> {
+  const latent = model.kind === 'latent';
+  const space = shapeOf(step.xt);
+  let images = space;
+  const packed = tf.tidy(() => {
+    const parts: tf.Tensor[] = [...(withInput ? [step.input] : []), step.xt, step.x0, step.eps];
+    if (latent) {
+      const decoded = model.decode(tf.concat([...(withInput ? [step.input] : []), step.xt, step.x0], 0));
+      images = { ...shapeOf(decoded), n: space.n };
+      parts.push(decoded);
+    }
+    return tf.concat(parts.map((p) => tf.reshape(p, [-1])));
+  });
+  const data = (await packed.data()) as Float32Array;
+  packed.dispose();
+  let offset = 0;
+  const take = (size: number) => data.subarray(offset, (offset += size));
+  const s = sizeOf(space);
+  const input = withInput ? take(s) : null;
+  const xNext = take(s);
+  const x0 = take(s);
+  const eps = take(s);
+  const i = sizeOf(images);
+  const decodedInput = latent && withInput ? take(i) : null;
+  const decodedNext = latent ? take(i) : null;
+  const decodedX0 = latent ? take(i) : null;
+  return { input, xNext, x0, eps, decodedInput, decodedNext, decodedX0, space, images };
+}
+
+const batchOf = (values: Float32Array, s: RecordShape): ImageBatch => ({ pixels: values.slice(), ...s });
 
 /** Resolves 'done' after the last step, or 'idle' when cancelled; frames' tensors are freed either way. */
 export async function runSampling(options: SamplingRunOptions): Promise<RunState> {
   const { control, post, model } = options;
   const throttle = new Throttle(options.framesPerSecond ?? 30);
-  const frames = sampleFrames(model, options.schedule, options.prediction, options.config, options.config.useEma);
-  const latent = model.kind === 'latent';
+  const recordThrottle = new Throttle(options.recordsPerSecond ?? 10);
+  const steps = sampleSteps(model, options.schedule, options.prediction, options.config, options.config.useEma);
+  let recorder: StepRecorder | null = null;
+  const sendRecord = () => {
+    const message = recorder?.flush();
+    if (message) post(message);
+  };
   const start = performance.now();
   try {
     for (let index = 0; ; index++) {
-      let result: IteratorResult<SampleFrame, void>;
-      if (index === 0 && options.onPeakBytes) {
-        result = await measurePeak(() => frames.next(), options.onPeakBytes);
-      } else {
-        result = frames.next();
-      }
+      const result = index === 0 && options.onPeakBytes ? await measurePeak(() => steps.next(), options.onPeakBytes) : steps.next();
       if (result.done) break;
-      const frame = result.value;
-      const last = frame.index === frame.total - 1;
-      if (throttle.ready(last)) {
-        const [xt, x0, decodedXt, decodedX0] = await Promise.all([
-          toImageBatch(frame.xt),
-          toImageBatch(frame.x0),
-          latent ? decoded(model, frame.xt) : null,
-          latent ? decoded(model, frame.x0) : null,
-        ]);
-        post({ type: 'sample/frame', index: frame.index, total: frame.total, t: frame.t, xt, x0, decodedXt, decodedX0, elapsedMs: performance.now() - start });
+      const step = result.value;
+      const last = step.index === step.total - 1;
+      const d = await readStep(model, step, step.index === 0);
+      if (d.input) {
+        recorder = new StepRecorder(options.run ?? 0, step.total, d.images, model.kind === 'latent' ? d.space : null);
+        recorder.start(d.input, d.decodedInput ?? undefined);
       }
+      recorder!.add({ t: step.t, xNext: d.xNext, x0: d.x0, eps: d.eps, decodedNext: d.decodedNext ?? undefined, decodedX0: d.decodedX0 ?? undefined });
+      if (throttle.ready(last)) {
+        post({
+          type: 'sample/frame',
+          index: step.index,
+          total: step.total,
+          t: step.t,
+          xt: batchOf(d.xNext, d.space),
+          x0: batchOf(d.x0, d.space),
+          decodedXt: d.decodedNext ? batchOf(d.decodedNext, d.images) : null,
+          decodedX0: d.decodedX0 ? batchOf(d.decodedX0, d.images) : null,
+          elapsedMs: performance.now() - start,
+        });
+      }
+      // Let a pause or cancel arrive first, so that a paused run's record is complete on the page.
+      await yieldToEventLoop();
+      if (recordThrottle.ready(last) || control.state !== 'running') sendRecord();
       await control.checkpoint();
     }
     return 'done';
@@ -68,6 +129,7 @@ export async function runSampling(options: SamplingRunOptions): Promise<RunState
     if (err instanceof RunCancelled) return 'idle';
     throw err;
   } finally {
-    frames.return(undefined);
+    sendRecord();
+    steps.return(undefined);
   }
 }

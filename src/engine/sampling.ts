@@ -4,7 +4,17 @@
  * drawn from a seed, and every step's frame handed to the caller.
  */
 import * as tf from '@tensorflow/tfjs';
-import { classifierFreeGuidance, createSampler, sampleLoop, seededNoise, type DenoiseFn, type NoiseSchedule, type SampleFrame } from '../diffusion';
+import {
+  classifierFreeGuidance,
+  createSampler,
+  MIN_ALPHA_BAR_FOR_EPS,
+  predictEpsFromX0,
+  sampleLoop,
+  seededNoise,
+  type DenoiseFn,
+  type NoiseSchedule,
+  type SampleFrame,
+} from '../diffusion';
 import type { PredictionType, SamplerConfig } from '../diffusion/config';
 import { deriveSeed } from '../data/random';
 import { nullLabel } from '../models/config';
@@ -45,18 +55,91 @@ export function samplingDenoiser(model: DiffusionModel, useEma: boolean): { unet
 }
 
 /**
+ * A reverse step as the denoising player shows it: the frame, plus the x_t the denoiser saw and the
+ * noise ε̂ it predicted there.
+ */
+export interface DenoisingStep extends SampleFrame {
+  /** x_t at t: x_T at step 0, then the previous step's result. Owned by the generator, like xt and x0. */
+  input: tf.Tensor4D;
+  /** ε̂ = (x_t − √ᾱ_t·x̂0) / √(1−ᾱ_t). Owned by the generator. */
+  eps: tf.Tensor4D;
+}
+
+/**
+ * The predicted noise from x_t and the predicted x0, whatever the model predicts (ε, x0 or v): the
+ * samplers turn every output into this pair (with x0 clipped as configured, and ε re-derived from
+ * the clipped x0 as DDIM does), so ε̂ from (x_t, x̂0) is the ε̂ the sampler used. ᾱ is floored for
+ * ε-prediction exactly as the samplers floor it (MIN_ALPHA_BAR_FOR_EPS). Caller owns the result.
+ */
+export function predictedNoise(input: tf.Tensor4D, x0: tf.Tensor4D, t: number, schedule: NoiseSchedule, prediction: PredictionType): tf.Tensor4D {
+  const ab = schedule.alphasCumprod[t];
+  return predictEpsFromX0(input, x0, prediction === 'epsilon' ? Math.max(ab, MIN_ALPHA_BAR_FOR_EPS) : ab);
+}
+
+/**
+ * Adds each step's input x_t and predicted noise to a sampling loop's frames. `xT` stays the
+ * caller's; the clones of later inputs and every ε̂ are freed as the loop goes on and when it ends.
+ */
+export function* withPredictedNoise(
+  frames: Generator<SampleFrame, void, void>,
+  xT: tf.Tensor4D,
+  schedule: NoiseSchedule,
+  prediction: PredictionType,
+): Generator<DenoisingStep, void, void> {
+  let input = xT;
+  let eps: tf.Tensor4D | null = null;
+  try {
+    for (const frame of frames) {
+      eps = predictedNoise(input, frame.x0, frame.t, schedule, prediction);
+      yield { ...frame, input, eps };
+      eps.dispose();
+      eps = null;
+      // The result of this step is the next step's x_t: keep it past the loop's next step.
+      const next = frame.xt.clone();
+      if (input !== xT) input.dispose();
+      input = next;
+    }
+  } finally {
+    eps?.dispose();
+    if (input !== xT) input.dispose();
+  }
+}
+
+/**
  * A generator over every reverse step's x_t and predicted x0, in the denoiser's space (pixels or
  * latents). Tensors are owned by the loop: read them before resuming (src/diffusion/sample-loop.ts).
  * Seeded: the same seed gives the same images. Everything made here is freed when the generator
  * finishes or is returned from.
  */
-export function* sampleFrames(
+export function sampleFrames(
   model: DiffusionModel,
   schedule: NoiseSchedule,
   prediction: PredictionType,
   request: SamplingRequest,
   useEma = true,
 ): Generator<SampleFrame, void, void> {
+  return sampleWith(model, schedule, prediction, request, useEma, (frames) => frames);
+}
+
+/** The same run, each frame with its input x_t and predicted noise ε̂ (for the denoising player). */
+export function sampleSteps(
+  model: DiffusionModel,
+  schedule: NoiseSchedule,
+  prediction: PredictionType,
+  request: SamplingRequest,
+  useEma = true,
+): Generator<DenoisingStep, void, void> {
+  return sampleWith(model, schedule, prediction, request, useEma, (frames, xT) => withPredictedNoise(frames, xT, schedule, prediction));
+}
+
+function* sampleWith<F>(
+  model: DiffusionModel,
+  schedule: NoiseSchedule,
+  prediction: PredictionType,
+  request: SamplingRequest,
+  useEma: boolean,
+  wrap: (frames: Generator<SampleFrame, void, void>, xT: tf.Tensor4D) => Generator<F, void, void>,
+): Generator<F, void, void> {
   const shape = model.sampleShape(request.numImages);
   // Clipping x0 to [-1, 1] is for pixels; normalized latents have unit variance and would be cut.
   const sampler = createSampler(schedule, model.kind === 'latent' ? { ...request, clipping: 'none' } : request, prediction);
@@ -67,7 +150,7 @@ export function* sampleFrames(
   const xT = tf.randomNormal(shape, 0, 1, 'float32', deriveSeed(request.seed, 0)) as tf.Tensor4D;
   try {
     const denoise = denoiserOf(unet, labels, nullLabels, request.guidance);
-    yield* sampleLoop(denoise, sampler, xT, seededNoise(shape, deriveSeed(request.seed, 1)));
+    yield* wrap(sampleLoop(denoise, sampler, xT, seededNoise(shape, deriveSeed(request.seed, 1))), xT);
   } finally {
     tf.dispose([xT, ...(labels ? [labels] : []), ...(nullLabels ? [nullLabels] : [])]);
     if (owned) unet.dispose();

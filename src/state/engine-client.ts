@@ -7,6 +7,7 @@ import { requestTransferables, type ModelFile, type ModelKind, type ModelSetup, 
 import { presetAttention } from '../models/setup-config';
 import { LossHistory } from './loss-history';
 import { createFrameStore, type FrameStore } from './frames';
+import { DenoisingRecord } from './denoising-record';
 import {
   createAppStore,
   DEFAULT_TRAINING,
@@ -86,6 +87,8 @@ export class EngineClient {
   readonly store: AppStore;
   readonly frames: FrameStore = createFrameStore();
   readonly loss = new LossHistory();
+  /** Every step of the last sampling run, for the denoising player. */
+  readonly record = new DenoisingRecord();
 
   private worker: Worker | null = null;
   private readonly makeWorker: () => Worker;
@@ -101,6 +104,8 @@ export class EngineClient {
   private progressTimer: ReturnType<typeof setTimeout> | null = null;
   private progressDirty = false;
   private nextErrorId = 1;
+  /** Id of the last sampling run asked for (its 'sample/steps' messages carry it). */
+  private sampleRun = 0;
   private readonly requestedBackend: ReturnType<typeof parseBackendParam>['backend'];
   /** False with `?stream=0`: training sends only its final figures (for benchmarks). */
   private readonly stream: boolean;
@@ -307,7 +312,9 @@ export class EngineClient {
       useEma: setup.emaDecay > 0 && s.sampling.useEma,
     };
     this.store.setState({ sample: { ...IDLE_SAMPLE, state: 'running', total: sampling.steps, numImages: sampling.numImages, latent: setup.kind === 'latent' } });
-    this.send({ type: 'sample/start', sampling });
+    const run = ++this.sampleRun;
+    this.record.begin(run);
+    this.send({ type: 'sample/start', sampling, run });
   }
 
   /** Asks the engine for the model's files; they are downloaded when they arrive. */
@@ -461,6 +468,9 @@ export class EngineClient {
         this.store.setState((s) => ({ sample: { ...s.sample, index: msg.index, total: msg.total, t: msg.t, elapsedMs: msg.elapsedMs, numImages: msg.xt.n, latent } }));
         break;
       }
+      case 'sample/steps':
+        this.record.add(msg);
+        break;
       case 'train/reconstructions':
         this.frames.setState((f) => ({ reconOriginals: msg.originals, reconImages: msg.reconstructions, reconStep: msg.step, seq: f.seq + 1 }));
         break;

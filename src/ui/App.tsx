@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import './teach.css';
 import { Alerts } from './Alerts';
 import { DataPanel } from './DataPanel';
+import { DenoisingPlayer } from './DenoisingPlayer';
 import { ErrorBoundary } from './ErrorBoundary';
 import { ForwardExplorer } from './ForwardExplorer';
 import { Header } from './Header';
@@ -60,6 +61,9 @@ export function App() {
         <div className="column column--output">
           <ErrorBoundary name="Samples">
             <SampleCanvas />
+          </ErrorBoundary>
+          <ErrorBoundary name="Denoising player">
+            <DenoisingPlayer />
           </ErrorBoundary>
           <ErrorBoundary name="Loss chart">
             <LossChart />

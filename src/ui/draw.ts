@@ -1,5 +1,13 @@
-/** Drawing image batches ([n, h, w, c] floats in [-1, 1]) into a canvas as a grid, with putImageData. */
-import type { ImageBatch } from '../worker/protocol';
+/**
+ * Drawing image batches ([n, h, w, c]: floats in [-1, 1], or bytes already in 0..255 as the
+ * denoising player records them) into a canvas as a grid, with putImageData.
+ */
+import type { RecordShape } from '../worker/protocol';
+
+/** What can be drawn: float pixels in [-1, 1] (an ImageBatch) or gray levels as bytes. */
+export interface Drawable extends RecordShape {
+  pixels: Float32Array | Uint8Array;
+}
 
 const GAP = 1;
 
@@ -12,7 +20,7 @@ export function gridShape(n: number, maxCols = 8): { cols: number; rows: number 
  * Sizes the canvas to the batch's grid (1 canvas pixel per image pixel; CSS scales it up) and draws
  * it: a near-square grid of at most `maxCols` columns, or exactly `fixedCols` columns when given.
  */
-export function drawBatch(canvas: HTMLCanvasElement, batch: ImageBatch, maxCols = 8, fixedCols?: number): void {
+export function drawBatch(canvas: HTMLCanvasElement, batch: Drawable, maxCols = 8, fixedCols?: number): void {
   const { n, h, w, c, pixels } = batch;
   const { cols, rows } = fixedCols ? { cols: fixedCols, rows: Math.max(1, Math.ceil(n / fixedCols)) } : gridShape(n, maxCols);
   const width = cols * w + (cols - 1) * GAP;
@@ -23,6 +31,7 @@ export function drawBatch(canvas: HTMLCanvasElement, batch: ImageBatch, maxCols 
   if (!ctx) return;
   const img = ctx.createImageData(width, height);
   const out = img.data;
+  const level = pixels instanceof Uint8Array ? (v: number) => v : toByte;
   // Gaps in a dim blue so the grid reads as separate images.
   for (let i = 0; i < out.length; i += 4) {
     out[i] = 30;
@@ -38,11 +47,11 @@ export function drawBatch(canvas: HTMLCanvasElement, batch: ImageBatch, maxCols 
         const src = ((k * h + y) * w + x) * c;
         const o = ((oy + y) * width + ox + x) * 4;
         if (c >= 3) {
-          out[o] = toByte(pixels[src]);
-          out[o + 1] = toByte(pixels[src + 1]);
-          out[o + 2] = toByte(pixels[src + 2]);
+          out[o] = level(pixels[src]);
+          out[o + 1] = level(pixels[src + 1]);
+          out[o + 2] = level(pixels[src + 2]);
         } else {
-          const v = toByte(pixels[src]);
+          const v = level(pixels[src]);
           out[o] = v;
           out[o + 1] = v;
           out[o + 2] = v;
@@ -61,7 +70,7 @@ function toByte(v: number): number {
 }
 
 /** One image of a batch, 1 canvas pixel per image pixel (CSS scales it up). */
-export function drawImage(canvas: HTMLCanvasElement, batch: ImageBatch, index: number): void {
+export function drawImage(canvas: HTMLCanvasElement, batch: Drawable, index: number): void {
   const { h, w, c, pixels } = batch;
   const k = Math.min(Math.max(0, index), batch.n - 1);
   if (k < 0) return;
@@ -72,7 +81,7 @@ export function drawImage(canvas: HTMLCanvasElement, batch: ImageBatch, index: n
  * One channel of one image (e.g. a latent [n, 7, 7, C]), stretched from its own min..max to
  * black..white: latents have no fixed range, so each channel is normalized for display.
  */
-export function drawChannel(canvas: HTMLCanvasElement, batch: ImageBatch, index: number, channel: number): void {
+export function drawChannel(canvas: HTMLCanvasElement, batch: Drawable, index: number, channel: number): void {
   const { h, w, c, pixels } = batch;
   const k = Math.min(Math.max(0, index), batch.n - 1);
   if (k < 0 || channel >= c) return;

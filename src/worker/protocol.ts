@@ -1,7 +1,8 @@
 /**
  * The page <-> worker protocol: every message either side sends, as discriminated unions on `type`.
  * The page imports only these types; the worker owns TensorFlow.js. Image data crosses as
- * transferred ArrayBuffers (Float32Array in [-1, 1], layout [n, h, w, c]).
+ * transferred ArrayBuffers (Float32Array in [-1, 1], layout [n, h, w, c]; the denoising player's
+ * record of every sampling step as bytes, see src/worker/quantize.ts).
  */
 import { DEFAULT_SCHEDULE, type SamplerConfig, type ScheduleConfig, type PredictionType } from '../diffusion/config';
 import type { LatentUNetPreset, UNetPreset } from '../models/config';
@@ -138,7 +139,8 @@ export type PageToWorker =
   | { type: 'train/pause' }
   | { type: 'train/resume' }
   | { type: 'train/reset' }
-  | { type: 'sample/start'; sampling: SamplingConfig }
+  /** `run`: the page's id of this run, echoed in its 'sample/steps' messages (default 0). */
+  | { type: 'sample/start'; sampling: SamplingConfig; run?: number }
   | { type: 'sample/pause' }
   | { type: 'sample/resume' }
   | { type: 'sample/cancel' }
@@ -163,6 +165,42 @@ export interface ImageBatch {
   h: number;
   w: number;
   c: number;
+}
+
+/** The shape of the images of a recorded step: n images of h×w×c. */
+export interface RecordShape {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+}
+
+/**
+ * Consecutive positions of a sampling run's record, for the denoising player. A run of N steps has
+ * N + 1 positions: 0 is x_T, k < N is the x_t the denoiser saw at step k + 1 with what it predicted
+ * from it (x0 and the noise ε̂), N is the final sample (its x0 is itself and its ε̂ zero). Values are
+ * bytes (src/worker/quantize.ts), layout [count, n, h, w, c].
+ */
+export interface SampleSteps {
+  type: 'sample/steps';
+  /** The page's id of the run (from 'sample/start'). */
+  run: number;
+  /** Reverse steps N of the run (positions 0..N). */
+  steps: number;
+  /** The first position in this message and how many follow. */
+  first: number;
+  count: number;
+  /** Timestep t of x_t at each position (−1 at the final sample). */
+  t: Int32Array;
+  /** Shape of the images: pixels, or a latent model's decodings. */
+  images: RecordShape;
+  /** x_t and the predicted x0 as images (IMAGE_RANGE). */
+  x: Uint8Array;
+  x0: Uint8Array;
+  /** Pixel models: the predicted noise ε̂ (NOISE_RANGE). Null for latent models: theirs is a latent. */
+  eps: Uint8Array | null;
+  /** Latent models: x_t, x0 and ε̂ as latents (LATENT_RANGE), e.g. [count, n, 7, 7, C]. */
+  latents: { shape: RecordShape; x: Uint8Array; x0: Uint8Array; eps: Uint8Array } | null;
 }
 
 export type WorkerToPage =
@@ -230,6 +268,7 @@ export type WorkerToPage =
       /** Wall time since the run started, ms. */
       elapsedMs: number;
     }
+  | SampleSteps
   | { type: 'model/exported'; files: ModelFile[] }
   | { type: 'model/imported'; setup: ModelSetup }
   /** Fetching a pretrained model's files: bytes so far and in all (null when the server does not say). */
@@ -253,6 +292,10 @@ export function transferablesOf(message: WorkerToPage): ArrayBuffer[] {
       return [message.originals.pixels.buffer as ArrayBuffer, message.reconstructions.pixels.buffer as ArrayBuffer];
     case 'sample/frame':
       return [message.xt, message.x0, message.decodedXt, message.decodedX0].flatMap((b) => (b ? [b.pixels.buffer as ArrayBuffer] : []));
+    case 'sample/steps': {
+      const { t, x, x0, eps, latents } = message;
+      return [t, x, x0, ...(eps ? [eps] : []), ...(latents ? [latents.x, latents.x0, latents.eps] : [])].map((a) => a.buffer as ArrayBuffer);
+    }
     case 'model/exported':
       return message.files.map((f) => f.data);
     default:

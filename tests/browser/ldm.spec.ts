@@ -150,6 +150,12 @@ test('the tiny LDM trains both stages, samples a digit with guidance, and its fi
   await expect(xt).toHaveAccessibleName(/digit 3/);
   await expect(samples.getByRole('img', { name: /^latent channel \d$/ })).toHaveCount(4);
   await expect(samples.getByRole('img', { name: 'Image 1: predicted x0 decoded' })).toBeVisible();
+  // The denoising player keeps every step: decoded images, and the predicted noise as latent channels.
+  const player = region(page, 'Denoising player');
+  await expect(player.getByLabel('Player step')).toHaveText('4 / 4');
+  await expect(player.getByRole('img', { name: /^Selected image: predicted noise ε, latent channel \d$/ })).toHaveCount(4);
+  await player.getByRole('slider', { name: 'Denoising step' }).fill('1');
+  await expect(player.getByLabel('Player step')).toHaveText('1 / 4');
   await expect(sampling.getByLabel('Sampling wall time')).toHaveText(/^\d+(\.\d+)? m?s$/);
   await expect(sampling.getByLabel('Time per image')).toHaveText(/^\d+(\.\d+)? m?s$/);
   await expect(model.getByLabel('Peak sampling memory')).toHaveText(/\d+(\.\d)? (B|KB|MB|GB)$/);

@@ -76,6 +76,14 @@ describe('engine: latent diffusion', () => {
     expect(last.decodedXt).toMatchObject({ n: 3, h: 28, w: 28, c: 1 });
     expect(last.decodedX0).not.toBeNull();
     expect(of('model').at(-1)!.peakSampleBytes).toBeGreaterThan(0);
+    // The denoising player's record: decoded images and the latents (x_t, x0, ε̂) of every position.
+    const records = of('sample/steps');
+    expect(records.reduce((n, r) => n + r.count, 0)).toBe(sampling.steps + 1);
+    for (const r of records) {
+      expect(r).toMatchObject({ images: { n: 3, h: 28, w: 28, c: 1 }, eps: null, latents: { shape: { n: 3, h: 7, w: 7, c: 3 } } });
+      expect(r.x.length).toBe(r.count * 3 * 784);
+      expect(r.latents!.eps.length).toBe(r.count * 3 * 49 * 3);
+    }
   });
 
   it('ends a paused stage-1 run when stage 2 starts, and tells the page when there is no run to pause', async () => {

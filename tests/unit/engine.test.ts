@@ -72,6 +72,33 @@ describe('engine (worker protocol in Node, wasm)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('records every step for the denoising player, as bytes, tagged with the run', async () => {
+    const before = tf.memory().numTensors;
+    messages.length = 0;
+    await engine.handle({ type: 'sample/start', sampling: { ...sampling, numImages: 3 }, run: 42 });
+    await until((m) => m.type === 'sample/state' && m.state === 'done');
+    const records = messages.filter((m) => m.type === 'sample/steps');
+    expect(records.length).toBeGreaterThan(0);
+    let next = 0;
+    for (const r of records) {
+      expect(r).toMatchObject({ run: 42, steps: sampling.steps, first: next, images: { n: 3, h: 28, w: 28, c: 1 }, latents: null });
+      expect(r.x.length).toBe(r.count * 3 * 784);
+      expect(r.eps!.length).toBe(r.count * 3 * 784);
+      next += r.count;
+    }
+    expect(next, 'positions 0..N: x_T, every step, the final sample').toBe(sampling.steps + 1);
+    const t = records.flatMap((r) => [...r.t]);
+    expect(t.at(-1)).toBe(-1);
+    expect(t.slice(0, -1)).toEqual(t.slice(0, -1).slice().sort((a, b) => b - a));
+    // The final position is the last live frame's x_t, quantized.
+    const frame = messages.filter((m) => m.type === 'sample/frame').at(-1)!;
+    const last = records.at(-1)!;
+    const finalX = last.x.subarray((last.count - 1) * 3 * 784);
+    const v = frame.type === 'sample/frame' ? frame.xt.pixels[100] : NaN;
+    expect(finalX[100]).toBe(Math.min(255, Math.max(0, Math.round((v + 1) * 127.5))));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('measures the sampling peak again when the batch changes', async () => {
     const peakFor = async (numImages: number) => {
       messages.length = 0;

@@ -20,6 +20,12 @@ describe('protocol', () => {
     const latentFrame: WorkerToPage = { type: 'sample/frame', index: 0, total: 1, t: 9, xt: batch(1), x0: batch(1), decodedXt: batch(1), decodedX0: batch(1), elapsedMs: 1 };
     expect(transferablesOf(latentFrame)).toHaveLength(4);
     expect(transferablesOf({ type: 'memory', numTensors: 1, numBytes: 4 })).toEqual([]);
+    const shape = { n: 1, h: 28, w: 28, c: 1 };
+    const bytes = () => new Uint8Array(784);
+    const steps: WorkerToPage = { type: 'sample/steps', run: 1, steps: 1, first: 0, count: 1, t: Int32Array.of(5), images: shape, x: bytes(), x0: bytes(), eps: bytes(), latents: null };
+    expect(transferablesOf(steps)).toHaveLength(4);
+    const latentSteps: WorkerToPage = { ...steps, eps: null, latents: { shape: { n: 1, h: 7, w: 7, c: 4 }, x: bytes(), x0: bytes(), eps: bytes() } };
+    expect(transferablesOf(latentSteps)).toHaveLength(6);
   });
 
   it('survives postMessage: a transferred frame arrives intact and detaches the sender copy', () => {
