@@ -1,9 +1,10 @@
 /**
  * The training loop: one step at a time, each followed by a step boundary where pause / cancel
- * take effect. Losses are read asynchronously every step (one small read; no dataSync) and
- * streamed in batches at most 10 times a second, so messages never slow training much.
+ * take effect. Losses are read asynchronously every step (one small read: the loss and the
+ * per-example losses packed together; no dataSync) and streamed in batches at most 10 times a
+ * second, so messages never slow training much.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { RunState, TrainingStage, WorkerToPage } from '../worker/protocol';
 import { RunCancelled, type RunControl } from './run-control';
 import { RateMeter, Throttle } from './throttle';
@@ -30,6 +31,17 @@ export interface TrainingRunOptions {
   preview: (step: number) => Promise<void>;
   /** Loss updates per second at most (default 10). */
   progressPerSecond?: number;
+}
+
+/** The step's loss followed by its per-example losses, in one read (one GPU sync); frees both tensors. */
+async function readLosses(result: StepResult): Promise<Float32Array> {
+  const items = result.itemLosses;
+  const packed = items ? tf.tidy(() => tf.concat([tf.reshape(result.loss, [1]), items])) : result.loss;
+  try {
+    return (await packed.data()) as Float32Array;
+  } finally {
+    tf.dispose([packed, result.loss, ...(items ? [items] : [])]);
+  }
 }
 
 /** Trains until `totalSteps` or cancelled. Resolves 'done' or 'idle' (cancelled); rejects on a non-finite loss. */
@@ -64,10 +76,9 @@ export async function runTraining(options: TrainingRunOptions): Promise<RunState
     while (stepCount() < totalSteps) {
       await control.checkpoint();
       const result = await options.takeStep();
-      const [lossData, itemData] = await Promise.all([result.loss.data(), result.itemLosses?.data()]);
-      result.loss.dispose();
-      result.itemLosses?.dispose();
-      const value = lossData[0];
+      const data = await readLosses(result);
+      const value = data[0];
+      const itemData = result.itemLosses ? data.subarray(1) : null;
       const step = stepCount();
       if (!Number.isFinite(value)) {
         throw new Error(`The loss became ${value} at step ${step}: training stopped. Try a lower learning rate.`);

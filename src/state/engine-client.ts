@@ -6,6 +6,7 @@
 import { requestTransferables, type ModelFile, type ModelKind, type ModelSetup, type PageToWorker, type PretrainedInfo, type SamplingConfig, type TrainingStage, type WorkerToPage } from '../worker/protocol';
 import { presetAttention } from '../models/setup-config';
 import { LossHistory } from './loss-history';
+import { LossBands } from './loss-bands';
 import { createFrameStore, type FrameStore } from './frames';
 import { DenoisingRecord } from './denoising-record';
 import {
@@ -87,6 +88,8 @@ export class EngineClient {
   readonly store: AppStore;
   readonly frames: FrameStore = createFrameStore();
   readonly loss = new LossHistory();
+  /** The denoiser's loss by band of timesteps (cleared with the loss history). */
+  readonly lossBands = new LossBands();
   /** Every step of the last sampling run, for the denoising player. */
   readonly record = new DenoisingRecord();
 
@@ -211,7 +214,7 @@ export class EngineClient {
     this.flushSetup();
     // A pixel model has one stage; a latent model trains the stage the form picks.
     const stage: TrainingStage = s.setup.kind === 'latent' ? s.training.stage : 'denoiser';
-    if (s.train.state === 'idle' && s.train.step === 0) this.loss.clear();
+    if (s.train.state === 'idle' && s.train.step === 0) this.clearLoss();
     this.requestedStage = stage;
     this.store.setState({ train: { ...s.train, totalSteps: s.training.steps, lossPoints: this.loss.length, lossVersion: s.train.lossVersion + 1 } });
     this.send({ type: 'train/start', training: { ...s.training, stage, stream: this.stream } });
@@ -289,8 +292,13 @@ export class EngineClient {
     }));
   }
 
-  private clearTrainingView(): void {
+  private clearLoss(): void {
     this.loss.clear();
+    this.lossBands.clear();
+  }
+
+  private clearTrainingView(): void {
+    this.clearLoss();
     this.requestedStage = null;
     this.store.setState((s) => ({ train: { ...IDLE_TRAIN, lossVersion: s.train.lossVersion + 1 } }));
     this.frames.setState((f) => ({
@@ -436,10 +444,11 @@ export class EngineClient {
         // A new stage starts a new loss curve (the autoencoder's reconstruction loss is another quantity).
         const s = this.store.getState();
         if (s.train.lossStage !== msg.stage) {
-          this.loss.clear();
+          this.clearLoss();
           this.store.setState({ train: { ...s.train, lossStage: msg.stage, stage: msg.stage, lossPoints: 0, lossVersion: s.train.lossVersion + 1 } });
         }
         this.loss.append(msg.steps, msg.losses);
+        if (msg.stage === 'denoiser') this.lossBands.add(msg.itemTimesteps, msg.itemLosses, s.setup.schedule.T);
         const last = this.loss.last();
         this.pending = { step: msg.step, totalSteps: msg.totalSteps, stepsPerSec: msg.stepsPerSec, etaSec: msg.etaSec, lastLoss: last ? last.loss : null };
         this.scheduleProgressFlush();

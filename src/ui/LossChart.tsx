@@ -3,6 +3,7 @@ import { CartesianGrid, LineChart, XAxis, YAxis } from 'recharts';
 import type { LossPoint } from '../state/loss-history';
 import { useApp, useEngine } from './context';
 import { Panel } from './fields';
+import { LossByTimestep } from './LossByTimestep';
 
 /** At most this many points are drawn, whatever the number of steps. */
 export const MAX_CHART_POINTS = 400;
@@ -128,6 +129,7 @@ export function LossChart() {
             : ' · no training steps yet'}
         </figcaption>
       </figure>
+      <LossByTimestep />
     </Panel>
   );
 }

@@ -7,6 +7,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { makeNodeEngine } from './engine-helpers';
+import { LOSS_BANDS, LossBands } from '../../src/state/loss-bands';
 import { DEFAULT_SAMPLER, DEFAULT_SCHEDULE } from '../../src/diffusion/config';
 import { DEFAULT_MODEL_SETUP, type TrainingConfig, type SamplingConfig } from '../../src/worker/protocol';
 
@@ -49,6 +50,20 @@ describe('engine (worker protocol in Node, wasm)', () => {
     const steps = messages.flatMap((m) => (m.type === 'train/progress' ? [...m.steps] : []));
     expect(steps).toEqual([1, 2, 3]);
     for (const l of losses) expect(Number.isFinite(l) && l > 0).toBe(true);
+    // Loss by timestep: every example's t and loss arrive with the loss (each step's loss is their mean).
+    const progress = messages.flatMap((m) => (m.type === 'train/progress' ? [m] : []));
+    const itemT = progress.flatMap((m) => [...m.itemTimesteps]);
+    const items = progress.flatMap((m) => [...m.itemLosses]);
+    expect(itemT).toHaveLength(3 * training.batchSize);
+    for (const t of itemT) expect(Number.isInteger(t) && t >= 0 && t < 100).toBe(true);
+    for (let k = 0; k < 3; k++) {
+      const mine = items.slice(k * training.batchSize, (k + 1) * training.batchSize);
+      expect(mine.reduce((a, b) => a + b, 0) / mine.length).toBeCloseTo(losses[k], 4);
+    }
+    const bands = new LossBands();
+    bands.add(itemT, items, 100);
+    expect(Array.from({ length: LOSS_BANDS }, (_, b) => bands.seen(b)).reduce((a, b) => a + b, 0)).toBe(12);
+    expect(bands.means().filter((m) => m !== null).length).toBeGreaterThan(0);
     // A model and Adam's slots now exist; reset frees them all.
     expect(tf.memory().numTensors).toBeGreaterThan(before);
     await engine.handle({ type: 'train/reset' });
