@@ -128,7 +128,7 @@ export function DenoisingPlayer() {
           t = <span aria-label="Player timestep">{tText}</span>
         </span>
       </div>
-      {stride > 1 ? <p className="field-hint">A long run: every {stride}th step is kept (and the final sample), to stay within memory.</p> : null}
+      {stride > 1 ? <p className="field-hint">A long run: one step in every {stride} is kept (and the final sample), to stay within memory.</p> : null}
       <div className="player-body" hidden={empty}>
         <figure className="player-grid">
           <canvas

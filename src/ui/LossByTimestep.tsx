@@ -25,6 +25,7 @@ const formatLoss = (v: number) => (v >= 1 ? v.toFixed(2) : v >= 0.01 ? v.toFixed
  */
 export function LossByTimestep() {
   const client = useEngine();
+  // Re-render when the loss history changes (the bands are read from the client, not the store).
   useApp((s) => s.train.lossVersion);
   const setupT = useApp((s) => s.setup.schedule.T);
   const bands = client.lossBands;
