@@ -1,9 +1,10 @@
-import { memo, useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useRef } from 'react';
 import { CartesianGrid, LineChart, XAxis, YAxis } from 'recharts';
 import type { LossPoint } from '../state/loss-history';
 import { useApp, useEngine } from './context';
 import { Panel } from './fields';
 import { LossByTimestep } from './LossByTimestep';
+import { useWidth } from './use-width';
 
 /** At most this many points are drawn, whatever the number of steps. */
 export const MAX_CHART_POINTS = 400;
@@ -71,23 +72,10 @@ export function LossChart() {
   const lossStage = useApp((s) => (s.setup.kind === 'latent' ? s.train.lossStage : null));
   const lastEma = useApp((s) => (s.train.lossPoints > 0 ? (client.loss.last()?.ema ?? null) : null));
   const xMax = useApp((s) => Math.max(1, s.train.state === 'idle' && s.train.step === 0 ? s.training.steps || 1 : Math.max(s.train.totalSteps, s.train.step)));
-  const box = useRef<HTMLDivElement>(null);
+  const { ref: box, width } = useWidth();
   const figure = useRef<HTMLElement>(null);
   const raw = useRef<SVGPathElement>(null);
   const ema = useRef<SVGPathElement>(null);
-  const [width, setWidth] = useState(0);
-
-  // The chart's width follows its box, measured by a ResizeObserver.
-  useEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    const observer = new ResizeObserver((entries) => {
-      const w = Math.floor(entries[0].contentRect.width);
-      setWidth((old) => (old === w ? old : w));
-    });
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, []);
 
   // Transient updates: redraw the two paths whenever the history changes.
   useEffect(() => {

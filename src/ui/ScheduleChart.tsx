@@ -4,10 +4,11 @@
  * from the float64 tables whenever a setting changes; ≤ MAX_SCHEDULE_POINTS points per series.
  * Recharts draws the axes and grid; the series are plain SVG paths on top.
  */
-import { memo, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useMemo } from 'react';
 import { CartesianGrid, LineChart, XAxis, YAxis } from 'recharts';
 import { SCHEDULE_KINDS, type ScheduleConfig, type ScheduleKind } from '../diffusion/config';
 import { axisFor, formatScheduleValue, schedulePlot, seriesPath, type Axis, type ScheduleQuantity, type ScheduleRow } from './schedule-plot';
+import { useWidth } from './use-width';
 
 export const KIND_COLORS: Record<ScheduleKind, string> = {
   linear: '#38bdf8',
@@ -32,23 +33,6 @@ function formatTick(v: number): string {
   if (v === 0) return '0';
   const a = Math.abs(v);
   return a < 0.01 ? v.toExponential(0) : a >= 100 ? v.toFixed(0) : String(Number(v.toPrecision(2)));
-}
-
-/** The width of an element's content box, kept up to date by a ResizeObserver. */
-function useWidth() {
-  const ref = useRef<HTMLDivElement>(null);
-  const [width, setWidth] = useState(0);
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const observer = new ResizeObserver((entries) => {
-      const w = Math.floor(entries[0].contentRect.width);
-      setWidth((old) => (old === w ? old : w));
-    });
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, []);
-  return { ref, width };
 }
 
 /**

@@ -2,7 +2,7 @@
  * Shared fixtures of the browser tests: every test fails on a console error or an uncaught page
  * error unless it opts out, and long tasks on the main thread are recorded from the page's start.
  */
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type Locator, type Page } from '@playwright/test';
 
 interface LongTask {
   start: number;
@@ -59,3 +59,14 @@ export async function openApp(page: Page, query = '', { pretrained = false }: { 
   await expect(page.getByRole('alert', { name: 'Errors' })).toBeEmpty();
 }
 
+
+/** A cheap fingerprint of a canvas's pixels (FNV-1a over its RGBA bytes), with its size. */
+export function canvasHash(canvas: Locator): Promise<string> {
+  return canvas.evaluate((el) => {
+    const c = el as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let h = 2166136261;
+    for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619);
+    return `${c.width}x${c.height}:${h >>> 0}`;
+  });
+}

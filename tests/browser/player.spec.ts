@@ -4,19 +4,8 @@
  * exactly the live view's final x_t), step back / forward move one position, play advances and
  * pause stops it, and the selected image's x_t, x̂0 and ε̂ are drawn large.
  */
-import { expect, type Locator } from '@playwright/test';
-import { openApp, region, test } from './fixtures';
-
-/** A fingerprint of a canvas's pixels (FNV-1a), with its size. */
-function canvasHash(canvas: Locator): Promise<string> {
-  return canvas.evaluate((el) => {
-    const c = el as HTMLCanvasElement;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let h = 2166136261;
-    for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619);
-    return `${c.width}x${c.height}:${h >>> 0}`;
-  });
-}
+import { expect } from '@playwright/test';
+import { canvasHash, openApp, region, test } from './fixtures';
 
 test('the denoising player scrubs, steps, plays and pauses through every step of a run', async ({ page }) => {
   await openApp(page, '?backend=wasm');

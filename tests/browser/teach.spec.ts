@@ -4,18 +4,7 @@
  * and presenter mode. Controls are found by role and accessible name.
  */
 import { expect, type Locator, type Page } from '@playwright/test';
-import { openApp, region, test } from './fixtures';
-
-/** A cheap fingerprint of a canvas's pixels (FNV-1a over its RGBA bytes), with its size. */
-function canvasHash(canvas: Locator): Promise<string> {
-  return canvas.evaluate((el) => {
-    const c = el as HTMLCanvasElement;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let h = 2166136261;
-    for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619);
-    return `${c.width}x${c.height}:${h >>> 0}`;
-  });
-}
+import { canvasHash, openApp, region, test } from './fixtures';
 
 /** How many distinct grey levels a canvas holds (1 for a blank image). */
 function greyLevels(canvas: Locator): Promise<number> {
