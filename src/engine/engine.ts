@@ -5,7 +5,7 @@
  * boundaries (RunControl), so pause / resume / cancel / reset take effect within one step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_MODEL_SETUP, type BackendName, type ModelFile, type ModelKind, type ModelSetup, type PageToWorker, type SamplingConfig, type TrainingConfig, type WorkerToPage } from '../worker/protocol';
+import { DEFAULT_MODEL_SETUP, type BackendName, type CompareSettings, type ModelFile, type ModelKind, type ModelSetup, type PageToWorker, type SamplingConfig, type TrainingConfig, type WorkerToPage } from '../worker/protocol';
 import { makeSchedule, type NoiseSchedule } from '../diffusion';
 import { splitTrainHeldOut, type MnistDataset, type TrainHeldOutSplit } from '../data/mnist';
 import { createBatchProvider } from '../data/batches';
@@ -19,6 +19,7 @@ import { MODEL_FILE, WEIGHTS_FILE } from './checkpoint';
 import { TrainingSession } from './training-session';
 import { PretrainedError, pretrainedInfoOf, readPretrainedFiles, type PretrainedReader } from './pretrained';
 import { Throttle } from './throttle';
+import { CompareSession } from './compare-session';
 
 export interface EngineDeps {
   post: (message: WorkerToPage) => void;
@@ -53,7 +54,11 @@ export class Engine {
   private peakSampleKey = '';
   private memoryTimer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private readonly deps: EngineDeps) {}
+  private readonly compare: CompareSession;
+
+  constructor(private readonly deps: EngineDeps) {
+    this.compare = new CompareSession({ post: deps.post, read: deps.readPretrained, loadData: async () => (await this.ensureData()).dataset });
+  }
 
   async handle(message: PageToWorker): Promise<void> {
     switch (message.type) {
@@ -83,6 +88,10 @@ export class Engine {
         return this.importModel(message.files);
       case 'model/pretrained':
         return this.loadPretrained(message.kind, message.id);
+      case 'compare/start':
+        return this.startCompare(message.compare);
+      case 'compare/cancel':
+        return this.compare.stop();
     }
   }
 
@@ -153,6 +162,7 @@ export class Engine {
   }
 
   private async startTraining(config: TrainingConfig): Promise<void> {
+    await this.compare.stop();
     const data = await this.ensureData();
     const model = this.ensureModel(config.seed);
     if (this.training == null) {
@@ -167,6 +177,7 @@ export class Engine {
   }
 
   private async startSampling(config: SamplingConfig, run = 0): Promise<void> {
+    await this.compare.stop();
     this.sampling?.cancel();
     await this.samplingDone;
     const model = this.ensureModel(0);
@@ -207,6 +218,15 @@ export class Engine {
       .finally(() => {
         if (this.sampling === control) this.sampling = null;
       });
+  }
+
+  /** Compare needs the device to itself: training pauses and a sampling run is cancelled first. */
+  private async startCompare(settings: CompareSettings): Promise<void> {
+    this.training?.pause();
+    this.sampling?.cancel();
+    await this.samplingDone;
+    this.postTrainState();
+    await this.compare.start(settings);
   }
 
   /** Pause / resume / cancel the sampling run; with no run (it just ended) the page is told it is idle. */
@@ -332,6 +352,7 @@ export class Engine {
 
   async dispose(): Promise<void> {
     if (this.memoryTimer != null) clearInterval(this.memoryTimer);
+    await this.compare.stop();
     await this.reset();
   }
 }

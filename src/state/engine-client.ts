@@ -9,6 +9,7 @@ import { LossHistory } from './loss-history';
 import { LossBands } from './loss-bands';
 import { createFrameStore, type FrameStore } from './frames';
 import { DenoisingRecord } from './denoising-record';
+import { applyCompareMessage, createCompareStore, type CompareStore } from './compare';
 import {
   createAppStore,
   DEFAULT_TRAINING,
@@ -92,6 +93,8 @@ export class EngineClient {
   readonly lossBands = new LossBands();
   /** Every step of the last sampling run, for the denoising player. */
   readonly record = new DenoisingRecord();
+  /** The Compare panel: its form, progress and measured rows. */
+  readonly compare: CompareStore = createCompareStore();
 
   private worker: Worker | null = null;
   private readonly makeWorker: () => Worker;
@@ -150,6 +153,17 @@ export class EngineClient {
   }
 
   // ---- actions called by the UI ----
+
+  /** Measures the pretrained pixel DDPM against the LDM with the form's settings; `sweep` adds the step-count sweep. */
+  startCompare(sweep: boolean): void {
+    const { form } = this.compare.getState();
+    this.compare.setState({ status: 'running', message: null, progress: null, rows: [] });
+    this.send({ type: 'compare/start', compare: { ...form, sweepSteps: sweep ? form.sweepSteps : [] } });
+  }
+
+  cancelCompare(): void {
+    this.send({ type: 'compare/cancel' });
+  }
 
   /**
    * Changes the model setup; asks for a reset (pendingSetup) when a trained model would change. With
@@ -499,7 +513,13 @@ export class EngineClient {
       case 'pretrained/failed':
         if (msg.id === this.pretrainedId) this.onPretrainedFailed(msg.kind, msg.message);
         break;
+      case 'compare/state':
+      case 'compare/progress':
+      case 'compare/row':
+        applyCompareMessage(this.compare, msg);
+        break;
       case 'error':
+        if (msg.source === 'compare' && this.compare.getState().status === 'running') this.compare.setState({ status: 'failed', message: msg.message });
         if (msg.source === 'init') this.fail(msg.message, msg.source);
         else this.reportError(msg.message, msg.source);
         // Whatever was waiting for an answer gets one: the request failed.

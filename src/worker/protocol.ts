@@ -132,6 +132,44 @@ export interface PretrainedInfo {
   bytes: number;
 }
 
+/**
+ * The Compare panel's request: the pretrained pixel DDPM and LDM, each sampled with the same
+ * sampler, steps, batch and seed on the engine's backend; timed over `reps` batches after a warm-up,
+ * and (when `qualityImages` > 0) scored by the evaluation classifier against real digits.
+ */
+export interface CompareSettings {
+  sampler: SamplerConfig['kind'];
+  steps: number;
+  batch: number;
+  seed: number;
+  guidance: number;
+  /** Timed batches per case (median), after one warm-up batch that also measures peak memory. */
+  reps: number;
+  /** Samples scored per case for confidence and FD (0: timing only). */
+  qualityImages: number;
+  /** Step counts of the quality-against-time sweep (every sampler, both models); empty: no sweep. */
+  sweepSteps: number[];
+}
+
+/** One measured case of a comparison. */
+export interface CompareRow {
+  model: ModelKind;
+  sampler: SamplerConfig['kind'];
+  steps: number;
+  batch: number;
+  /** Median wall time of a batch / batch size, ms (sampling + decoding + reading the images back). */
+  msPerImage: number;
+  imagesPerSec: number;
+  /** Peak tensor bytes during one whole batch (weights included). */
+  peakBytes: number;
+  /** Forward FLOPs per image: denoiser passes × steps + the decoder (LDM). */
+  flopsPerImage: number;
+  /** The evaluation classifier's figures for `quality.n` samples, with the real-digit floor at the same N. */
+  quality: { n: number; meanConfidence: number; labelEntropy: number; fd: number; floorFd: number } | null;
+  /** Part of the quality-against-time sweep rather than the main table. */
+  sweep: boolean;
+}
+
 export type PageToWorker =
   | { type: 'init'; backend: BackendName | null }
   | { type: 'setup'; setup: ModelSetup }
@@ -151,7 +189,10 @@ export type PageToWorker =
    * Load the pretrained model of this kind from the site (models/<kind>/), validated like an
    * import. `id` comes back in the answers, so the page can ignore those of a superseded request.
    */
-  | { type: 'model/pretrained'; kind: ModelKind; id: number };
+  | { type: 'model/pretrained'; kind: ModelKind; id: number }
+  /** Compare the pretrained pixel DDPM and LDM (Compare panel); training and sampling must be stopped. */
+  | { type: 'compare/start'; compare: CompareSettings }
+  | { type: 'compare/cancel' };
 
 export interface AdapterInfo {
   vendor: string;
@@ -277,7 +318,11 @@ export type WorkerToPage =
   | { type: 'pretrained/loaded'; id: number; kind: ModelKind; setup: ModelSetup; info: PretrainedInfo }
   /** The pretrained model could not be loaded (missing or damaged files): the engine's model is unchanged. */
   | { type: 'pretrained/failed'; id: number; kind: ModelKind; message: string }
-  | { type: 'error'; message: string; source: 'init' | 'setup' | 'train' | 'sample' | 'data' | 'model' };
+  /** A comparison's progress: what it is doing, steps done of all, speed and time left. */
+  | { type: 'compare/progress'; phase: string; done: number; total: number; stepsPerSec: number; etaSec: number }
+  | { type: 'compare/row'; row: CompareRow }
+  | { type: 'compare/state'; state: 'running' | 'done' | 'cancelled' | 'failed'; message: string | null; backend: string }
+  | { type: 'error'; message: string; source: 'init' | 'setup' | 'train' | 'sample' | 'data' | 'model' | 'compare' };
 
 /** The buffers a message carries, to pass as postMessage's transfer list. */
 export function transferablesOf(message: WorkerToPage): ArrayBuffer[] {

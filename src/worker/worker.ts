@@ -28,10 +28,10 @@ const engine = new Engine({
 });
 
 /** Which part of the page an error belongs to, from the request that caused it. */
-function errorSource(type: PageToWorker['type']): 'init' | 'setup' | 'train' | 'sample' | 'data' | 'model' {
+function errorSource(type: PageToWorker['type']): 'init' | 'setup' | 'train' | 'sample' | 'data' | 'model' | 'compare' {
   if (type === 'init' || type === 'setup') return type;
   const prefix = type.split('/')[0];
-  return prefix === 'sample' || prefix === 'data' || prefix === 'model' ? prefix : 'train';
+  return prefix === 'sample' || prefix === 'data' || prefix === 'model' || prefix === 'compare' ? prefix : 'train';
 }
 
 /** Messages are handled one after another, so a setup never races the training start it precedes. */

@@ -1,0 +1,155 @@
+/**
+ * The Compare panel's engine side: the pretrained pixel DDPM and LDM (tiny stand-ins here, from
+ * ./pretrained-fixture.ts, plus an untrained evaluation classifier) measured case by case. Checked:
+ * every case gives a row per model with the FLOPs of the models' own formula, a peak that holds at
+ * least the weights, the floor FD the CLI's `evaluate` gives at the same N, progress that ends at
+ * its total, cancellation, clear refusals of bad settings, and no tensor left behind.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writePretrainedFixture, FIXTURE_SETUPS } from './pretrained-fixture';
+import { makeNodeEngine } from './engine-helpers';
+import { dirReader } from '../../src/engine/pretrained-node';
+import { initNodeBackend } from '../../src/engine/node-backend';
+import { loadMnistNode } from '../../src/data/load-node';
+import { CompareSession } from '../../src/engine/compare-session';
+import { flopsPerImage, sweepCases } from '../../src/engine/compare';
+import { setupStats } from '../../src/engine/model-factory';
+import { createClassifier } from '../../src/models/classifier';
+import { saveClassifier, loadClassifier } from '../../src/engine/classifier-files';
+import { evaluate } from '../../src/engine/evaluate';
+import { DEFAULT_COMPARE } from '../../src/state/compare';
+import type { CompareSettings, WorkerToPage } from '../../src/worker/protocol';
+
+const REFERENCE = 300;
+let root = '';
+
+async function writeClassifier(dir: string): Promise<void> {
+  const model = createClassifier(7);
+  const { modelJson, weightsBin } = await saveClassifier(model, { steps: 0, heldOutAccuracy: -1 });
+  model.dispose();
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'model.json'), JSON.stringify(modelJson));
+  await writeFile(join(dir, 'weights.bin'), new Uint8Array(weightsBin));
+}
+
+function session(messages: WorkerToPage[]) {
+  return new CompareSession({ post: (m) => messages.push(m), read: dirReader(root), loadData: () => loadMnistNode(), referenceCount: REFERENCE });
+}
+
+const settings: CompareSettings = { ...DEFAULT_COMPARE, sampler: 'ddim', steps: 3, batch: 4, reps: 2, qualityImages: 8, sweepSteps: [] };
+
+const finished = (s: CompareSession) => s.whenDone();
+
+describe('compare: pixel DDPM against LDM', () => {
+  beforeAll(async () => {
+    await initNodeBackend('wasm');
+    root = await mkdtemp(join(tmpdir(), 'compare-'));
+    await writePretrainedFixture(root);
+    await writeClassifier(join(root, 'classifier'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('measures both models: time, peak memory, FLOPs and quality with its floor; frees every tensor', async () => {
+    const messages: WorkerToPage[] = [];
+    const s = session(messages);
+    const before = tf.memory().numTensors;
+    await s.start(settings); // returns at once: the run goes on, like a sampling run
+    await finished(s);
+    expect(tf.memory().numTensors).toBe(before);
+    const states = messages.filter((m) => m.type === 'compare/state').map((m) => (m.type === 'compare/state' ? m.state : ''));
+    expect(states).toEqual(['running', 'done']);
+    const rows = messages.flatMap((m) => (m.type === 'compare/row' ? [m.row] : []));
+    expect(rows.map((r) => r.model)).toEqual(['pixel', 'latent']);
+    for (const row of rows) {
+      const setup = FIXTURE_SETUPS[row.model];
+      expect(row).toMatchObject({ sampler: 'ddim', steps: 3, batch: 4, sweep: false });
+      expect(row.flopsPerImage).toBe(setupStats(setup).flopsPerStep * 3 + setupStats(setup).decodeFlops);
+      expect(row.msPerImage).toBeGreaterThan(0);
+      expect(row.imagesPerSec).toBeCloseTo(1000 / row.msPerImage, 9);
+      // The weights (and the EMA copy sampling uses) are live throughout.
+      expect(row.peakBytes).toBeGreaterThan(4 * setupStats(setup).paramCount);
+      expect(row.quality).not.toBeNull();
+      expect(row.quality!.n).toBe(8);
+      expect(row.quality!.meanConfidence).toBeGreaterThan(0);
+      expect(row.quality!.meanConfidence).toBeLessThanOrEqual(1);
+      expect(Number.isFinite(row.quality!.fd)).toBe(true);
+    }
+    // The floor is the CLI evaluation's floor at the same N and reference.
+    const files = { json: await dirReader(root)('classifier/model.json'), bin: await dirReader(root)('classifier/weights.bin') };
+    const { model: classifier } = loadClassifier(JSON.parse(new TextDecoder().decode(files.json!)), files.bin!);
+    const report = await evaluate(classifier, await loadMnistNode(), null, 8, { referenceCount: REFERENCE });
+    classifier.dispose();
+    for (const row of rows) expect(row.quality!.floorFd).toBeCloseTo(report.floor.fd, 6);
+    const progress = messages.flatMap((m) => (m.type === 'compare/progress' ? [m] : []));
+    const last = progress[progress.length - 1];
+    expect(last.done).toBe(last.total);
+    // 2 models × 3 steps × (warm-up + 2 reps + 2 quality batches of 4).
+    expect(last.total).toBe(2 * 3 * (1 + 2 + 2));
+  });
+
+  it('with guidance, counts two denoiser passes per step; the sweep covers every sampler', async () => {
+    expect(flopsPerImage(FIXTURE_SETUPS.pixel, 10, 2)).toBe(2 * 10 * setupStats(FIXTURE_SETUPS.pixel).flopsPerStep);
+    expect(flopsPerImage(FIXTURE_SETUPS.pixel, 10, 0)).toBe(10 * setupStats(FIXTURE_SETUPS.pixel).flopsPerStep);
+    expect(sweepCases([20, 10, 20, 5000], 1000)).toEqual([
+      { sampler: 'ddpm', steps: 10 }, { sampler: 'ddpm', steps: 20 },
+      { sampler: 'ddim', steps: 10 }, { sampler: 'ddim', steps: 20 },
+      { sampler: 'dpmpp', steps: 10 }, { sampler: 'dpmpp', steps: 20 },
+    ]);
+  });
+
+  it('a sweep adds rows for each sampler and step count; timing only without quality samples', async () => {
+    const messages: WorkerToPage[] = [];
+    const s = session(messages);
+    await s.start({ ...settings, qualityImages: 0, reps: 1, sweepSteps: [2] });
+    await finished(s);
+    const rows = messages.flatMap((m) => (m.type === 'compare/row' ? [m.row] : []));
+    expect(rows.map((r) => `${r.model} ${r.sampler}-${r.steps}${r.sweep ? ' sweep' : ''}`)).toEqual([
+      'pixel ddim-3', 'latent ddim-3',
+      'pixel ddpm-2 sweep', 'latent ddpm-2 sweep',
+      'pixel ddim-2 sweep', 'latent ddim-2 sweep',
+      'pixel dpmpp-2 sweep', 'latent dpmpp-2 sweep',
+    ]);
+    expect(rows.every((r) => r.quality === null)).toBe(true);
+  });
+
+  it('stops when cancelled, freeing everything', async () => {
+    const messages: WorkerToPage[] = [];
+    const s = session(messages);
+    const before = tf.memory().numTensors;
+    await s.start({ ...settings, steps: 20, reps: 20, qualityImages: 0 });
+    for (let i = 0; i < 400 && !messages.some((m) => m.type === 'compare/progress' && m.done > 0); i++) await new Promise((r) => setTimeout(r, 5));
+    await s.stop();
+    expect(messages.filter((m) => m.type === 'compare/state').map((m) => (m.type === 'compare/state' ? m.state : ''))).toEqual(['running', 'cancelled']);
+    expect(messages.filter((m) => m.type === 'compare/row').length).toBeLessThan(2);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses bad settings with a message that names them, through the engine', async () => {
+    const { engine, until } = makeNodeEngine({ readPretrained: dirReader(root) });
+    await engine.handle({ type: 'init', backend: null });
+    await expect(engine.handle({ type: 'compare/start', compare: { ...settings, steps: 0 } })).rejects.toThrow(/steps must be a whole number from 1 to 1000, got 0/);
+    await expect(engine.handle({ type: 'compare/start', compare: { ...settings, batch: 1.5 } })).rejects.toThrow(/batch/);
+    await expect(engine.handle({ type: 'compare/start', compare: { ...settings, qualityImages: 1 } })).rejects.toThrow(/at least 2 samples/);
+    // More steps than the models' T (100 for the fixtures): the run starts, then fails with a message.
+    await engine.handle({ type: 'compare/start', compare: { ...settings, steps: 500, qualityImages: 0 } });
+    const end = await until((m) => m.type === 'compare/state' && m.state !== 'running');
+    expect(end).toMatchObject({ state: 'failed' });
+    expect(end.type === 'compare/state' ? end.message : '').toMatch(/at most the models' T = 100, got 500/);
+    await engine.dispose();
+  });
+
+  it('says which pretrained file is missing', async () => {
+    const messages: WorkerToPage[] = [];
+    const s = new CompareSession({ post: (m) => messages.push(m), read: dirReader(join(root, 'nowhere')), loadData: () => loadMnistNode() });
+    await s.start(settings);
+    await finished(s);
+    const failed = messages.find((m) => m.type === 'compare/state' && m.state === 'failed');
+    expect(failed && failed.type === 'compare/state' ? failed.message : '').toMatch(/no pretrained pixel model/i);
+  });
+});
