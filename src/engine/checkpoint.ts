@@ -90,6 +90,7 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 }
 
 function describe(x: unknown): string {
+  if (x === undefined) return 'undefined (missing)';
   if (x === null) return 'null';
   if (Array.isArray(x)) return 'an array';
   if (typeof x === 'string') return `the string ${JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x)}`;

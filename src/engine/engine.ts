@@ -14,9 +14,9 @@ import { RunControl } from './run-control';
 import { runSampling } from './sampling-run';
 import { buildModel, setupStats, validateSetup } from './model-factory';
 import type { DiffusionModel } from './diffusion-model';
-import { loadModel, saveModel, type SavedModelInfo } from './model-files';
-import { MODEL_FILE, WEIGHTS_FILE } from './checkpoint';
+import { loadModel, readModelFiles, saveModel, toModelFiles, type SavedModelInfo } from './model-files';
 import { TrainingSession } from './training-session';
+import { checkTrainingTensors } from './training-checkpoint';
 import { PretrainedError, pretrainedInfoOf, readPretrainedFiles, type PretrainedReader } from './pretrained';
 import { Throttle } from './throttle';
 import { CompareSession } from './compare-session';
@@ -73,7 +73,11 @@ export class Engine {
       case 'train/pause':
         return this.training?.pause();
       case 'train/resume':
-        return this.training?.resume();
+        return this.training?.resume(message.training);
+      case 'train/restore':
+        return this.restoreCheckpoint(message.files);
+      case 'test/poison-weights':
+        return this.poisonWeights();
       case 'train/reset':
         return this.reset();
       case 'sample/start':
@@ -263,36 +267,61 @@ export class Engine {
 
   private async exportModel(): Promise<void> {
     if (this.model == null) throw new Error('There is no model to export yet: train one or import one first.');
-    const { modelJson, weightsBin } = await saveModel(this.model, {
+    const history = this.training?.lossHistory;
+    const artifacts = await saveModel(this.model, {
       setup: this.setup,
       latent: this.model.latent,
       autoencoderSteps: this.training?.autoencoderSteps ?? 0,
       denoiserSteps: this.training?.denoiserSteps ?? 0,
+      history: history && history.steps.length > 0 ? history : null,
     });
-    const json = new TextEncoder().encode(JSON.stringify(modelJson));
-    const files: ModelFile[] = [
-      { name: MODEL_FILE, data: json.buffer.slice(json.byteOffset, json.byteOffset + json.byteLength) as ArrayBuffer },
-      { name: WEIGHTS_FILE, data: weightsBin },
-    ];
-    this.deps.post({ type: 'model/exported', files });
+    this.deps.post({ type: 'model/exported', files: toModelFiles(artifacts) });
   }
 
   /** Replaces the model with an imported one, only once the files have passed every check. */
   private async importModel(files: ModelFile[]): Promise<void> {
-    const json = files.find((f) => f.name.endsWith('.json'));
-    const bin = files.find((f) => f.name.endsWith('.bin'));
-    if (json == null || bin == null) throw new Error('Import needs two files: model.json and weights.bin.');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(new TextDecoder().decode(json.data));
-    } catch (err) {
-      throw new Error(`${json.name} is not valid JSON.`, { cause: err });
-    }
-    const { model, info } = loadModel(parsed, bin.data);
+    const { modelJson, weightsBin } = readModelFiles(files);
+    const { model, info } = loadModel(modelJson, weightsBin);
     await this.installModel(model, info);
     this.deps.post({ type: 'model/imported', setup: info.setup });
     this.postModelInfo();
     this.postTrainState();
+    this.training?.postHistory();
+  }
+
+  /**
+   * Takes over a training checkpoint (after a reload or a worker restart): validated like an
+   * import, then the model, Adam's moments, step counts and loss history; the run waits, paused.
+   */
+  private async restoreCheckpoint(files: ModelFile[]): Promise<void> {
+    const { modelJson, weightsBin } = readModelFiles(files);
+    const { model, info, extras } = loadModel(modelJson, weightsBin, { keepExtras: true });
+    try {
+      const resume = info.resume;
+      if (resume == null) throw new Error('This file is a model, not a training checkpoint: import it under Model files instead.');
+      await checkTrainingTensors(model, extras).catch((err: unknown) => {
+        throw new Error(`model file: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      });
+      await this.installModel(model, { ...info, autoencoderSteps: resume.offsets.autoencoder, denoiserSteps: resume.offsets.denoiser, history: null });
+      await this.training!.restore(resume, info.history ?? null, extras);
+      const step = resume.stage === 'autoencoder' ? info.autoencoderSteps : info.denoiserSteps;
+      this.deps.post({ type: 'train/restored', setup: info.setup, training: resume.config, step, stage: resume.stage });
+      this.postModelInfo();
+      this.training!.postState();
+      this.training!.postHistory();
+    } catch (err) {
+      if (this.model !== model) model.dispose();
+      throw err;
+    } finally {
+      for (const t of extras.values()) t.dispose();
+    }
+  }
+
+  /** Test hook: one weight of the denoiser becomes NaN (the next training step's loss is then NaN). */
+  private poisonWeights(): void {
+    const first = this.model?.denoiser.weights.values().next().value;
+    if (first == null) throw new Error('There is no model to poison.');
+    tf.tidy(() => first.assign(tf.fill(first.shape, NaN)));
   }
 
   /**
@@ -312,7 +341,7 @@ export class Engine {
     this.setup = info.setup;
     this.schedule = makeSchedule(info.setup.schedule);
     this.model = model;
-    this.training = new TrainingSession({ model, schedule: this.schedule, setup: this.setup, data, post: this.deps.post, onChange: () => this.postModelInfo(), resumeFrom: info });
+    this.training = new TrainingSession({ model, schedule: this.schedule, setup: this.setup, data, post: this.deps.post, onChange: () => this.postModelInfo(), resumeFrom: info, history: info.history });
   }
 
   /**

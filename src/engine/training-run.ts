@@ -3,10 +3,14 @@
  * take effect. Losses are read asynchronously every step (one small read: the loss and the
  * per-example losses packed together; no dataSync) and streamed in batches at most 10 times a
  * second, so messages never slow training much.
+ *
+ * Checkpoints (optional `save`): when the run starts, every `saveEvery` steps, when it pauses and
+ * when it ends. A non-finite loss (or a save that finds non-finite weights) calls `recover`, which
+ * rolls the model back to the last checkpoint and pauses the run; without `recover` the run fails.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RunState, TrainingStage, WorkerToPage } from '../worker/protocol';
-import { RunCancelled, type RunControl } from './run-control';
+import { RunCancelled, yieldToEventLoop, type RunControl } from './run-control';
 import { RateMeter, Throttle } from './throttle';
 
 export interface StepResult {
@@ -31,7 +35,17 @@ export interface TrainingRunOptions {
   preview: (step: number) => Promise<void>;
   /** Loss updates per second at most (default 10). */
   progressPerSecond?: number;
+  /** Called with every finite loss, in step order. */
+  onLoss?: (step: number, loss: number) => void;
+  /** Saves a checkpoint of the state after `stepCount()` steps; resolves false when the weights are not finite. */
+  save?: (reason: CheckpointReason) => Promise<boolean>;
+  /** Save every this many steps (0 = only at start, pause and end). */
+  saveEvery?: number;
+  /** A non-finite loss at `step`: roll back to the last checkpoint and pause the run. */
+  recover?: (step: number, loss: number) => Promise<void>;
 }
+
+export type CheckpointReason = 'start' | 'interval' | 'pause' | 'end';
 
 /** The step's loss followed by its per-example losses, in one read (one GPU sync); frees both tensors. */
 async function readLosses(result: StepResult): Promise<Float32Array> {
@@ -71,9 +85,32 @@ export async function runTraining(options: TrainingRunOptions): Promise<RunState
     for (const a of [steps, losses, itemTimesteps, itemLosses]) a.length = 0;
   };
 
+  // The step count of the last checkpoint; a save that finds non-finite weights rolls back instead.
+  let saved = -1;
+  const save = async (reason: CheckpointReason, step: number): Promise<boolean> => {
+    if (options.save == null || saved === step) return true;
+    flush(true);
+    if (!(await options.save(reason))) return false;
+    saved = stepCount();
+    return true;
+  };
+  const recover = async (step: number, value: number) => {
+    if (options.recover == null) throw new Error(`The loss became ${value} at step ${step}: training stopped. Try a lower learning rate.`);
+    flush(true);
+    await options.recover(step, value);
+    saved = stepCount();
+  };
+
   meter.record(stepCount());
   try {
-    while (stepCount() < totalSteps) {
+    if (!(await save('start', stepCount()))) throw new Error('The model\'s weights are not finite: reset it, or import a good model, before training.');
+    for (;;) {
+      if (stepCount() >= totalSteps) {
+        if (await save('end', stepCount())) break;
+        await recover(stepCount(), NaN);
+      }
+      await yieldToEventLoop(); // a pause asked for during the last step lands here, before the save
+      if (control.state === 'paused' && !(await save('pause', stepCount()))) await recover(stepCount(), NaN);
       await control.checkpoint();
       const result = await options.takeStep();
       const data = await readLosses(result);
@@ -81,8 +118,10 @@ export async function runTraining(options: TrainingRunOptions): Promise<RunState
       const itemData = result.itemLosses ? data.subarray(1) : null;
       const step = stepCount();
       if (!Number.isFinite(value)) {
-        throw new Error(`The loss became ${value} at step ${step}: training stopped. Try a lower learning rate.`);
+        await recover(step, value);
+        continue;
       }
+      options.onLoss?.(step, value);
       meter.record(step);
       steps.push(step);
       losses.push(value);
@@ -93,6 +132,11 @@ export async function runTraining(options: TrainingRunOptions): Promise<RunState
         }
       }
       flush(false);
+      const every = options.saveEvery ?? 0;
+      if (every > 0 && step % every === 0 && !(await save('interval', step))) {
+        await recover(step, NaN);
+        continue;
+      }
       if (options.previewEvery > 0 && step % options.previewEvery === 0) {
         flush(true);
         await options.preview(step);

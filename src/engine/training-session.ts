@@ -4,6 +4,10 @@
  * about it. A latent model trains in two stages (Rombach et al. 2022): the autoencoder first, then
  * the denoiser on its frozen, normalized latents; once the denoiser has started, the autoencoder is
  * frozen for good (retraining it would move the latents under the denoiser).
+ *
+ * The session keeps the loss history of the stage in training and checkpoints itself (see
+ * ./training-checkpoint.ts): the last one stays in memory, for the NaN guard to roll back to, and
+ * a copy goes to the page ('train/checkpoint'), which stores it for a reload or a worker restart.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NoiseSchedule } from '../diffusion';
@@ -11,7 +15,11 @@ import type { ModelSetup, TrainingConfig, TrainingStage, WorkerToPage } from '..
 import { createBatchProvider } from '../data/batches';
 import { imagesToUnit } from '../data/mnist';
 import { RunControl } from './run-control';
-import { runTraining, type StepResult } from './training-run';
+import { runTraining, type CheckpointReason, type StepResult } from './training-run';
+import type { CheckpointArtifacts } from './checkpoint';
+import { assignCheckpointWeights, restoreTrainers, saveTrainingCheckpoint, type TrainingParts } from './training-checkpoint';
+import { toModelFiles } from './model-files';
+import type { LossTrace, TrainingResume } from './training-state';
 import { Trainer } from './trainer';
 import { AutoencoderTrainer, measureLatentNormalization } from './autoencoder-trainer';
 import { sampleFrames } from './sampling';
@@ -22,6 +30,8 @@ import type { DataState } from './engine';
 /** Images used to measure the latent normalization, and shown as reconstructions. */
 const NORMALIZATION_IMAGES = 256;
 const PREVIEW_IMAGES = 8;
+/** Training checkpoints itself every this many steps unless the configuration says otherwise. */
+export const DEFAULT_CHECKPOINT_EVERY = 50;
 
 export interface TrainingSessionOptions {
   model: DiffusionModel;
@@ -33,6 +43,8 @@ export interface TrainingSessionOptions {
   onChange: () => void;
   /** Step counts of an imported model (its optimizer state is not kept: Adam restarts). */
   resumeFrom?: { autoencoderSteps: number; denoiserSteps: number };
+  /** The loss history an imported model or checkpoint carries. */
+  history?: LossTrace | null;
 }
 
 /** Adam keeps its moments; a new learning rate from the form applies from the next step on. */
@@ -48,9 +60,18 @@ export class TrainingSession {
   private stage: TrainingStage = 'denoiser';
   private readonly stepOffsets: { autoencoder: number; denoiser: number };
   peakTrainBytes: number | null = null;
+  /** The loss curve of the stage in training (what the page's chart shows). */
+  private history: LossTrace = { stage: 'denoiser', steps: [], losses: [] };
+  /** The configuration of the run in progress (or of the last one). */
+  private runConfig: TrainingConfig | null = null;
+  /** After a restore: the configuration a Resume goes on with. */
+  private restoredConfig: TrainingConfig | null = null;
+  /** The last checkpoint (finite weights), which a non-finite loss rolls back to. */
+  private lastGood: { artifacts: CheckpointArtifacts; step: number } | null = null;
 
   constructor(private readonly options: TrainingSessionOptions) {
     this.stepOffsets = { autoencoder: options.resumeFrom?.autoencoderSteps ?? 0, denoiser: options.resumeFrom?.denoiserSteps ?? 0 };
+    if (options.history) this.history = { stage: options.history.stage, steps: [...options.history.steps], losses: [...options.history.losses] };
   }
 
   get autoencoderSteps(): number {
@@ -89,6 +110,9 @@ export class TrainingSession {
     const control = new RunControl();
     this.control = control;
     const takeStep = this.stepper(config);
+    this.runConfig = config;
+    this.restoredConfig = null;
+    if (this.history.stage !== config.stage) this.history = { stage: config.stage, steps: [], losses: [] };
     this.peakTrainBytes = null; // measured again on this run's first step (stages differ)
     this.done = runTraining({
       stage: config.stage,
@@ -105,6 +129,13 @@ export class TrainingSession {
       previewEvery: config.stream === false ? 0 : config.previewEvery,
       progressPerSecond: config.stream === false ? 0 : undefined,
       preview: (step) => (config.stage === 'autoencoder' ? this.postReconstructions(step) : this.postSamples(step)),
+      onLoss: (step, loss) => {
+        this.history.steps.push(step);
+        this.history.losses.push(loss);
+      },
+      save: (reason) => this.save(reason),
+      saveEvery: config.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
+      recover: (step, loss) => this.rollback(control, step, loss),
     })
       .then(async (state) => {
         if (config.stage === 'autoencoder') await this.normalizeLatents();
@@ -189,14 +220,99 @@ export class TrainingSession {
     this.postState();
   }
 
-  resume(): void {
+  /**
+   * Resumes the paused run, with the learning rate of `training` when given (e.g. a lower one
+   * after a non-finite loss). After a restore there is no run yet: one starts from the checkpoint.
+   */
+  async resume(training?: TrainingConfig): Promise<void> {
+    if (this.control == null && this.restoredConfig != null) {
+      const config = { ...this.restoredConfig, ...(training ? { learningRate: training.learningRate, stream: training.stream } : {}) };
+      return this.start(config);
+    }
+    const trainer = this.stage === 'autoencoder' ? this.autoencoder : this.denoiser;
+    if (training && trainer && this.control?.state === 'paused') {
+      setLearningRate(trainer.optimizer, training.learningRate);
+      if (this.runConfig) this.runConfig = { ...this.runConfig, learningRate: training.learningRate };
+    }
     this.control?.resume();
     this.postState();
   }
 
+  private parts(): TrainingParts {
+    const { model, setup } = this.options;
+    const config = this.runConfig ?? this.restoredConfig;
+    if (config == null) throw new Error('internal: a checkpoint needs the run\'s configuration.');
+    return { model, setup, denoiser: this.denoiser, autoencoder: this.autoencoder, offsets: this.stepOffsets, stage: this.stage, config, history: this.history };
+  }
+
+  /** Checkpoints the state now; false (and nothing kept) when a weight is not finite. */
+  private async save(reason: CheckpointReason): Promise<boolean> {
+    let artifacts: CheckpointArtifacts;
+    try {
+      artifacts = await saveTrainingCheckpoint(this.parts());
+    } catch (err) {
+      if (err instanceof Error && /non-finite/.test(err.message)) return false;
+      throw err;
+    }
+    const step = this.stepsOf(this.stage);
+    this.lastGood = { artifacts, step };
+    this.options.post({ type: 'train/checkpoint', step, stage: this.stage, reason, totalSteps: this.parts().config.steps, files: toModelFiles(artifacts) });
+    return true;
+  }
+
+  /** A non-finite loss at `badStep`: back to the last checkpoint (weights, Adam, steps, history), paused. */
+  private async rollback(control: RunControl, badStep: number, loss: number): Promise<void> {
+    const good = this.lastGood;
+    const lr = this.runConfig?.learningRate ?? 0;
+    if (good == null) throw new Error(`The loss became ${loss} at step ${badStep} and there is no checkpoint to go back to. Try a lower learning rate (now ${lr}).`);
+    const { info, tensors } = assignCheckpointWeights(this.options.model, good.artifacts);
+    try {
+      if (info.resume) await restoreTrainers({ model: this.options.model, denoiser: this.denoiser, autoencoder: this.autoencoder }, info.resume, tensors);
+    } finally {
+      for (const t of tensors.values()) t.dispose();
+    }
+    if (info.history) this.history = { stage: info.history.stage, steps: [...info.history.steps], losses: [...info.history.losses] };
+    control.pause();
+    this.postHistory();
+    this.options.post({ type: 'train/diverged', step: badStep, loss, restoredStep: good.step, stage: this.stage, learningRate: lr });
+    this.postState();
+    this.options.onChange();
+  }
+
+  /**
+   * Takes over a checkpoint's run after a reload or a worker restart: the trainers of `resume`
+   * with their Adam moments (`tensors`, not disposed here), step counts and random generators, and
+   * the loss history. The session then waits, paused, for Resume.
+   */
+  async restore(resume: TrainingResume, history: LossTrace | null, tensors: Map<string, tf.Tensor>): Promise<void> {
+    const { model, schedule, setup } = this.options;
+    const config = resume.config;
+    if (resume.denoiser) this.denoiser ??= new Trainer({ model, schedule, prediction: setup.prediction, learningRate: config.learningRate, seed: config.seed, minSnrGamma: setup.minSnrGamma });
+    if (resume.autoencoderStep !== null && model.autoencoder) this.autoencoder ??= new AutoencoderTrainer(model.autoencoder, { learningRate: config.learningRate, seed: config.seed });
+    await restoreTrainers({ model, denoiser: this.denoiser, autoencoder: this.autoencoder }, resume, tensors);
+    this.stage = resume.stage;
+    this.history = history && history.stage === resume.stage ? history : { stage: resume.stage, steps: [], losses: [] };
+    this.restoredConfig = config;
+    this.runConfig = config;
+    this.postHistory();
+    this.postState();
+  }
+
+  /** The loss history, replacing the page's (after a restore or a roll-back). */
+  postHistory(): void {
+    const h = this.history;
+    this.options.post({ type: 'train/history', stage: h.stage, steps: Int32Array.from(h.steps), losses: Float32Array.from(h.losses) });
+  }
+
+  /** The loss history to keep in an exported file. */
+  get lossHistory(): LossTrace {
+    return { stage: this.history.stage, steps: [...this.history.steps], losses: [...this.history.losses] };
+  }
+
   postState(): void {
     const c = this.control;
-    const state = c == null ? (this.stepsOf(this.stage) > 0 ? 'done' : 'idle') : c.state === 'paused' ? 'paused' : 'running';
+    const restoredMidway = this.restoredConfig != null && this.stepsOf(this.stage) < this.restoredConfig.steps;
+    const state = c == null ? (restoredMidway ? 'paused' : this.stepsOf(this.stage) > 0 ? 'done' : 'idle') : c.state === 'paused' ? 'paused' : 'running';
     this.options.post({ type: 'train/state', state, step: this.stepsOf(this.stage) });
   }
 

@@ -25,6 +25,8 @@ import {
 } from './store';
 import { parseBackendParam, parsePretrainedParam, parseStreamParam } from './url';
 import { setupProblem } from './validate';
+import { Recovery } from './recovery';
+import { installTestHooks } from './test-hooks';
 
 /** How many real digits the Data panel shows. */
 export const DATA_PREVIEW_COUNT = 32;
@@ -112,7 +114,11 @@ export class EngineClient {
   private nextErrorId = 1;
   /** Id of the last sampling run asked for (its 'sample/steps' messages carry it). */
   private sampleRun = 0;
-  private readonly requestedBackend: ReturnType<typeof parseBackendParam>['backend'];
+  /** The backend asked for: the URL's, or the next one after a lost GPU device. */
+  private requestedBackend: ReturnType<typeof parseBackendParam>['backend'];
+  /** Checkpoints, resuming, and restarts after a crash (./recovery.ts). */
+  readonly recovery: Recovery;
+  private readonly search: string;
   /** False with `?stream=0`: training sends only its final figures (for benchmarks). */
   private readonly stream: boolean;
 
@@ -124,16 +130,34 @@ export class EngineClient {
     this.store = createAppStore(initialState(request.note, request.backend, source));
     this.makeWorker = options.createWorker ?? defaultWorker;
     this.download = options.download ?? defaultDownload;
+    this.search = options.search ?? (typeof location !== 'undefined' ? location.search : '');
+    this.recovery = new Recovery({
+      store: this.store,
+      send: (m) => this.send(m),
+      reportError: (m, source) => this.reportError(m, source),
+      restartWorker: (backend) => this.restartWorker(backend),
+      takeRestored: (setup, training) => this.takeRestored(setup, training),
+      replaceHistory: (stage, steps, losses) => this.replaceHistory(stage, steps, losses),
+    });
   }
 
   /** Creates the worker and sends 'init'. Failures end up in the store's errors, never thrown. */
   start(): void {
     if (this.worker) return;
+    if (this.restarts === 0) {
+      void this.recovery.lookForSaved();
+      installTestHooks(this, this.search);
+    }
     try {
       const worker = this.makeWorker();
-      worker.addEventListener('message', (ev: MessageEvent<WorkerToPage>) => this.onMessage(ev.data));
+      worker.addEventListener('message', (ev: MessageEvent<WorkerToPage>) => {
+        if (this.worker === worker) this.onMessage(ev.data);
+      });
       worker.addEventListener('error', (ev: ErrorEvent) => {
         ev.preventDefault();
+        if (this.worker !== worker) return;
+        // A worker that was running crashed: restart it and resume; one that never started failed.
+        if (this.store.getState().engine.status === 'ready') return this.recovery.onCrash(`The engine worker crashed${ev.message ? ` (${ev.message})` : ''}.`, false);
         const detail = ev.message ? `: ${ev.message}` : ' (its script could not be loaded or threw while starting)';
         this.fail(`The engine worker failed${detail}`, 'worker');
       });
@@ -143,6 +167,29 @@ export class EngineClient {
     } catch (err) {
       this.fail(`Could not start the engine worker: ${err instanceof Error ? err.message : String(err)}`, 'worker');
     }
+  }
+
+  private restarts = 0;
+
+  /** Replaces the worker with a fresh one (after a crash), asking for `backend` when given. */
+  private restartWorker(backend: ReturnType<typeof parseBackendParam>['backend']): void {
+    this.worker?.terminate();
+    this.worker = null;
+    this.restarts++;
+    if (backend) this.requestedBackend = backend;
+    this.store.setState((s) => ({ engine: { ...s.engine, status: 'starting', requested: this.requestedBackend } }));
+    this.start();
+  }
+
+  /** Test hook: terminate the worker as a crash would, and recover the way a crash is recovered. */
+  killWorkerForTest(): void {
+    this.worker?.terminate();
+    this.recovery.onCrash('The engine worker stopped (terminated by a test hook).', false);
+  }
+
+  /** Test hook: ask the worker to set a weight to NaN (the next step's loss is then NaN). */
+  poisonWeightsForTest(): void {
+    this.send({ type: 'test/poison-weights' });
   }
 
   dispose(): void {
@@ -238,12 +285,42 @@ export class EngineClient {
     this.send({ type: 'train/pause' });
   }
 
+  /** Resumes with the form's learning rate (e.g. lowered after a non-finite loss). */
   resumeTraining(): void {
-    this.send({ type: 'train/resume' });
+    const s = this.store.getState();
+    const stage: TrainingStage = s.setup.kind === 'latent' ? s.training.stage : 'denoiser';
+    this.send({ type: 'train/resume', training: { ...s.training, stage, stream: this.stream } });
+  }
+
+  /** The engine holds a restored checkpoint: its setup, its training form, paused at its step. */
+  private takeRestored(setup: ModelSetup, training: TrainingForm): void {
+    if (this.setupTimer) {
+      clearTimeout(this.setupTimer);
+      this.setupTimer = null;
+    }
+    this.pretrainedId++; // a pretrained model still on its way is not wanted any more
+    this.fineTuneForm = false;
+    this.store.setState((s) => ({
+      setup,
+      pendingSetup: null,
+      training: { ...s.training, ...training },
+      pretrained: { ...s.pretrained, source: 'imported', status: 'idle', info: null, message: null },
+      sample: s.sample.state === 'running' || s.sample.state === 'paused' ? IDLE_SAMPLE : s.sample,
+      train: { ...s.train, totalSteps: training.steps, stage: training.stage },
+    }));
+  }
+
+  /** The loss chart's history, replaced by the engine's (after a restore or a roll-back). */
+  private replaceHistory(stage: TrainingStage, steps: Int32Array, losses: Float32Array): void {
+    this.clearLoss();
+    this.loss.append(steps, losses);
+    const last = this.loss.last();
+    this.store.setState((s) => ({ train: { ...s.train, lossStage: stage, lossPoints: this.loss.length, lossVersion: s.train.lossVersion + 1, lastLoss: last ? last.loss : null } }));
   }
 
   /** Forgets the trained weights (pretrained, imported or trained here): the next run starts from fresh ones. */
   resetTraining(): void {
+    this.recovery.forget();
     this.send({ type: 'train/reset' });
     this.clearTrainingView();
     this.toScratch();
@@ -422,6 +499,7 @@ export class EngineClient {
           const p = this.store.getState().pretrained;
           if (p.source === 'pretrained' && p.status === 'loading') this.send({ type: 'model/pretrained', kind: p.kind, id: this.pretrainedId });
         }
+        this.recovery.onReady();
         break;
       case 'memory': {
         const m = this.store.getState().memory;
@@ -500,6 +578,13 @@ export class EngineClient {
       case 'model/exported':
         this.onExported(msg.files);
         break;
+      case 'train/checkpoint':
+      case 'train/history':
+      case 'train/diverged':
+      case 'train/restored':
+      case 'device-lost':
+        this.recovery.onMessage(msg);
+        break;
       case 'model/imported':
         this.onImported(msg.setup);
         this.store.setState((s) => ({ pretrained: { ...s.pretrained, source: 'imported', status: 'idle', info: null, message: null } }));
@@ -524,6 +609,7 @@ export class EngineClient {
         else this.reportError(msg.message, msg.source);
         // Whatever was waiting for an answer gets one: the request failed.
         if (msg.source === 'train' || msg.source === 'model') this.requestedStage = null;
+        if (msg.source === 'train' && this.store.getState().recovery.restoring) this.recovery.onRestoreFailed();
         this.store.setState((s) => ({
           transfer: 'idle',
           // A refused sample/start never reports a state: the run did not start.

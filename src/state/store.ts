@@ -7,6 +7,7 @@
 import { createStore } from 'zustand/vanilla';
 import { DEFAULT_SAMPLER } from '../diffusion/config';
 import { DEFAULT_MODEL_SETUP } from '../worker/protocol';
+import type { CheckpointSummary } from './checkpoint-store';
 import type { AdapterInfo, BackendName, ModelKind, ModelSetup, PretrainedInfo, RunState, SamplingConfig, TrainingConfig, TrainingStage, WorkerToPage } from '../worker/protocol';
 
 export type EngineStatus = 'starting' | 'ready' | 'failed';
@@ -97,6 +98,16 @@ export interface PretrainedState {
   message: string | null;
 }
 
+/** Training checkpoints as the page sees them (src/state/recovery.ts). */
+export interface RecoveryState {
+  /** A checkpoint from an earlier visit, offered for resuming (null once taken, discarded or replaced). */
+  offer: CheckpointSummary | null;
+  /** The last checkpoint of this visit. */
+  last: CheckpointSummary | null;
+  /** A checkpoint is on its way to the engine. */
+  restoring: boolean;
+}
+
 export interface AppState {
   engine: EngineInfo;
   memory: { numTensors: number; numBytes: number } | null;
@@ -116,9 +127,10 @@ export interface AppState {
   pretrained: PretrainedState;
   /** Notes about the page's link (settings clamped or ignored, fresh weights instead of the pretrained model). */
   linkNotes: string[];
+  recovery: RecoveryState;
 }
 
-export const DEFAULT_TRAINING: TrainingForm = { stage: 'denoiser', learningRate: 2e-3, batchSize: 16, steps: 500, previewEvery: 100, seed: 0 };
+export const DEFAULT_TRAINING: TrainingForm = { stage: 'denoiser', learningRate: 2e-3, batchSize: 16, steps: 500, previewEvery: 100, seed: 0, checkpointEvery: 50 };
 export const DEFAULT_SAMPLING: SamplingConfig = { ...DEFAULT_SAMPLER, steps: 20, numImages: 16, seed: 0, digit: null, useEma: true };
 export const DEFAULT_SETUP: ModelSetup = { ...DEFAULT_MODEL_SETUP, schedule: { ...DEFAULT_MODEL_SETUP.schedule }, latent: { ...DEFAULT_MODEL_SETUP.latent } };
 
@@ -159,6 +171,7 @@ export function initialState(urlNote: string | null = null, requested: BackendNa
     exported: [],
     pretrained: initialPretrained(source),
     linkNotes: [],
+    recovery: { offer: null, last: null, restoring: false },
   };
 }
 

@@ -7,6 +7,7 @@ import { BatchCanvas } from './BatchCanvas';
 import { useApp, useEngine, useFrames } from './context';
 import { formatDuration, formatRate } from './format';
 import { NumberField, Panel } from './fields';
+import { LastCheckpoint, ResumeOffer, validateCheckpointEvery } from './ResumeOffer';
 
 const STAGE_LABELS: Record<TrainingStage, string> = {
   autoencoder: '1. Autoencoder',
@@ -73,6 +74,7 @@ export function TrainingPanel() {
   const denoiserSteps = useApp((s) => stageSteps(s).denoiser);
   const importing = useApp((s) => s.transfer === 'importing');
   const loadingPretrained = useApp((s) => s.pretrained.status === 'loading');
+  const restoring = useApp((s) => s.recovery.restoring);
   const pretrainedSteps = useApp((s) => (s.pretrained.source === 'pretrained' ? (s.pretrained.info?.denoiserSteps ?? null) : null));
 
   const latent = setup.kind === 'latent';
@@ -83,11 +85,12 @@ export function TrainingPanel() {
     validateBatchSize(form.batchSize) ??
     validateTrainSteps(form.steps) ??
     validatePreviewEvery(form.previewEvery) ??
+    validateCheckpointEvery(form.checkpointEvery ?? 0) ??
     setupProblem(setup);
   const total = train.totalSteps || (Number.isFinite(form.steps) ? form.steps : 0);
   const active = train.state === 'running' || train.state === 'paused';
   const alreadyThere = !active && doneSteps > 0 && form.steps <= doneSteps;
-  const canStart = ready && !pending && !importing && !loadingPretrained && invalid === null && !active && !alreadyThere;
+  const canStart = ready && !pending && !importing && !loadingPretrained && !restoring && invalid === null && !active && !alreadyThere;
   const trained = train.state !== 'idle' || train.step > 0 || aeSteps > 0 || denoiserSteps > 0;
 
   let why: string | null = null;
@@ -109,6 +112,7 @@ export function TrainingPanel() {
 
   return (
     <Panel title="Training">
+      <ResumeOffer />
       {latent ? <StagePicker stage={stage} disabled={active} /> : null}
       {stageNote ? (
         <p className="stage-note" role="note">
@@ -136,6 +140,15 @@ export function TrainingPanel() {
           onCommit={(previewEvery) => client.setTraining({ previewEvery })}
           hint={latent && stage === 'autoencoder' ? 'Reconstructions; 0 turns them off.' : '0 turns previews off.'}
         />
+        <NumberField
+          label="Checkpoint every N steps"
+          value={form.checkpointEvery ?? 0}
+          step={1}
+          min={0}
+          validate={validateCheckpointEvery}
+          onCommit={(checkpointEvery) => client.setTraining({ checkpointEvery })}
+          hint="Saved in this browser (and on pause): a reload or a crash resumes from it."
+        />
       </div>
       <div className="buttons">
         <button type="button" className="primary" disabled={!canStart} onClick={() => client.startTraining()}>
@@ -144,7 +157,7 @@ export function TrainingPanel() {
         <button type="button" disabled={train.state !== 'running'} onClick={() => client.pauseTraining()}>
           Pause
         </button>
-        <button type="button" disabled={train.state !== 'paused'} onClick={() => client.resumeTraining()}>
+        <button type="button" disabled={train.state !== 'paused' || invalid !== null || restoring} onClick={() => client.resumeTraining()}>
           Resume
         </button>
         <button type="button" className="danger" disabled={!trained} onClick={() => client.resetTraining()}>
@@ -184,6 +197,7 @@ export function TrainingPanel() {
           <dd aria-label="Last loss">{train.lastLoss === null ? '–' : train.lastLoss.toFixed(4)}</dd>
         </div>
       </dl>
+      <LastCheckpoint />
       {latent ? <Reconstructions /> : null}
     </Panel>
   );

@@ -31,6 +31,8 @@ export interface TrainingConfig {
    * progress and no previews: benchmarks compare the two to measure what streaming costs.
    */
   stream?: boolean;
+  /** Save a training checkpoint every this many steps (0 = only at start, pause and end; default 50). */
+  checkpointEvery?: number;
 }
 
 export interface SamplingConfig extends SamplerConfig {
@@ -175,7 +177,12 @@ export type PageToWorker =
   | { type: 'setup'; setup: ModelSetup }
   | { type: 'train/start'; training: TrainingConfig }
   | { type: 'train/pause' }
-  | { type: 'train/resume' }
+  /** Resume the paused run (after a restore: start it from the checkpoint); `training` may lower the learning rate. */
+  | { type: 'train/resume'; training?: TrainingConfig }
+  /** Restore a training checkpoint ('train/checkpoint' files): model, optimizer, steps, history; the run waits, paused. */
+  | { type: 'train/restore'; files: ModelFile[] }
+  /** Test hook: set one weight of the denoiser to NaN, as a diverging step would (the NaN guard's test). */
+  | { type: 'test/poison-weights' }
   | { type: 'train/reset' }
   /** `run`: the page's id of this run, echoed in its 'sample/steps' messages (default 0). */
   | { type: 'sample/start'; sampling: SamplingConfig; run?: number }
@@ -290,6 +297,16 @@ export type WorkerToPage =
       itemLosses: Float32Array;
     }
   | { type: 'train/preview'; step: number; images: ImageBatch }
+  /** A training checkpoint (a model file with optimizer state, run state and loss history) for the page to keep. */
+  | { type: 'train/checkpoint'; step: number; stage: TrainingStage; totalSteps: number; reason: 'start' | 'interval' | 'pause' | 'end'; files: ModelFile[] }
+  /** The loss history of `stage`, replacing the page's (after a restore or a roll-back). */
+  | { type: 'train/history'; stage: TrainingStage; steps: Int32Array; losses: Float32Array }
+  /** The loss became non-finite at `step`: the model went back to the checkpoint at `restoredStep`, paused. */
+  | { type: 'train/diverged'; step: number; loss: number; restoredStep: number; stage: TrainingStage; learningRate: number }
+  /** A training checkpoint is now the engine's model; its run waits, paused, at `step` ('model' and 'train/history' follow). */
+  | { type: 'train/restored'; setup: ModelSetup; training: TrainingConfig; step: number; stage: TrainingStage }
+  /** The GPU device was lost (driver reset, another tab, out of memory): this worker cannot go on. */
+  | { type: 'device-lost'; backend: BackendName; message: string }
   /** Autoencoder stage: held-out originals beside their reconstructions. */
   | { type: 'train/reconstructions'; step: number; originals: ImageBatch; reconstructions: ImageBatch }
   | { type: 'sample/state'; state: RunState }
@@ -342,7 +359,10 @@ export function transferablesOf(message: WorkerToPage): ArrayBuffer[] {
       return [t, x, x0, ...(eps ? [eps] : []), ...(latents ? [latents.x, latents.x0, latents.eps] : [])].map((a) => a.buffer as ArrayBuffer);
     }
     case 'model/exported':
+    case 'train/checkpoint':
       return message.files.map((f) => f.data);
+    case 'train/history':
+      return [message.steps.buffer as ArrayBuffer, message.losses.buffer as ArrayBuffer];
     default:
       return [];
   }
@@ -350,5 +370,5 @@ export function transferablesOf(message: WorkerToPage): ArrayBuffer[] {
 
 /** The buffers a page request carries (imported files), for postMessage's transfer list. */
 export function requestTransferables(message: PageToWorker): ArrayBuffer[] {
-  return message.type === 'model/import' ? message.files.map((f) => f.data) : [];
+  return message.type === 'model/import' || message.type === 'train/restore' ? message.files.map((f) => f.data) : [];
 }

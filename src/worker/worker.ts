@@ -8,6 +8,7 @@ import { initBackend } from '../engine/backends';
 import { configureBrowserWasmPaths } from '../engine/wasm-paths';
 import { loadMnistBrowser } from '../data/load-browser';
 import { fetchReader } from '../engine/pretrained';
+import { watchGpuDevice } from './device-watch';
 import { transferablesOf, type PageToWorker, type WorkerToPage } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -18,9 +19,11 @@ function post(message: WorkerToPage): void {
 
 const engine = new Engine({
   post,
-  initBackend: (requested) => {
+  initBackend: async (requested) => {
     configureBrowserWasmPaths();
-    return initBackend(requested);
+    const result = await initBackend(requested);
+    watchGpuDevice(result.backend, post);
+    return result;
   },
   loadData: () => loadMnistBrowser(),
   // The pretrained models, from the same origin (<base>models/<kind>/): nothing else is fetched.

@@ -1,0 +1,132 @@
+/**
+ * The page's copy of the last training checkpoint, in IndexedDB (database 'diffusion-playground',
+ * store 'checkpoints', one record under the key 'last'), so that training survives a reload, a
+ * crashed tab or a crashed worker. The record holds the checkpoint's two files (a model file with
+ * optimizer state, run state and loss history; the worker validates them again on restore) and a
+ * summary to offer it by. Without IndexedDB (private windows of some browsers) nothing is kept and
+ * the page says so once.
+ */
+import type { ModelFile, ModelKind, TrainingStage } from '../worker/protocol';
+
+export const CHECKPOINT_DB = 'diffusion-playground';
+const STORE = 'checkpoints';
+const KEY = 'last';
+
+/** What the page shows about a stored checkpoint. */
+export interface CheckpointSummary {
+  step: number;
+  totalSteps: number;
+  stage: TrainingStage;
+  kind: ModelKind;
+  /** When it was saved (ms since the epoch). */
+  savedAt: number;
+}
+
+export interface StoredCheckpoint extends CheckpointSummary {
+  files: ModelFile[];
+}
+
+function isStored(x: unknown): x is StoredCheckpoint {
+  if (typeof x !== 'object' || x === null) return false;
+  const r = x as Record<string, unknown>;
+  return (
+    typeof r.step === 'number' &&
+    typeof r.totalSteps === 'number' &&
+    (r.stage === 'autoencoder' || r.stage === 'denoiser') &&
+    (r.kind === 'pixel' || r.kind === 'latent') &&
+    typeof r.savedAt === 'number' &&
+    Array.isArray(r.files) &&
+    r.files.every((f: unknown) => typeof f === 'object' && f !== null && typeof (f as ModelFile).name === 'string' && (f as ModelFile).data instanceof ArrayBuffer)
+  );
+}
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
+  });
+}
+
+let opening: Promise<IDBDatabase> | null = null;
+
+function open(): Promise<IDBDatabase> {
+  if (typeof indexedDB === 'undefined') return Promise.reject(new Error('IndexedDB is not available'));
+  opening ??= new Promise<IDBDatabase>((resolve, reject) => {
+    const req = indexedDB.open(CHECKPOINT_DB, 1);
+    req.onupgradeneeded = () => {
+      if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE);
+    };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error ?? new Error('IndexedDB could not be opened'));
+    req.onblocked = () => reject(new Error('IndexedDB is blocked by another tab'));
+  }).catch((err: unknown) => {
+    opening = null;
+    throw err;
+  });
+  return opening;
+}
+
+async function withStore<T>(mode: IDBTransactionMode, fn: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  const db = await open();
+  const tx = db.transaction(STORE, mode);
+  const result = request(fn(tx.objectStore(STORE)));
+  await new Promise<void>((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
+  });
+  return result;
+}
+
+/** The stored checkpoint, or null when there is none (or it is not one this page wrote). */
+export async function loadCheckpoint(): Promise<StoredCheckpoint | null> {
+  const value = await withStore('readonly', (s) => s.get(KEY));
+  return isStored(value) ? value : null;
+}
+
+export async function saveCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+  await withStore('readwrite', (s) => s.put(checkpoint, KEY));
+}
+
+export async function clearCheckpoint(): Promise<void> {
+  await withStore('readwrite', (s) => s.delete(KEY));
+}
+
+/**
+ * Writes checkpoints one at a time, keeping only the newest waiting one: a slow disk never queues
+ * up copies of the model.
+ */
+export class CheckpointWriter {
+  private busy = false;
+  private next: StoredCheckpoint | null | 'clear' = null;
+
+  constructor(private readonly onError: (err: unknown) => void) {}
+
+  save(checkpoint: StoredCheckpoint): void {
+    this.next = checkpoint;
+    void this.drain();
+  }
+
+  clear(): void {
+    this.next = 'clear';
+    void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      while (this.next !== null) {
+        const job = this.next;
+        this.next = null;
+        try {
+          if (job === 'clear') await clearCheckpoint();
+          else await saveCheckpoint(job);
+        } catch (err) {
+          this.onError(err);
+        }
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+}

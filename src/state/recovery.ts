@@ -1,0 +1,195 @@
+/**
+ * Never lose work: the page's half of checkpoints and recovery.
+ *
+ * - Every 'train/checkpoint' from the worker is kept in memory and written to IndexedDB
+ *   (./checkpoint-store.ts). On start the page looks for one from an earlier visit and offers to
+ *   resume it (Training panel); resuming sends it back ('train/restore') and goes on training with
+ *   its configuration and loss history.
+ * - A non-finite loss ('train/diverged'): the worker has rolled back and paused; the user is told
+ *   and advised to lower the learning rate.
+ * - A crashed worker or a lost GPU device: the worker is restarted (on the next backend when the
+ *   device is gone), the user is told, and training resumes from the last checkpoint.
+ */
+import { BACKEND_NAMES, type BackendName, type ModelSetup, type PageToWorker, type TrainingConfig, type WorkerToPage } from '../worker/protocol';
+import { CheckpointWriter, loadCheckpoint, type CheckpointSummary, type StoredCheckpoint } from './checkpoint-store';
+import type { AppStore } from './store';
+
+/** A worker that crashes this often in one visit is not restarted again. */
+export const MAX_RESTARTS = 3;
+
+export interface RecoveryHost {
+  readonly store: AppStore;
+  send(message: PageToWorker): void;
+  reportError(message: string, source: string): void;
+  /** Replaces the worker with a fresh one (on `backend`, or the page's choice when null). */
+  restartWorker(backend: BackendName | null): void;
+  /** The engine now holds a restored checkpoint: the page takes its setup and training form. */
+  takeRestored(setup: ModelSetup, training: TrainingConfig): void;
+  /** Replaces the loss chart's history. */
+  replaceHistory(stage: 'autoencoder' | 'denoiser', steps: Int32Array, losses: Float32Array): void;
+}
+
+type RecoveryMessage = Extract<WorkerToPage, { type: 'train/checkpoint' | 'train/history' | 'train/diverged' | 'train/restored' | 'device-lost' }>;
+
+function summary(c: StoredCheckpoint): CheckpointSummary {
+  return { step: c.step, totalSteps: c.totalSteps, stage: c.stage, kind: c.kind, savedAt: c.savedAt };
+}
+
+function copyFiles(c: StoredCheckpoint): StoredCheckpoint {
+  return { ...c, files: c.files.map((f) => ({ name: f.name, data: f.data.slice(0) })) };
+}
+
+export class Recovery {
+  /** The last checkpoint of this visit (or the offered one, once taken). */
+  private latest: StoredCheckpoint | null = null;
+  private offered: StoredCheckpoint | null = null;
+  /** A checkpoint to send once the (new) engine is ready, and whether training goes on after it. */
+  private pending: { checkpoint: StoredCheckpoint; resume: boolean } | null = null;
+  /** Resume training once the engine says the checkpoint is restored. */
+  private resumeAfterRestore = false;
+  private restarts = 0;
+  private warnedStorage = false;
+  private readonly writer = new CheckpointWriter((err) => {
+    if (this.warnedStorage) return;
+    this.warnedStorage = true;
+    this.host.reportError(`Checkpoints cannot be saved in this browser's storage (${err instanceof Error ? err.message : String(err)}): a reload will lose training.`, 'page');
+  });
+
+  constructor(private readonly host: RecoveryHost) {}
+
+  /** Looks for a checkpoint from an earlier visit and offers it. */
+  async lookForSaved(): Promise<void> {
+    let found: StoredCheckpoint | null = null;
+    try {
+      found = await loadCheckpoint();
+    } catch {
+      return; // no IndexedDB: nothing to offer (saving will say so)
+    }
+    if (found == null || this.latest != null) return;
+    this.offered = found;
+    this.host.store.setState((s) => ({ recovery: { ...s.recovery, offer: summary(found) } }));
+  }
+
+  /** Resume the offered checkpoint: restore it in the engine, then train on. */
+  resumeOffered(): void {
+    const c = this.offered;
+    if (c == null) return;
+    this.offered = null;
+    this.latest = c;
+    this.host.store.setState((s) => ({ recovery: { ...s.recovery, offer: null } }));
+    this.restore(c, true);
+  }
+
+  /** Forget the offered checkpoint (and the stored copy). */
+  discardOffered(): void {
+    this.offered = null;
+    this.host.store.setState((s) => ({ recovery: { ...s.recovery, offer: null } }));
+    if (this.latest == null) this.writer.clear();
+  }
+
+  /** The model was reset: its checkpoints are gone too. */
+  forget(): void {
+    this.latest = null;
+    this.pending = null;
+    this.writer.clear();
+    this.host.store.setState((s) => ({ recovery: { ...s.recovery, last: null } }));
+  }
+
+  private restore(c: StoredCheckpoint, resume: boolean): void {
+    this.host.store.setState((s) => ({ recovery: { ...s.recovery, restoring: true } }));
+    if (this.host.store.getState().engine.status === 'ready') this.sendRestore(c, resume);
+    else this.pending = { checkpoint: c, resume };
+  }
+
+  private sendRestore(c: StoredCheckpoint, resume: boolean): void {
+    this.resumeAfterRestore = resume;
+    this.host.send({ type: 'train/restore', files: copyFiles(c).files });
+  }
+
+  /** The engine (first or restarted) is ready: a checkpoint waiting for it goes now. */
+  onReady(): void {
+    const p = this.pending;
+    this.pending = null;
+    if (p) this.sendRestore(p.checkpoint, p.resume);
+  }
+
+  /** A restore failed (the engine refused the files): the page stops waiting. */
+  onRestoreFailed(): void {
+    this.resumeAfterRestore = false;
+    this.host.store.setState((s) => ({ recovery: { ...s.recovery, restoring: false } }));
+  }
+
+  /**
+   * The worker crashed or lost its GPU: restart it (on the next backend when `nextBackend`), tell
+   * the user, and resume training from the last checkpoint if it was training.
+   */
+  onCrash(reason: string, deviceLost: boolean): void {
+    const s = this.host.store.getState();
+    if (this.restarts >= MAX_RESTARTS) {
+      this.host.reportError(`${reason} It has stopped ${this.restarts + 1} times, so it is not restarted again: reload the page to try once more.`, 'worker');
+      this.host.store.setState((st) => ({ engine: { ...st.engine, status: 'failed' }, train: st.train.state === 'running' ? { ...st.train, state: 'paused' } : st.train }));
+      return;
+    }
+    this.restarts++;
+    const wasTraining = s.train.state === 'running';
+    const backend = deviceLost ? nextBackend(s.engine.backend) : s.engine.requested;
+    const c = this.latest;
+    this.host.store.setState((st) => ({
+      train: st.train.state === 'running' ? { ...st.train, state: 'paused' } : st.train,
+      sample: st.sample.state === 'running' || st.sample.state === 'paused' ? { ...st.sample, state: 'idle' } : st.sample,
+      transfer: 'idle',
+    }));
+    const where = backend ? ` on ${backend}` : '';
+    const then = c ? `${wasTraining ? 'training resumes' : 'the model is back'} from the checkpoint at step ${c.step}` : 'no checkpoint had been saved yet, so the model starts afresh';
+    this.host.reportError(`${reason} The engine was restarted${where} and ${then}.`, 'worker');
+    if (c) this.pending = { checkpoint: c, resume: wasTraining };
+    this.host.store.setState((st) => ({ recovery: { ...st.recovery, restoring: c != null } }));
+    this.host.restartWorker(backend);
+  }
+
+  onMessage(msg: RecoveryMessage): void {
+    switch (msg.type) {
+      case 'train/checkpoint': {
+        const kind = this.host.store.getState().setup.kind;
+        const c: StoredCheckpoint = { step: msg.step, totalSteps: msg.totalSteps, stage: msg.stage, kind, savedAt: Date.now(), files: msg.files };
+        this.latest = c;
+        this.offered = null;
+        this.host.store.setState((s) => ({ recovery: { ...s.recovery, offer: null, last: summary(c) } }));
+        this.writer.save(c);
+        break;
+      }
+      case 'train/history':
+        this.host.replaceHistory(msg.stage, msg.steps, msg.losses);
+        break;
+      case 'train/diverged':
+        this.host.reportError(
+          `The loss became ${msg.loss} at step ${msg.step}: training paused and went back to the checkpoint at step ${msg.restoredStep}. ` +
+            `Lower the learning rate (now ${msg.learningRate}; try ${lower(msg.learningRate)}), then press Resume.`,
+          'train',
+        );
+        break;
+      case 'train/restored': {
+        this.host.takeRestored(msg.setup, { ...msg.training, stage: msg.stage });
+        this.host.store.setState((s) => ({ recovery: { ...s.recovery, restoring: false } }));
+        const resume = this.resumeAfterRestore;
+        this.resumeAfterRestore = false;
+        if (resume) this.host.send({ type: 'train/resume', training: this.host.store.getState().training });
+        break;
+      }
+      case 'device-lost':
+        this.onCrash(`The GPU device was lost (${msg.message || 'no reason given'}).`, true);
+        break;
+    }
+  }
+}
+
+/** The backend after `current` in the fallback order (webgpu → webgl → wasm → cpu). */
+export function nextBackend(current: BackendName | null): BackendName {
+  const i = current ? BACKEND_NAMES.indexOf(current) : -1;
+  return BACKEND_NAMES[Math.min(i + 1, BACKEND_NAMES.length - 1)];
+}
+
+/** A learning rate ten times lower, rounded for reading. */
+function lower(lr: number): string {
+  return Number((lr / 10).toPrecision(2)).toString();
+}

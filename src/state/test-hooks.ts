@@ -1,0 +1,23 @@
+/**
+ * Hooks for the browser tests, installed only when the page's URL has `testhooks=1`: kill the
+ * engine worker as a crash would, or make the model's weights NaN as a diverging step would. They
+ * only reach what a crash or a divergence would; nothing else is exposed.
+ */
+export interface TestHookTarget {
+  killWorkerForTest(): void;
+  poisonWeightsForTest(): void;
+}
+
+declare global {
+  interface Window {
+    __playgroundTest?: { killWorker(): void; poisonWeights(): void };
+  }
+}
+
+export function installTestHooks(target: TestHookTarget, search: string): void {
+  if (typeof window === 'undefined' || new URLSearchParams(search).get('testhooks') !== '1') return;
+  window.__playgroundTest = {
+    killWorker: () => target.killWorkerForTest(),
+    poisonWeights: () => target.poisonWeightsForTest(),
+  };
+}

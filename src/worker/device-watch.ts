@@ -1,0 +1,21 @@
+/**
+ * WebGPU device loss (a driver reset, the GPU taken by another tab, out of memory): the device's
+ * `lost` promise resolves and every later GPU call fails. The worker tells the page, which restarts
+ * it on the next backend (src/state/recovery.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendName, WorkerToPage } from './protocol';
+
+interface LosableDevice {
+  lost?: Promise<{ reason?: string; message?: string }>;
+}
+
+/** Watches the WebGPU backend's device, if that is the backend in use. */
+export function watchGpuDevice(backend: BackendName, post: (message: WorkerToPage) => void): void {
+  if (backend !== 'webgpu') return;
+  const device = (tf.backend() as unknown as { device?: LosableDevice }).device;
+  void device?.lost?.then((info) => {
+    const reason = info?.reason && info.reason !== 'unknown' ? `${info.reason}: ` : '';
+    post({ type: 'device-lost', backend, message: `${reason}${info?.message ?? ''}`.trim() });
+  });
+}
