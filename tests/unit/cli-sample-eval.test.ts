@@ -53,7 +53,7 @@ async function saveDiffusion(setup: ModelSetup, path: string, seed: number): Pro
   for (const v of model.autoencoder?.weights.values() ?? []) v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.05, 'float32', seed))));
   // Give the EMA weights their own values, so that sampling from them (not the raw weights) shows.
   if (model.ema) for (const v of model.ema.shadow.values()) v.assign(tf.tidy(() => tf.add(v, tf.randomNormal(v.shape, 0, 0.02, 'float32', seed))));
-  await saveToDir(path, await saveModel(model, { setup, latent: model.latent, autoencoderSteps: 1, denoiserSteps: 1 }));
+  await saveToDir(path, await saveModel(model, { setup, latent: model.latent, autoencoderSteps: setup.kind === 'latent' ? 1 : 0, denoiserSteps: 1 }));
   model.dispose();
 }
 
