@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import './teach.css';
 import { Alerts } from './Alerts';
+import { ComparePanel } from './ComparePanel';
 import { DataPanel } from './DataPanel';
 import { DenoisingPlayer } from './DenoisingPlayer';
 import { ErrorBoundary } from './ErrorBoundary';
@@ -76,6 +77,11 @@ export function App() {
           </ErrorBoundary>
         </div>
       </main>
+      <div className="compare-row">
+        <ErrorBoundary name="Compare">
+          <ComparePanel />
+        </ErrorBoundary>
+      </div>
     </div>
   );
 }
