@@ -192,6 +192,11 @@ export class EngineClient {
     this.send({ type: 'test/poison-weights' });
   }
 
+  /** Test hook: the loss history the chart draws (a copy). */
+  lossHistoryForTest(): { steps: number[]; losses: number[] } {
+    return this.loss.toArrays();
+  }
+
   dispose(): void {
     this.worker?.terminate();
     this.worker = null;

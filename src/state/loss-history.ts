@@ -60,6 +60,11 @@ export class LossHistory {
     return out;
   }
 
+  /** Copies of the recorded steps and losses, in order. */
+  toArrays(): { steps: number[]; losses: number[] } {
+    return { steps: Array.from(this.stepsBuf.subarray(0, this.n)), losses: Array.from(this.lossBuf.subarray(0, this.n)) };
+  }
+
   last(): LossPoint | null {
     if (this.n === 0) return null;
     const k = this.n - 1;

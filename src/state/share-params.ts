@@ -121,7 +121,7 @@ export const PARAMS: readonly ParamSpec[] = [
 export const PARAM_BY_KEY: ReadonlyMap<string, ParamSpec> = new Map(PARAMS.map((p) => [p.key, p]));
 
 /** Query parameters the page reads elsewhere (the engine client), kept as they are. */
-export const PASSTHROUGH_KEYS = ['backend', 'stream', 'pretrained'] as const;
+export const PASSTHROUGH_KEYS = ['backend', 'stream', 'pretrained', 'testhooks'] as const;
 
 /** Writes a value as the URL has it. */
 export function formatValue(type: ParamType, v: Value): string {

@@ -95,13 +95,13 @@ export function encodeShare(settings: Settings, baseline: Settings, options: Enc
 }
 
 /**
- * The page's whole query: the kept parameters of `search` (backend, stream), `pretrained=0` when
+ * The page's whole query: the kept parameters of `search` (backend, stream, testhooks), `pretrained=0` when
  * asked, then the settings. Returns '' when there is nothing to say, else '?...'.
  */
 export function buildQuery(search: string, settings: [string, string][], scratch: boolean): string {
   const current = new URLSearchParams(search);
   const out = new URLSearchParams();
-  for (const key of ['backend', 'stream']) {
+  for (const key of ['backend', 'stream', 'testhooks']) {
     const v = current.get(key);
     if (v !== null) out.set(key, v);
   }

@@ -1,16 +1,18 @@
 /**
  * Hooks for the browser tests, installed only when the page's URL has `testhooks=1`: kill the
- * engine worker as a crash would, or make the model's weights NaN as a diverging step would. They
+ * engine worker as a crash would, or make the model's weights NaN as a diverging step would, and
+ * read (a copy of) the loss history the chart draws, to compare it exactly across a reload. They
  * only reach what a crash or a divergence would; nothing else is exposed.
  */
 export interface TestHookTarget {
   killWorkerForTest(): void;
   poisonWeightsForTest(): void;
+  lossHistoryForTest(): { steps: number[]; losses: number[] };
 }
 
 declare global {
   interface Window {
-    __playgroundTest?: { killWorker(): void; poisonWeights(): void };
+    __playgroundTest?: { killWorker(): void; poisonWeights(): void; lossHistory(): { steps: number[]; losses: number[] } };
   }
 }
 
@@ -19,5 +21,6 @@ export function installTestHooks(target: TestHookTarget, search: string): void {
   window.__playgroundTest = {
     killWorker: () => target.killWorkerForTest(),
     poisonWeights: () => target.poisonWeightsForTest(),
+    lossHistory: () => target.lossHistoryForTest(),
   };
 }

@@ -1,0 +1,189 @@
+/**
+ * Never lose work (issue 8) in the browser: a reload resumes from the checkpoint in IndexedDB with
+ * the same step count and loss history; a NaN rolls back to the last checkpoint and says to lower
+ * the learning rate; a killed worker is restarted and training resumes from the checkpoint.
+ * The tiny U-Net at batch 2 on wasm (faster than WebGPU on SwiftShader here), checkpoints every 3
+ * steps. `?testhooks=1` installs window.__playgroundTest (src/state/test-hooks.ts).
+ */
+import { expect, type Locator, type Page } from '@playwright/test';
+import { openApp, region, test } from './fixtures';
+
+const QUERY = '?backend=wasm&testhooks=1';
+const CHECKPOINT_EVERY = 3;
+
+interface History {
+  steps: number[];
+  losses: number[];
+}
+interface Hooks {
+  killWorker(): void;
+  poisonWeights(): void;
+  lossHistory(): History;
+}
+
+const lossHistory = (page: Page): Promise<History> => page.evaluate(() => (window as unknown as { __playgroundTest: Hooks }).__playgroundTest.lossHistory());
+
+async function configure(page: Page, steps: number): Promise<Locator> {
+  await region(page, 'Model').getByRole('combobox', { name: 'U-Net preset' }).selectOption('tiny');
+  const training = region(page, 'Training');
+  await training.getByRole('spinbutton', { name: 'Batch size' }).fill('2');
+  await training.getByRole('spinbutton', { name: 'Steps', exact: true }).fill(String(steps));
+  await training.getByRole('spinbutton', { name: 'Preview every N steps' }).fill('0');
+  await training.getByRole('spinbutton', { name: 'Checkpoint every N steps' }).fill(String(CHECKPOINT_EVERY));
+  return training;
+}
+
+async function trainStep(training: Locator): Promise<number> {
+  const text = (await training.getByLabel('Training step', { exact: true }).textContent()) ?? '';
+  return Number(text.split('/')[0]);
+}
+
+/** The step of the checkpoint shown under the run facts (0 when none). */
+async function checkpointStep(training: Locator): Promise<number> {
+  const m = /step ([\d,]+)/.exec((await training.getByLabel('Last checkpoint').textContent()) ?? '');
+  return m ? Number(m[1].replace(/,/g, '')) : 0;
+}
+
+/** The step of the checkpoint stored in IndexedDB (what a reload finds), or -1. */
+function storedStep(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        const req = indexedDB.open('diffusion-playground', 1);
+        req.onerror = () => resolve(-1);
+        req.onsuccess = () => {
+          const db = req.result;
+          if (!db.objectStoreNames.contains('checkpoints')) return resolve(-1);
+          const get = db.transaction('checkpoints', 'readonly').objectStore('checkpoints').get('last');
+          get.onsuccess = () => resolve(typeof get.result?.step === 'number' ? get.result.step : -1);
+          get.onerror = () => resolve(-1);
+        };
+      }),
+  );
+}
+
+/** The entries of `h` up to and including `step`. */
+function upTo(h: History, step: number): History {
+  const n = h.steps.findIndex((s) => s > step);
+  const end = n < 0 ? h.steps.length : n;
+  return { steps: h.steps.slice(0, end), losses: h.losses.slice(0, end) };
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** Training runs past `step`, and the history is one point per step from 1, the first `step` as in `before`. */
+async function expectContinuesFrom(page: Page, training: Locator, step: number, before: History): Promise<void> {
+  await expect(training.getByLabel('Training state', { exact: true })).toHaveText('running');
+  await expect.poll(() => trainStep(training), { timeout: 120_000 }).toBeGreaterThan(step);
+  await expect.poll(async () => (await lossHistory(page)).steps.length, { timeout: 60_000 }).toBeGreaterThan(step);
+  const after = await lossHistory(page);
+  expect(after.steps, 'one loss per step, none repeated or missing').toEqual(range(1, after.steps.length));
+  expect(upTo(after, step), `loss history up to the checkpoint at step ${step}`).toEqual(upTo(before, step));
+}
+
+test('a reload mid-training offers the checkpoint; resuming keeps the step count and loss history, and training goes on', async ({ page }) => {
+  await openApp(page, QUERY);
+  let training = await configure(page, 400);
+  await training.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => checkpointStep(training), { timeout: 120_000 }).toBeGreaterThanOrEqual(2 * CHECKPOINT_EVERY);
+
+  // 1. Reload while it trains. The page's history at the moment it goes away (kept across the
+  // reload in sessionStorage) holds every step of any checkpoint stored by then.
+  await page.evaluate(() =>
+    addEventListener('pagehide', () => sessionStorage.setItem('history', JSON.stringify((window as unknown as { __playgroundTest: Hooks }).__playgroundTest.lossHistory()))),
+  );
+  await page.reload();
+  await expect(page.getByLabel('Active backend')).toHaveText('wasm');
+  const before = JSON.parse((await page.evaluate(() => sessionStorage.getItem('history'))) ?? 'null') as History;
+  expect(before.steps.length).toBeGreaterThanOrEqual(2 * CHECKPOINT_EVERY);
+  training = region(page, 'Training');
+  const offer = training.getByRole('region', { name: 'Saved training' });
+  await expect(offer).toContainText(/step \d+ of 400, pixel model/);
+  const saved = Number(/step (\d+) of/.exec((await offer.textContent()) ?? '')![1]);
+  expect(saved % CHECKPOINT_EVERY, 'an every-N checkpoint').toBe(0);
+  expect(saved).toBeGreaterThanOrEqual(2 * CHECKPOINT_EVERY);
+  await offer.getByRole('button', { name: 'Resume training' }).click();
+  await expect(offer).toHaveCount(0);
+  // The run's settings come back with it (the form had the defaults after the reload).
+  await expect(training.getByRole('spinbutton', { name: 'Checkpoint every N steps' })).toHaveValue(String(CHECKPOINT_EVERY));
+  await expect(training.getByRole('spinbutton', { name: 'Batch size' })).toHaveValue('2');
+  await expectContinuesFrom(page, training, saved, before);
+
+  // 2. Pause, then reload: the pause checkpoint is exactly where training stood.
+  await training.getByRole('button', { name: 'Pause' }).click();
+  await expect(training.getByLabel('Training state', { exact: true })).toHaveText('paused');
+  await page.waitForTimeout(500); // a step in flight ends first; its pause checkpoint follows
+  const pausedAt = await trainStep(training);
+  await expect.poll(() => storedStep(page), { timeout: 30_000 }).toBe(pausedAt);
+  const atPause = await lossHistory(page);
+  expect(atPause.steps).toEqual(range(1, pausedAt));
+  const chart = region(page, 'Loss').getByRole('figure', { name: 'Loss chart' });
+  const pathAtPause = await chart.locator('path.line--raw').getAttribute('d');
+  await page.reload();
+  training = region(page, 'Training');
+  await expect(offer).toContainText(`step ${pausedAt} of 400`);
+  await offer.getByRole('button', { name: 'Resume training' }).click();
+  await expect(chart).toHaveAttribute('data-points', /^[1-9]\d*$/);
+  // Before the first new step lands the chart shows the restored history; it equals the one at pause.
+  const restored = await lossHistory(page);
+  expect(upTo(restored, pausedAt)).toEqual(atPause);
+  if (restored.steps.length === pausedAt) expect(await chart.locator('path.line--raw').getAttribute('d')).toBe(pathAtPause);
+  await expectContinuesFrom(page, training, pausedAt, atPause);
+  await training.getByRole('button', { name: 'Pause' }).click();
+  await expect(page.getByRole('alert', { name: 'Errors' })).toBeEmpty();
+});
+
+test('a NaN in the weights pauses training, rolls back to the checkpoint and suggests a lower learning rate', async ({ page }) => {
+  await openApp(page, QUERY);
+  const training = await configure(page, 400);
+  await training.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => checkpointStep(training), { timeout: 120_000 }).toBeGreaterThanOrEqual(CHECKPOINT_EVERY);
+  await page.evaluate(() => (window as unknown as { __playgroundTest: Hooks }).__playgroundTest.poisonWeights());
+
+  const alerts = page.getByRole('alert', { name: 'Errors' });
+  await expect(alerts).toContainText(/The loss became NaN at step \d+: training paused and went back to the checkpoint at step \d+\. Lower the learning rate \(now 0\.002; try 0\.0002\), then press Resume\./);
+  const m = /at step (\d+): training paused and went back to the checkpoint at step (\d+)/.exec((await alerts.textContent()) ?? '')!;
+  const [bad, good] = [Number(m[1]), Number(m[2])];
+  expect(good).toBeLessThan(bad);
+  expect(good % CHECKPOINT_EVERY).toBe(0);
+  await expect(training.getByLabel('Training state', { exact: true })).toHaveText('paused');
+  await expect(training.getByLabel('Training step', { exact: true })).toHaveText(`${good} / 400`);
+  const rolledBack = await lossHistory(page);
+  expect(rolledBack.steps, 'the history ends at the checkpoint').toEqual(range(1, good));
+  expect(rolledBack.losses.every(Number.isFinite)).toBe(true);
+
+  // A lower learning rate, Resume: training goes on from the checkpoint with finite losses.
+  await training.getByRole('spinbutton', { name: 'Learning rate' }).fill('0.0001');
+  await alerts.getByRole('button', { name: 'Dismiss' }).click();
+  await training.getByRole('button', { name: 'Resume' }).click();
+  await expectContinuesFrom(page, training, good, rolledBack);
+  expect((await lossHistory(page)).losses.every(Number.isFinite)).toBe(true);
+  await training.getByRole('button', { name: 'Pause' }).click();
+  await expect(alerts).toBeEmpty();
+});
+
+test('a worker killed mid-training is restarted, the user is told, and training resumes from the checkpoint', async ({ page }) => {
+  await openApp(page, QUERY);
+  const training = await configure(page, 400);
+  await training.getByRole('button', { name: 'Start' }).click();
+  await expect.poll(() => checkpointStep(training), { timeout: 120_000 }).toBeGreaterThanOrEqual(CHECKPOINT_EVERY);
+  const last = await checkpointStep(training);
+  // The history as the worker dies (it holds every step of the last checkpoint the page has).
+  const before = await page.evaluate(() => {
+    const hooks = (window as unknown as { __playgroundTest: Hooks }).__playgroundTest;
+    const history = hooks.lossHistory();
+    hooks.killWorker();
+    return history;
+  });
+
+  const alerts = page.getByRole('alert', { name: 'Errors' });
+  await expect(alerts).toContainText(/The engine worker stopped \(terminated by a test hook\)\. The engine was restarted on wasm and training resumes from the checkpoint at step (\d+)\./);
+  const resumedAt = Number(/from the checkpoint at step (\d+)/.exec((await alerts.textContent()) ?? '')![1]);
+  // The checkpoint the page last heard of (it may have been written just after `last` was read).
+  expect(resumedAt).toBeGreaterThanOrEqual(last);
+  expect(resumedAt % CHECKPOINT_EVERY).toBe(0);
+  await expect(page.getByLabel('Active backend')).toHaveText('wasm');
+  await expectContinuesFrom(page, training, resumedAt, before);
+  await training.getByRole('button', { name: 'Pause' }).click();
+  await expect(training.getByLabel('Training state', { exact: true })).toHaveText('paused');
+});
