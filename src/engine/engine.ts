@@ -20,6 +20,8 @@ import { checkTrainingTensors } from './training-checkpoint';
 import { PretrainedError, pretrainedInfoOf, readPretrainedFiles, type PretrainedReader } from './pretrained';
 import { Throttle } from './throttle';
 import { CompareSession } from './compare-session';
+import { memoryProblem, samplingMemory, trainingMemory, type MemoryBudget } from '../models/memory';
+import { memoryBudgetOf } from './memory-limits';
 
 export interface EngineDeps {
   post: (message: WorkerToPage) => void;
@@ -29,6 +31,8 @@ export interface EngineDeps {
   memoryIntervalMs?: number;
   /** Reads the pretrained models' files (fetch in the worker, a folder in Node); without it none can be loaded. */
   readPretrained?: PretrainedReader;
+  /** What the device can hold (the memory guard); defaults to the budget of the backend in use (./memory-limits.ts). */
+  memoryBudget?: () => MemoryBudget;
 }
 
 /** Download progress of a pretrained model is reported at most this often per second. */
@@ -160,6 +164,17 @@ export class Engine {
     });
   }
 
+  private memoryBudget(): MemoryBudget {
+    return this.deps.memoryBudget?.() ?? memoryBudgetOf(tf.getBackend());
+  }
+
+  /** The memory guard for a training run: throws (nothing started) when its batch cannot fit the device. */
+  private checkTrainingMemory(config: TrainingConfig): void {
+    const run = this.setup.kind === 'latent' ? `training the ${config.stage === 'autoencoder' ? 'autoencoder (stage 1)' : 'latent denoiser (stage 2)'}` : 'training';
+    const problem = memoryProblem(trainingMemory(this.setup, config.stage, config.batchSize), this.memoryBudget(), { label: 'Batch size', count: config.batchSize, run });
+    if (problem) throw new Error(problem);
+  }
+
   private ensureModel(seed: number): DiffusionModel {
     if (this.model == null) this.model = buildModel(this.setup, seed);
     return this.model;
@@ -170,7 +185,7 @@ export class Engine {
     const data = await this.ensureData();
     const model = this.ensureModel(config.seed);
     if (this.training == null) {
-      this.training = new TrainingSession({ model, schedule: this.schedule, setup: this.setup, data, post: this.deps.post, onChange: () => this.postModelInfo() });
+      this.training = new TrainingSession({ model, schedule: this.schedule, setup: this.setup, data, post: this.deps.post, onChange: () => this.postModelInfo(), guard: (c) => this.checkTrainingMemory(c) });
     }
     await this.training.start(config);
   }
@@ -184,6 +199,16 @@ export class Engine {
     await this.compare.stop();
     this.sampling?.cancel();
     await this.samplingDone;
+    const twoPasses = config.guidance !== 0 && config.guidance !== 1 && this.setup.classConditional;
+    const problem = memoryProblem(samplingMemory(this.setup, config.numImages, twoPasses), this.memoryBudget(), {
+      label: 'Number of images',
+      count: config.numImages,
+      run: twoPasses ? 'sampling with guidance (two passes per image)' : 'sampling',
+    });
+    if (problem) {
+      this.deps.post({ type: 'sample/state', state: 'idle' });
+      throw new Error(problem);
+    }
     const model = this.ensureModel(0);
     if (model.kind === 'latent' && model.latent == null) {
       this.deps.post({ type: 'error', source: 'sample', message: 'This latent model has no trained autoencoder yet: train stage 1 (autoencoder) first, then the denoiser.' });
@@ -341,7 +366,17 @@ export class Engine {
     this.setup = info.setup;
     this.schedule = makeSchedule(info.setup.schedule);
     this.model = model;
-    this.training = new TrainingSession({ model, schedule: this.schedule, setup: this.setup, data, post: this.deps.post, onChange: () => this.postModelInfo(), resumeFrom: info, history: info.history });
+    this.training = new TrainingSession({
+      model,
+      schedule: this.schedule,
+      setup: this.setup,
+      data,
+      post: this.deps.post,
+      onChange: () => this.postModelInfo(),
+      guard: (c) => this.checkTrainingMemory(c),
+      resumeFrom: info,
+      history: info.history,
+    });
   }
 
   /**

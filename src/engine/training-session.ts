@@ -45,6 +45,8 @@ export interface TrainingSessionOptions {
   resumeFrom?: { autoencoderSteps: number; denoiserSteps: number };
   /** The loss history an imported model or checkpoint carries. */
   history?: LossTrace | null;
+  /** Throws when a run of `config` cannot fit the device (the memory guard); called before a run starts. */
+  guard?: (config: TrainingConfig) => void;
 }
 
 /** Adam keeps its moments; a new learning rate from the form applies from the next step on. */
@@ -91,6 +93,8 @@ export class TrainingSession {
    * other stage is ended first (stage 1's latent normalization is measured then).
    */
   async start(config: TrainingConfig): Promise<void> {
+    const resumingThisStage = this.control != null && this.control.state !== 'cancelled' && config.stage === this.stage;
+    if (!resumingThisStage) this.options.guard?.(config);
     if (this.control != null && this.control.state !== 'cancelled') {
       if (config.stage === this.stage) {
         this.control.resume();
@@ -226,7 +230,8 @@ export class TrainingSession {
    */
   async resume(training?: TrainingConfig): Promise<void> {
     if (this.control == null && this.restoredConfig != null) {
-      const config = { ...this.restoredConfig, ...(training ? { learningRate: training.learningRate, stream: training.stream } : {}) };
+      // The form's learning rate and batch size (e.g. lowered after a non-finite loss, or to fit another backend after a crash).
+      const config = { ...this.restoredConfig, ...(training ? { learningRate: training.learningRate, batchSize: training.batchSize, stream: training.stream } : {}) };
       return this.start(config);
     }
     const trainer = this.stage === 'autoencoder' ? this.autoencoder : this.denoiser;

@@ -71,6 +71,8 @@ export interface AutoencoderLayout {
   decoderFlops: number;
   /** Side of the latent (7 for two levels). */
   latentSize: number;
+  /** Float elements one image's encode and decode produce (layer outputs, as the U-Net's layout counts them). */
+  activationsPerImage: number;
 }
 
 const NORM_FLOPS = 8;
@@ -119,15 +121,18 @@ export function autoencoderLayout(config: AutoencoderConfig): AutoencoderLayout 
   const levels = chs.length;
   const weights: AutoencoderWeightSpec[] = [];
   let flops = 0;
+  let acts = 0;
   let size: number = config.imageSize;
 
   const conv = (name: string, k: number, ci: number, co: number, init: AutoencoderInit = 'glorot') => {
     weights.push({ name: `${name}.w`, shape: [k, k, ci, co], init }, { name: `${name}.b`, shape: [co], init: 'zeros' });
     flops += size * size * co * (2 * k * k * ci + 1);
+    acts += size * size * co;
   };
   const normSilu = (name: string, c: number) => {
     weights.push({ name: `${name}.gamma`, shape: [c], init: 'ones' }, { name: `${name}.beta`, shape: [c], init: 'zeros' });
     flops += (NORM_FLOPS + SILU_FLOPS) * size * size * c;
+    acts += 5 * size * size * c; // GroupNorm's centred, normalized and affine outputs; SiLU's sigmoid and product
   };
   const resBlock = (name: string, c: number) => {
     normSilu(`${name}.norm1`, c);
@@ -135,6 +140,7 @@ export function autoencoderLayout(config: AutoencoderConfig): AutoencoderLayout 
     normSilu(`${name}.norm2`, c);
     conv(`${name}.conv2`, 3, c, c, 'zeros');
     flops += size * size * c; // residual add
+    acts += size * size * c;
   };
   const next = (l: number) => chs[Math.min(l + 1, levels - 1)];
 
@@ -163,7 +169,9 @@ export function autoencoderLayout(config: AutoencoderConfig): AutoencoderLayout 
   }
   normSilu('dec.out.norm', chs[0]);
   conv('dec.out.conv', 3, chs[0], config.imageChannels, 'zeros');
-  return { weights, encoderFlops, decoderFlops: flops, latentSize };
+  // Upsampling (nearest ×2) before each decoder level's conv: counted at the conv's side.
+  acts += chs.reduce((n, _c, l) => n + (config.imageSize / 2 ** l) ** 2 * next(l), 0);
+  return { weights, encoderFlops, decoderFlops: flops, latentSize, activationsPerImage: acts };
 }
 
 /** Parameter count (exact) and approximate FLOPs of one image's encode and decode. Throws on a bad config. */

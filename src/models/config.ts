@@ -124,6 +124,12 @@ export interface UNetFlops {
 export interface UNetLayout {
   weights: UNetWeightSpec[];
   flops: UNetFlops;
+  /**
+   * Float elements one image's forward pass produces (every conv, dense, norm, SiLU, add and
+   * concat output, attention's scores and their softmax): what training keeps for the backward
+   * pass, and the base of the memory guard's estimate (src/models/memory.ts).
+   */
+  activationsPerImage: number;
 }
 
 const NORM_FLOPS = 8;
@@ -181,6 +187,7 @@ export function unetLayout(config: UNetConfig): UNetLayout {
   const levels = chs.length;
   const weights: UNetWeightSpec[] = [];
   const flops: UNetFlops = { linear: 0, norm: 0, elementwise: 0, attention: 0 };
+  let acts = 0;
   const tDim = timeMlpDim(config);
   const numClasses = config.numClasses ?? 0;
   let size = config.imageSize;
@@ -188,18 +195,22 @@ export function unetLayout(config: UNetConfig): UNetLayout {
   const conv = (name: string, k: number, ci: number, co: number, outSize: number, init: UNetInit = 'glorot') => {
     weights.push({ name: `${name}.w`, shape: [k, k, ci, co], init }, { name: `${name}.b`, shape: [co], init: 'zeros' });
     flops.linear += outSize * outSize * co * (2 * k * k * ci + 1);
+    acts += outSize * outSize * co;
   };
   const dense = (name: string, din: number, dout: number, rows = 1, init: UNetInit = 'glorot') => {
     weights.push({ name: `${name}.w`, shape: [din, dout], init }, { name: `${name}.b`, shape: [dout], init: 'zeros' });
     flops.linear += rows * dout * (2 * din + 1);
+    acts += rows * dout;
   };
   const norm = (name: string, c: number) => {
     weights.push({ name: `${name}.gamma`, shape: [c], init: 'ones' }, { name: `${name}.beta`, shape: [c], init: 'zeros' });
     flops.norm += NORM_FLOPS * size * size * c;
+    acts += 3 * size * size * c; // centred, normalized, scaled and shifted
   };
   const normSilu = (name: string, c: number) => {
     norm(name, c);
     flops.elementwise += SILU_FLOPS * size * size * c;
+    acts += 2 * size * size * c; // sigmoid, product
   };
   // GroupNorm → SiLU → conv3x3, + temb; GroupNorm → SiLU → (dropout) → conv3x3 (zero-init); + skip (1x1 if channels change).
   const resBlock = (name: string, ci: number, co: number) => {
@@ -210,6 +221,7 @@ export function unetLayout(config: UNetConfig): UNetLayout {
     conv(`${name}.conv2`, 3, co, co, size, 'zeros');
     if (ci !== co) conv(`${name}.skip`, 1, ci, co, size);
     flops.elementwise += 2 * size * size * co; // timestep add, residual add
+    acts += 2 * size * size * co;
   };
   // GroupNorm → 1x1 q, k, v → softmax(q kᵀ / √d) v per head → 1x1 out (zero-init) → + x.
   const attnBlock = (name: string, c: number) => {
@@ -219,6 +231,7 @@ export function unetLayout(config: UNetConfig): UNetLayout {
     dense(`${name}.out`, c, c, hw, 'zeros');
     flops.attention += 2 * hw * hw * c * 2 + SOFTMAX_FLOPS * hw * hw * (config.attentionHeads ?? 1) + hw * c;
     flops.elementwise += hw * c; // residual add
+    acts += 2 * hw * hw * (config.attentionHeads ?? 1) + hw * c; // scores, softmax; the residual add
   };
 
   dense('time.dense0', config.timeEmbedDim, tDim);
@@ -254,6 +267,7 @@ export function unetLayout(config: UNetConfig): UNetLayout {
   for (let l = levels - 1; l >= 0; l--) {
     for (let i = 0; i <= config.numResBlocks; i++) {
       const skip = skips.pop() as number;
+      acts += size * size * (cur + skip); // the concat
       resBlock(`up.${l}.res.${i}`, cur + skip, chs[l]);
       cur = chs[l];
       if (attnAt(l)) attnBlock(`up.${l}.attn.${i}`, cur);
@@ -265,7 +279,7 @@ export function unetLayout(config: UNetConfig): UNetLayout {
   }
   normSilu('out.norm', cur);
   conv('out.conv', 3, cur, config.imageChannels, size, 'zeros');
-  return { weights, flops };
+  return { weights, flops, activationsPerImage: acts };
 }
 
 /** Parameter count (exact) and approximate FLOPs of one forward pass for one image. */

@@ -187,3 +187,24 @@ test('a worker killed mid-training is restarted, the user is told, and training 
   await training.getByRole('button', { name: 'Pause' }).click();
   await expect(training.getByLabel('Training state', { exact: true })).toHaveText('paused');
 });
+
+test('a batch the device cannot hold is refused with a message, and the page goes on working', async ({ page }) => {
+  // The small U-Net at batch 256 needs about 5 GiB to train (measured: ~19 MiB per image on wasm).
+  await openApp(page, '?backend=wasm&unet=small&batch=256&tsteps=2');
+  const training = region(page, 'Training');
+  await expect(training.getByRole('spinbutton', { name: 'Batch size' })).toHaveValue('256');
+  await training.getByRole('button', { name: 'Start' }).click();
+  const alerts = page.getByRole('alert', { name: 'Errors' });
+  await expect(alerts).toContainText(
+    /Batch size 256 is too large for training: it needs about [\d.]+ GiB \(weights and optimizer state [\d.]+ MiB, activations [\d.]+ GiB\), more than WebAssembly can hold \(2\.0 GiB: .*\), so it was not started\. Use a batch size of at most \d+\./,
+  );
+  await expect(training.getByLabel('Training state', { exact: true })).toHaveText('idle');
+  await expect(training.getByLabel('Training step', { exact: true })).toHaveText('0 / 2');
+  await expect(training.getByRole('button', { name: 'Start' })).toBeEnabled();
+  // A batch that fits trains.
+  await alerts.getByRole('button', { name: 'Dismiss' }).click();
+  await training.getByRole('spinbutton', { name: 'Batch size' }).fill('2');
+  await training.getByRole('button', { name: 'Start' }).click();
+  await expect(training.getByLabel('Training state', { exact: true })).toHaveText('done', { timeout: 120_000 });
+  await expect(alerts).toBeEmpty();
+});
