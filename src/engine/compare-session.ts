@@ -12,7 +12,7 @@ import type { Classifier } from '../models/classifier';
 import type { CompareSettings, ModelKind, WorkerToPage } from '../worker/protocol';
 import { caseSteps, measureCase, sweepCases, type CompareCase, type CompareModel, type QualityContext } from './compare';
 import { loadClassifier } from './classifier-files';
-import { makeReference, realDigits, scoreImages } from './evaluate';
+import { makeReference, realDigits, scoreImages, type EvalReference } from './evaluate';
 import { loadModel } from './model-files';
 import { PretrainedError, readPretrainedFiles, type PretrainedReader } from './pretrained';
 import { RunCancelled, RunControl } from './run-control';
@@ -22,11 +22,9 @@ export interface CompareDeps {
   post: (message: WorkerToPage) => void;
   read: PretrainedReader | undefined;
   loadData: () => Promise<MnistDataset>;
-  /** Digits of the training split the FD reference uses (default: all 9,000, as `npm run eval`). */
-  referenceCount?: number;
 }
 
-export const COMPARE_LIMITS = { maxSteps: 1000, maxBatch: 256, maxReps: 20, maxQualityImages: 1000, maxSweepSteps: 12 } as const;
+export const COMPARE_LIMITS = { maxSteps: 1000, maxBatch: 256, maxReps: 20, maxQualityImages: 1000, minReference: 100, maxReference: 9000, maxSweepSteps: 12 } as const;
 
 /** Throws a message naming the first bad setting. */
 export function validateCompareSettings(s: CompareSettings): void {
@@ -39,10 +37,19 @@ export function validateCompareSettings(s: CompareSettings): void {
   int('repeats', s.reps, 1, COMPARE_LIMITS.maxReps);
   int('quality samples', s.qualityImages, 0, COMPARE_LIMITS.maxQualityImages);
   if (s.qualityImages === 1) throw new Error('Compare: quality needs at least 2 samples (or 0 for timing only).');
+  int('FD reference digits', s.referenceDigits, COMPARE_LIMITS.minReference, COMPARE_LIMITS.maxReference);
   int('seed', s.seed, 0, 2 ** 31 - 1);
   if (!(Number.isFinite(s.guidance) && s.guidance >= 0 && s.guidance <= 20)) throw new Error(`Compare: guidance must be a number from 0 to 20, got ${s.guidance}.`);
   if (!Array.isArray(s.sweepSteps) || s.sweepSteps.length > COMPARE_LIMITS.maxSweepSteps) throw new Error(`Compare: at most ${COMPARE_LIMITS.maxSweepSteps} sweep step counts.`);
   s.sweepSteps.forEach((x) => int('a sweep step count', x, 1, COMPARE_LIMITS.maxSteps));
+}
+
+interface Progress {
+  /** Starts a phase counting `total` of `unit` from zero. */
+  phase: (name: string, unit?: 'steps' | 'digits', total?: number) => void;
+  label: (name: string) => void;
+  set: (done: number) => void;
+  step: () => void;
 }
 
 const MODEL_NAMES: Record<ModelKind, string> = { pixel: 'pixel DDPM', latent: 'LDM' };
@@ -50,6 +57,8 @@ const MODEL_NAMES: Record<ModelKind, string> = { pixel: 'pixel DDPM', latent: 'L
 export class CompareSession {
   private control: RunControl | null = null;
   private finished: Promise<void> = Promise.resolve();
+  /** The FD reference of the last run (plain numbers, no tensors): the same classifier and digits give the same one. */
+  private reference: EvalReference | null = null;
 
   constructor(private readonly deps: CompareDeps) {}
 
@@ -108,10 +117,17 @@ export class CompareSession {
     return loadClassifier(JSON.parse(new TextDecoder().decode(json)), bin).model;
   }
 
-  private async qualityContext(classifier: Classifier, maxN: number): Promise<QualityContext> {
-    const real = realDigits(await this.deps.loadData(), maxN, this.deps.referenceCount);
-    const features = (await scoreImages(classifier, real.reference.pixels, real.reference.n)).features;
-    return { classifier, reference: makeReference(features, { subsets: 1, subsetSize: 1000 }), floor: real.floor, floorFd: new Map() };
+  /** The classifier, the held-out floor and the FD reference (scored with progress, or the cached one). */
+  private async qualityContext(classifier: Classifier, settings: CompareSettings, progress: Progress, control: RunControl): Promise<QualityContext> {
+    const real = realDigits(await this.deps.loadData(), settings.qualityImages, settings.referenceDigits);
+    if (this.reference?.n !== real.reference.n) {
+      this.reference = null;
+      progress.phase(`scoring ${real.reference.n} real digits (FD reference)`, 'digits', real.reference.n);
+      const features = (await scoreImages(classifier, real.reference.pixels, real.reference.n, 100, (done) => progress.set(done))).features;
+      await control.checkpoint();
+      this.reference = makeReference(features, { subsets: 1, subsetSize: Math.min(1000, real.reference.n) });
+    }
+    return { classifier, reference: this.reference, floor: real.floor, floorFd: new Map() };
   }
 
   private async run(settings: CompareSettings, control: RunControl): Promise<void> {
@@ -125,17 +141,16 @@ export class CompareSession {
       let quality: QualityContext | null = null;
       if (settings.qualityImages > 0) {
         classifier = await this.loadClassifier();
-        progress.phase('scoring the real digits (FD reference)');
-        quality = await this.qualityContext(classifier, settings.qualityImages);
+        quality = await this.qualityContext(classifier, settings, progress, control);
       }
       const T = Math.min(...models.map((m) => m.schedule.T));
       if (settings.steps > T) throw new Error(`Compare: steps must be at most the models' T = ${T}, got ${settings.steps}.`);
       const main: CompareCase = { sampler: settings.sampler, steps: settings.steps };
       const cases = [{ c: main, sweep: false }, ...sweepCases(settings.sweepSteps, T).map((c) => ({ c, sweep: true }))];
-      progress.setTotal(models.length * cases.reduce((sum, { c }) => sum + caseSteps(c, settings, quality != null), 0));
+      progress.phase('sampling', 'steps', models.length * cases.reduce((sum, { c }) => sum + caseSteps(c, settings, quality != null), 0));
       for (const { c, sweep } of cases) {
         for (const m of models) {
-          progress.phase(`${MODEL_NAMES[m.kind]}, ${c.sampler.toUpperCase()}-${c.steps}`);
+          progress.label(`${MODEL_NAMES[m.kind]}, ${c.sampler.toUpperCase()}-${c.steps}`);
           const row = await measureCase(m, c, settings, quality, sweep, { onStep: progress.step, checkpoint: () => control.checkpoint() });
           this.deps.post({ type: 'compare/row', row });
         }
@@ -146,10 +161,14 @@ export class CompareSession {
     }
   }
 
-  /** Progress messages: at most 10 per second, with steps/s and time left. */
-  private progress(control: RunControl) {
+  /**
+   * Progress messages, at most 10 per second, with a rate and time left. A phase counts its own unit
+   * (digits scored for the FD reference, then sampler steps) from its own start; a label renames it.
+   */
+  private progress(control: RunControl): Progress {
     const throttle = new Throttle(10);
-    const t0 = performance.now();
+    let t0 = performance.now();
+    let unit: 'steps' | 'digits' = 'steps';
     let total = 0;
     let done = 0;
     let phase = '';
@@ -157,15 +176,20 @@ export class CompareSession {
       if (control.state === 'cancelled' || !throttle.ready(force)) return;
       const seconds = (performance.now() - t0) / 1000;
       const stepsPerSec = seconds > 0 ? done / seconds : 0;
-      this.deps.post({ type: 'compare/progress', phase, done, total, stepsPerSec, etaSec: stepsPerSec > 0 ? (total - done) / stepsPerSec : 0 });
+      this.deps.post({ type: 'compare/progress', phase, unit, done, total, stepsPerSec, etaSec: stepsPerSec > 0 ? (total - done) / stepsPerSec : 0 });
     };
     return {
-      phase: (p: string) => {
+      phase: (p, u = 'steps', n = 0) => {
+        [phase, unit, total, done, t0] = [p, u, n, 0, performance.now()];
+        post(true);
+      },
+      label: (p) => {
         phase = p;
         post(true);
       },
-      setTotal: (n: number) => {
-        total = n;
+      set: (n) => {
+        done = n;
+        post(done === total);
       },
       step: () => {
         done++;

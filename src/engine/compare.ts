@@ -127,7 +127,7 @@ export async function qualityOfCase(m: CompareModel, c: CompareCase, settings: C
     floorFd = compareToReference(await scoreImages(q.classifier, q.floor.pixels, n), q.reference).fd;
     q.floorFd.set(n, floorFd);
   }
-  return { n, meanConfidence: samples.meanConfidence, labelEntropy: samples.labelEntropy, fd: samples.fd, floorFd };
+  return { n, meanConfidence: samples.meanConfidence, labelEntropy: samples.labelEntropy, fd: samples.fd, floorFd, referenceDigits: q.reference.n };
 }
 
 /** Everything the Compare table shows for one model and one case. */

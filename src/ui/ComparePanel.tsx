@@ -18,11 +18,12 @@ import './compare.css';
 
 const MODEL_LABELS = { pixel: 'Pixel DDPM', latent: 'LDM' } as const;
 
-const VALIDATORS: Record<'steps' | 'batch' | 'reps' | 'qualityImages' | 'guidance', (v: number) => string | null> = {
+const VALIDATORS: Record<'steps' | 'batch' | 'reps' | 'qualityImages' | 'referenceDigits' | 'guidance', (v: number) => string | null> = {
   steps: integerIn(1, 1000, 'Steps'),
   batch: integerIn(1, 256, 'Batch'),
   reps: integerIn(1, 20, 'Repeats'),
   qualityImages: (v) => (v === 1 ? 'Quality needs at least 2 samples (0: timing only).' : integerIn(0, 1000, 'Quality samples')(v)),
+  referenceDigits: integerIn(100, 9000, 'FD reference digits'),
   guidance: numberIn(0, 20, 'Guidance'),
 };
 
@@ -44,7 +45,9 @@ function RowCells({ row }: { row: CompareRow }) {
       <td>{formatBytes(row.peakBytes)}</td>
       <td>{formatCount(row.flopsPerImage)}</td>
       <td>{q ? q.meanConfidence.toFixed(3) : '–'}</td>
-      <td>{q ? `${q.fd.toFixed(1)} (floor ${q.floorFd.toFixed(1)}, ${(q.fd / q.floorFd).toFixed(2)}×)` : '–'}</td>
+      <td title={q ? `against ${q.referenceDigits} training digits; the floor is ${q.n} held-out digits` : undefined}>
+        {q ? `${q.fd.toFixed(1)} (floor ${q.floorFd.toFixed(1)}, ${(q.fd / q.floorFd).toFixed(2)}×)` : '–'}
+      </td>
     </tr>
   );
 }
@@ -94,6 +97,17 @@ export function ComparePanel() {
           max={1000}
           disabled={running}
           hint="Scored by the evaluation classifier; FD is shown beside real digits' at the same N. 0: timing only."
+        />
+        <NumberField
+          label="FD reference digits"
+          value={form.referenceDigits}
+          onCommit={(v) => set({ referenceDigits: v })}
+          validate={VALIDATORS.referenceDigits}
+          step={100}
+          min={100}
+          max={9000}
+          disabled={running}
+          hint="Training digits the FD is measured against, scored once per page (npm run eval uses all 9,000)."
         />
         <SweepField text={sweepText} error={'error' in sweep ? sweep.error : null} onChange={setSweepText} disabled={running} />
       </div>
@@ -168,7 +182,7 @@ function CompareProgress({ status, progress }: { status: CompareState['status'];
     <div className="compare-progress">
       <progress aria-label="Compare progress" max={total} value={Math.min(progress?.done ?? 0, total)} />
       <p aria-label="Compare status">
-        {status === 'running' ? `${progress?.phase ?? 'starting'} · ${formatRate(progress?.stepsPerSec ?? 0)} steps/s · ${formatDuration(progress?.etaSec ?? NaN)} left` : status === 'done' ? 'Done.' : 'Stopped.'}
+        {status === 'running' ? `${progress?.phase ?? 'starting'} · ${formatRate(progress?.stepsPerSec ?? 0)} ${progress?.unit ?? 'steps'}/s · ${formatDuration(progress?.etaSec ?? NaN)} left` : status === 'done' ? 'Done.' : 'Stopped.'}
       </p>
     </div>
   );

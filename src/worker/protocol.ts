@@ -149,6 +149,8 @@ export interface CompareSettings {
   reps: number;
   /** Samples scored per case for confidence and FD (0: timing only). */
   qualityImages: number;
+  /** Digits of the training split the FD reference is computed from (the CLI's eval uses all 9,000). */
+  referenceDigits: number;
   /** Step counts of the quality-against-time sweep (every sampler, both models); empty: no sweep. */
   sweepSteps: number[];
 }
@@ -167,7 +169,7 @@ export interface CompareRow {
   /** Forward FLOPs per image: denoiser passes × steps + the decoder (LDM). */
   flopsPerImage: number;
   /** The evaluation classifier's figures for `quality.n` samples, with the real-digit floor at the same N. */
-  quality: { n: number; meanConfidence: number; labelEntropy: number; fd: number; floorFd: number } | null;
+  quality: { n: number; meanConfidence: number; labelEntropy: number; fd: number; floorFd: number; referenceDigits: number } | null;
   /** Part of the quality-against-time sweep rather than the main table. */
   sweep: boolean;
 }
@@ -336,7 +338,8 @@ export type WorkerToPage =
   /** The pretrained model could not be loaded (missing or damaged files): the engine's model is unchanged. */
   | { type: 'pretrained/failed'; id: number; kind: ModelKind; message: string }
   /** A comparison's progress: what it is doing, steps done of all, speed and time left. */
-  | { type: 'compare/progress'; phase: string; done: number; total: number; stepsPerSec: number; etaSec: number }
+  /** `unit`: what `done`, `total` and the rate count (sampler steps, or digits scored for the FD reference). */
+  | { type: 'compare/progress'; phase: string; unit: 'steps' | 'digits'; done: number; total: number; stepsPerSec: number; etaSec: number }
   | { type: 'compare/row'; row: CompareRow }
   | { type: 'compare/state'; state: 'running' | 'done' | 'cancelled' | 'failed'; message: string | null; backend: string }
   | { type: 'error'; message: string; source: 'init' | 'setup' | 'train' | 'sample' | 'data' | 'model' | 'compare' };

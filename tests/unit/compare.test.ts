@@ -37,10 +37,10 @@ async function writeClassifier(dir: string): Promise<void> {
 }
 
 function session(messages: WorkerToPage[]) {
-  return new CompareSession({ post: (m) => messages.push(m), read: dirReader(root), loadData: () => loadMnistNode(), referenceCount: REFERENCE });
+  return new CompareSession({ post: (m) => messages.push(m), read: dirReader(root), loadData: () => loadMnistNode() });
 }
 
-const settings: CompareSettings = { ...DEFAULT_COMPARE, sampler: 'ddim', steps: 3, batch: 4, reps: 2, qualityImages: 8, sweepSteps: [] };
+const settings: CompareSettings = { ...DEFAULT_COMPARE, sampler: 'ddim', steps: 3, batch: 4, reps: 2, qualityImages: 8, referenceDigits: REFERENCE, sweepSteps: [] };
 
 const finished = (s: CompareSession) => s.whenDone();
 
@@ -87,6 +87,18 @@ describe('compare: pixel DDPM against LDM', () => {
     classifier.dispose();
     for (const row of rows) expect(row.quality!.floorFd).toBeCloseTo(report.floor.fd, 6);
     const progress = messages.flatMap((m) => (m.type === 'compare/progress' ? [m] : []));
+    // The FD reference is scored first, with progress in digits, and only once per session.
+    const digits = progress.filter((m) => m.unit === 'digits');
+    expect(digits[0]).toMatchObject({ done: 0, total: REFERENCE });
+    expect(digits.at(-1)).toMatchObject({ done: REFERENCE, total: REFERENCE });
+    for (const row of rows) expect(row.quality!.referenceDigits).toBe(REFERENCE);
+    messages.length = 0;
+    await s.start({ ...settings, reps: 1 });
+    await finished(s);
+    expect(messages.filter((m) => m.type === 'compare/progress' && m.unit === 'digits')).toEqual([]);
+    const again = messages.flatMap((m) => (m.type === 'compare/row' ? [m.row] : []));
+    expect(again.map((r) => r.quality!.floorFd)).toEqual(rows.map((r) => r.quality!.floorFd));
+    expect(tf.memory().numTensors).toBe(before);
     const last = progress[progress.length - 1];
     expect(last.done).toBe(last.total);
     // 2 models × 3 steps × (warm-up + 2 reps + 2 quality batches of 4).
