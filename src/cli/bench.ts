@@ -1,17 +1,23 @@
 /**
  * `npm run bench`: figures for the playground's speed and memory, measured in one run so that
- * ratios are comparable. In Node on the wasm backend (the browser half lives in bench-browser.ts):
+ * ratios are comparable.
+ *   In Node, wasm backend (untrained presets: timings only):
  *   - training: steps/s of each model at a fixed batch (pixel U-Net presets, latent denoisers);
  *   - sampling: ms per image of DDIM-N for pixel DDPM against LDM (latent steps + one decode),
- *     and the peak tensor bytes of one sampling step (tf.profile).
+ *     and the peak tensor bytes of one sampling step (tf.profile);
  *   - samplers: ms per image of DDPM-1000 against DDIM-20 and DPM-Solver++-20 (pixel small, LDM small);
  *   - backends: training steps/s on the cpu backend (tfjs's own kernels, pure JS) against wasm.
+ *   In Chromium (the built app, ./bench-compare.ts), for each backend it gives: the Compare panel on
+ *   the pretrained pixel DDPM and LDM, DDIM-N, DPM-Solver++-N and DDPM-1000.
  * Prints a markdown table and the ratios, all from this one run; `--json FILE` writes every case.
- * Weights are untrained: timings only (quality comes from `npm run eval`).
+ * Quality comes from `npm run eval`.
  *
- *   npm run bench -- [--batch 16] [--reps 3] [--steps 20] [--ddpm-steps 1000] [--no-cpu] [--json out.json]
+ *   npm run bench -- [--batch 16] [--reps 3] [--steps 20] [--ddpm-steps 1000] [--no-cpu]
+ *                    [--backends webgpu,webgl,wasm] [--browser-batch 4] [--browser-reps 2] [--no-browser] [--no-node]
+ *                    [--cases ddim-20,dpmpp-20,ddpm-1000 (browser)] [--dist dist] [--port 4181] [--json out.json]
  */
 import { writeFileSync } from 'node:fs';
+import { cpus, platform, release, totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../engine/node-backend';
 import { buildModel, setupStats } from '../engine/model-factory';
@@ -24,21 +30,8 @@ import { DEFAULT_MODEL_SETUP, type ModelSetup } from '../worker/protocol';
 import { ProgressBar } from './progress';
 import { presetAttention } from '../models/setup-config';
 import { parseArgs } from './args';
-
-export interface BenchCase {
-  backend: string;
-  kind: 'train' | 'sample';
-  sampler?: SamplerKind;
-  model: string;
-  batch: number;
-  steps?: number;
-  msPerStep?: number;
-  stepsPerSec?: number;
-  msPerImage?: number;
-  imagesPerSec?: number;
-  peakBytes?: number;
-  flopsPerImage: number;
-}
+import { benchInBrowser } from './bench-compare';
+import { SAMPLER_NAMES, benchTable, median, parseCases, ratioLines, type BenchCase } from './bench-table';
 
 /** Each preset as the Model panel starts it: with its own attention default. */
 const preset = (setup: ModelSetup): ModelSetup => ({ ...setup, attention: presetAttention(setup) });
@@ -50,13 +43,6 @@ const MODELS: { name: string; setup: ModelSetup }[] = [
   { name: 'LDM tiny (ae-tiny + latent-tiny)', setup: preset({ ...DEFAULT_MODEL_SETUP, kind: 'latent', latent: { autoencoder: 'ae-tiny', latentChannels: 4, denoiser: 'latent-tiny', klWeight: 1e-5 } }) },
   { name: 'LDM small (ae-small + latent-small)', setup: preset({ ...DEFAULT_MODEL_SETUP, kind: 'latent', latent: { autoencoder: 'ae-small', latentChannels: 4, denoiser: 'latent-small', klWeight: 1e-5 } }) },
 ];
-
-const SAMPLER_NAMES: Record<SamplerKind, string> = { ddpm: 'DDPM', ddim: 'DDIM', dpmpp: 'DPM-Solver++' };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 async function benchTraining(name: string, setup: ModelSetup, batch: number, reps: number): Promise<BenchCase> {
   const model = buildModel(setup, 0);
@@ -80,7 +66,7 @@ async function benchTraining(name: string, setup: ModelSetup, batch: number, rep
   trainer.dispose();
   model.dispose();
   const ms = median(times);
-  return { backend: tf.getBackend(), kind: 'train', model: name, batch, msPerStep: ms, stepsPerSec: 1000 / ms, peakBytes: peak, flopsPerImage: setupStats(setup).flopsPerStep };
+  return { where: 'node', backend: tf.getBackend(), kind: 'train', model: name, batch, msPerStep: ms, stepsPerSec: 1000 / ms, peakBytes: peak, flopsPerImage: setupStats(setup).flopsPerStep };
 }
 
 async function benchSampling(name: string, setup: ModelSetup, batch: number, steps: number, sampler: SamplerKind = 'ddim'): Promise<BenchCase> {
@@ -111,45 +97,12 @@ async function benchSampling(name: string, setup: ModelSetup, batch: number, ste
   model.dispose();
   const stats = setupStats(setup);
   return {
-    backend: tf.getBackend(), kind: 'sample', sampler, model: name, batch, steps, msPerImage: ms / batch, imagesPerSec: (1000 * batch) / ms, peakBytes: peak,
+    where: 'node', backend: tf.getBackend(), kind: 'sample', sampler, model: name, batch, steps, msPerImage: ms / batch, imagesPerSec: (1000 * batch) / ms, peakBytes: peak,
     flopsPerImage: stats.flopsPerStep * steps + stats.decodeFlops,
   };
 }
 
-function table(cases: BenchCase[]): string {
-  const mb = (b?: number) => (b == null ? '' : (b / 2 ** 20).toFixed(1));
-  const rows = cases.map((c) =>
-    c.kind === 'train'
-      ? `| ${c.backend} | train | ${c.model} | ${c.batch} | | ${c.msPerStep!.toFixed(0)} ms/step | ${c.stepsPerSec!.toFixed(2)} steps/s | ${mb(c.peakBytes)} | ${(c.flopsPerImage / 1e6).toFixed(1)} |`
-      : `| ${c.backend} | sample ${SAMPLER_NAMES[c.sampler ?? 'ddim']}-${c.steps} | ${c.model} | ${c.batch} | ${c.steps} | ${c.msPerImage!.toFixed(1)} ms/image | ${c.imagesPerSec!.toFixed(2)} images/s | ${mb(c.peakBytes)} | ${(c.flopsPerImage / 1e6).toFixed(1)} |`,
-  );
-  return ['| backend | case | model | batch | steps | time | rate | peak MiB | MFLOP/image |', '|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
-}
-
-function ratioLines(cases: BenchCase[], steps: number, ddpmSteps: number): string[] {
-  const find = (kind: string, model: string, backend = 'wasm', sampler?: SamplerKind, st?: number) =>
-    cases.find((c) => c.kind === kind && c.model.startsWith(model) && c.backend === backend && (sampler == null || c.sampler === sampler) && (st == null || c.steps === st));
-  const lines: string[] = [];
-  for (const model of ['pixel base', 'pixel small']) {
-    const p = find('sample', model, 'wasm', 'ddim', steps);
-    const l = find('sample', 'LDM small', 'wasm', 'ddim', steps);
-    if (p && l) lines.push(`LDM small vs ${model}, DDIM-${steps}: ${(p.msPerImage! / l.msPerImage!).toFixed(1)}x faster per image, ${(l.peakBytes! / p.peakBytes!).toFixed(2)}x the peak memory`);
-  }
-  for (const model of ['pixel small', 'LDM small']) {
-    const slow = find('sample', model, 'wasm', 'ddpm', ddpmSteps);
-    for (const fast of (['ddim', 'dpmpp'] as const).map((k) => find('sample', model, 'wasm', k, steps))) {
-      if (slow && fast) lines.push(`${model}: ${SAMPLER_NAMES[fast.sampler!]}-${steps} vs DDPM-${ddpmSteps}: ${(slow.msPerImage! / fast.msPerImage!).toFixed(1)}x faster per image`);
-    }
-  }
-  for (const c of cases.filter((x) => x.kind === 'train' && x.backend === 'cpu')) {
-    const w = find('train', c.model, 'wasm');
-    if (w) lines.push(`train ${c.model}: wasm ${(w.stepsPerSec! / c.stepsPerSec!).toFixed(1)}x the cpu backend's steps/s`);
-  }
-  return lines;
-}
-
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { batch: 16, reps: 3, steps: 20, 'ddpm-steps': 1000, 'no-cpu': false, json: '' });
+async function benchNode(args: { batch: number; reps: number; steps: number; 'ddpm-steps': number; 'no-cpu': boolean }): Promise<BenchCase[]> {
   const sampleBatch = Math.min(8, args.batch);
   await initNodeBackend('wasm');
   const cases: BenchCase[] = [];
@@ -164,10 +117,35 @@ async function main(): Promise<void> {
     await initNodeBackend('cpu');
     for (const { name, setup } of MODELS.filter((m) => m.name === 'pixel tiny')) cases.push(await benchTraining(name, setup, args.batch, 1));
   }
-  console.log(`\nDiffusion Playground bench, ${new Date().toISOString()}, Node ${process.version}, tfjs ${tf.version.tfjs}\n`);
-  console.log(table(cases));
-  console.log(`\n${ratioLines(cases, args.steps, args['ddpm-steps']).join('\n')}`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), node: process.version, cases }, null, 2));
+  return cases;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2), {
+    batch: 16, reps: 3, steps: 20, 'ddpm-steps': 1000, 'no-cpu': false,
+    backends: 'webgpu,webgl,wasm', 'browser-batch': 4, 'browser-reps': 2, 'no-browser': false, 'no-node': false, port: 4181, dist: 'dist', cases: '', json: '',
+  });
+  const started = new Date();
+  const cases: BenchCase[] = args['no-node'] ? [] : await benchNode(args);
+  let browser = { notes: [] as string[], browser: '' };
+  if (!args['no-browser']) {
+    const steps = args.steps;
+    const result = await benchInBrowser({
+      backends: args.backends.split(',').filter((b) => b !== ''),
+      cases: args.cases ? parseCases(args.cases) : [{ sampler: 'ddim', steps }, { sampler: 'dpmpp', steps }, { sampler: 'ddpm', steps: args['ddpm-steps'] }],
+      batch: args['browser-batch'],
+      reps: args['browser-reps'],
+      port: args.port,
+      dist: args.dist,
+    });
+    cases.push(...result.cases);
+    browser = result;
+  }
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}`;
+  console.log(`\nDiffusion Playground bench, ${started.toISOString()}, ${machine}; Node ${process.version}, tfjs ${tf.version.tfjs}${browser.browser ? `, ${browser.browser}` : ''}\n`);
+  console.log(benchTable(cases));
+  console.log(`\n${[...ratioLines(cases, args.steps, args['ddpm-steps']), ...browser.notes].join('\n')}`);
+  if (args.json) writeFileSync(args.json, JSON.stringify({ date: started.toISOString(), machine, node: process.version, tfjs: tf.version.tfjs, browser: browser.browser, args, notes: browser.notes, cases }, null, 2));
 }
 
 void main().catch((err) => {

@@ -4,7 +4,7 @@
  * A store of its own, fed by EngineClient from the worker's 'compare/*' messages.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { CompareRow, CompareSettings, WorkerToPage } from '../worker/protocol';
+import type { CompareReport, CompareRow, CompareSettings, WorkerToPage } from '../worker/protocol';
 
 export type CompareStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'failed';
 
@@ -26,6 +26,8 @@ export interface CompareState {
   backend: string | null;
   progress: CompareProgress | null;
   rows: CompareRow[];
+  /** The settings of the run the rows belong to. */
+  ranWith: CompareSettings | null;
 }
 
 export type CompareStore = StoreApi<CompareState>;
@@ -48,7 +50,7 @@ export const DEFAULT_COMPARE: CompareSettings = {
 };
 
 export function createCompareStore(form: CompareSettings = DEFAULT_COMPARE): CompareStore {
-  return createStore<CompareState>(() => ({ form, status: 'idle', message: null, backend: null, progress: null, rows: [] }));
+  return createStore<CompareState>(() => ({ form, status: 'idle', message: null, backend: null, progress: null, rows: [], ranWith: null }));
 }
 
 type CompareMessage = Extract<WorkerToPage, { type: `compare/${string}` }>;
@@ -92,4 +94,8 @@ export function compareRatios(rows: CompareRow[]): { speedup: number; memory: nu
   const latent = main.find((r) => r.model === 'latent');
   if (!pixel || !latent) return null;
   return { speedup: pixel.msPerImage / latent.msPerImage, memory: latent.peakBytes / pixel.peakBytes };
+}
+
+export function compareReport(state: CompareState, userAgent: string, date = new Date()): CompareReport {
+  return { format: 'diffusion-playground/compare', version: 1, date: date.toISOString(), backend: state.backend, userAgent, settings: state.ranWith, rows: state.rows };
 }

@@ -9,7 +9,7 @@ import { LossHistory } from './loss-history';
 import { LossBands } from './loss-bands';
 import { createFrameStore, type FrameStore } from './frames';
 import { DenoisingRecord } from './denoising-record';
-import { applyCompareMessage, createCompareStore, type CompareStore } from './compare';
+import { applyCompareMessage, compareReport, createCompareStore, type CompareStore } from './compare';
 import {
   createAppStore,
   DEFAULT_TRAINING,
@@ -209,8 +209,19 @@ export class EngineClient {
   /** Measures the pretrained pixel DDPM against the LDM with the form's settings; `sweep` adds the step-count sweep. */
   startCompare(sweep: boolean): void {
     const { form } = this.compare.getState();
-    this.compare.setState({ status: 'running', message: null, progress: null, rows: [] });
-    this.send({ type: 'compare/start', compare: { ...form, sweepSteps: sweep ? form.sweepSteps : [] } });
+    const settings = { ...form, sweepSteps: sweep ? form.sweepSteps : [] };
+    this.compare.setState({ status: 'running', message: null, progress: null, rows: [], ranWith: settings });
+    this.send({ type: 'compare/start', compare: settings });
+  }
+
+  /** Downloads the comparison's rows, settings and backend as JSON. */
+  downloadCompare(): void {
+    const report = compareReport(this.compare.getState(), typeof navigator === 'undefined' ? '' : navigator.userAgent);
+    const data = new Blob([JSON.stringify(report, null, 2)], { type: 'application/json' });
+    const stamp = report.date.replace(/[:.]/g, '-');
+    const url = URL.createObjectURL(data);
+    this.download({ name: `compare-${report.backend ?? 'unknown'}-${stamp}.json`, url, bytes: data.size });
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
 
   cancelCompare(): void {

@@ -121,6 +121,9 @@ export function ComparePanel() {
         <button type="button" onClick={() => client.cancelCompare()} disabled={!running}>
           Stop comparing
         </button>
+        <button type="button" onClick={() => client.downloadCompare()} disabled={running || rows.length === 0}>
+          Download results (JSON)
+        </button>
       </div>
       <CompareProgress status={status} progress={progress} />
       {status === 'failed' && message ? (

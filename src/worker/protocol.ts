@@ -174,6 +174,17 @@ export interface CompareRow {
   sweep: boolean;
 }
 
+/** The Compare panel's results as a file ("Download results (JSON)"): what `npm run bench` reads back. */
+export interface CompareReport {
+  format: 'diffusion-playground/compare';
+  version: 1;
+  date: string;
+  backend: string | null;
+  userAgent: string;
+  settings: CompareSettings | null;
+  rows: CompareRow[];
+}
+
 export type PageToWorker =
   | { type: 'init'; backend: BackendName | null }
   | { type: 'setup'; setup: ModelSetup }

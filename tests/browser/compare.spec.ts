@@ -6,6 +6,8 @@
  * whole panel (quality and sweep); on WebGPU (SwiftShader, a CPU emulation: slow) timing only.
  */
 import { expect, type Locator, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import type { CompareReport } from '../../src/worker/protocol';
 import { openApp, region, test } from './fixtures';
 
 const tensorCount = async (text: string | null) => Number(/([\d,]+) tensors/.exec(text ?? '')?.[1].replace(/,/g, ''));
@@ -65,6 +67,14 @@ test('compares pixel DDPM and LDM on wasm: table, quality, ratios, sweep and cha
   await expect(compare.getByRole('img', { name: 'FD over floor against milliseconds per image' })).toBeVisible();
   // The comparison's models were freed (the memory readout refreshes twice a second).
   await expect.poll(async () => tensorCount(await memory.textContent()), { timeout: 10_000 }).toBe(before);
+  // The results download as JSON: every row, with the settings they were measured with.
+  const [download] = await Promise.all([page.waitForEvent('download'), compare.getByRole('button', { name: 'Download results (JSON)' }).click()]);
+  expect(download.suggestedFilename()).toMatch(/^compare-wasm-.*\.json$/);
+  const report = JSON.parse(readFileSync(await download.path(), 'utf8')) as CompareReport;
+  expect(report).toMatchObject({ format: 'diffusion-playground/compare', version: 1, backend: 'wasm', settings: { steps: 2, batch: 2, referenceDigits: 200, sweepSteps: [1] } });
+  expect(report.rows).toHaveLength(8);
+  expect(report.rows.filter((r) => !r.sweep).map((r) => r.model)).toEqual(['pixel', 'latent']);
+  for (const row of report.rows) expect(row.msPerImage).toBeGreaterThan(0);
 });
 
 test('compares pixel DDPM and LDM on webgpu, timing only, and frees every tensor', async ({ page }) => {

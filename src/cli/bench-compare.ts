@@ -1,0 +1,134 @@
+/**
+ * The browser half of `npm run bench`: the built app in headless Chromium (Debian's; WebGPU and
+ * WebGL on SwiftShader here), driven as a user drives it. For each backend it opens the page with
+ * `?backend=…`, runs the Compare panel on the pretrained pixel DDPM and LDM for each sampler case
+ * (timing only: quality comes from `npm run eval`), and reads the rows back from the panel's
+ * "Download results (JSON)" file. A backend the browser cannot give (the app fell back to another)
+ * is reported and skipped.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { chromium, type Page } from '@playwright/test';
+import type { CompareReport } from '../worker/protocol';
+import type { SamplerKind } from '../diffusion/config';
+import type { BenchCase } from './bench-table';
+import { ProgressBar } from './progress';
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export interface BrowserBenchOptions {
+  backends: string[];
+  cases: { sampler: SamplerKind; steps: number }[];
+  batch: number;
+  reps: number;
+  port: number;
+  /** Where the built app is (built with `npm run build` first when missing). */
+  dist?: string;
+}
+
+export interface BrowserBenchResult {
+  cases: BenchCase[];
+  /** What could not be measured, in words (a backend the browser did not give). */
+  notes: string[];
+  browser: string;
+}
+
+const MODEL_NAMES = { pixel: 'pixel (pretrained, small)', latent: 'LDM (pretrained, ae-small + latent-small)' } as const;
+
+async function waitForServer(url: string, server: ChildProcess): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    if (server.exitCode != null) throw new Error(`vite preview exited with code ${server.exitCode}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`vite preview did not answer at ${url}`);
+}
+
+/** Opens the app on `backend`; resolves with the backend it got (another one when it fell back). */
+async function openOn(page: Page, url: string, backend: string): Promise<string> {
+  await page.goto(`${url}?backend=${backend}`);
+  const active = page.getByLabel('Active backend');
+  await active.filter({ hasNotText: /starting|…/ }).waitFor({ timeout: 120_000 });
+  await page.getByLabel('Tensor memory').filter({ hasText: 'tensors' }).waitFor({ timeout: 120_000 });
+  return ((await active.textContent()) ?? '').trim();
+}
+
+/** One Compare run (both models, one sampler case); its rows, read from the downloaded results. */
+async function compareOnce(page: Page, backend: string, c: { sampler: SamplerKind; steps: number }, o: BrowserBenchOptions): Promise<CompareReport> {
+  const panel = page.getByRole('region', { name: 'Compare', exact: true });
+  await panel.getByRole('combobox', { name: 'Compare sampler' }).selectOption(c.sampler);
+  const fill = async (name: string, v: number) => panel.getByRole('spinbutton', { name, exact: true }).fill(String(v));
+  await fill('Compare steps', c.steps);
+  await fill('Compare batch', o.batch);
+  await fill('Compare seed', 0);
+  await fill('Compare guidance', 1);
+  await fill('Timed repeats', o.reps);
+  await fill('Quality samples', 0);
+  await panel.getByRole('button', { name: 'Compare', exact: true }).click();
+  const status = panel.getByLabel('Compare status');
+  const progress = panel.getByRole('progressbar', { name: 'Compare progress' });
+  let bar: ProgressBar | null = null;
+  let barTotal = -1;
+  for (;;) {
+    const text = ((await status.textContent().catch(() => '')) ?? '').trim();
+    if (text === 'Done.') break;
+    const error = panel.getByRole('alert', { name: 'Compare error' });
+    if (await error.count()) throw new Error(`Compare on ${backend} failed: ${await error.textContent()}`);
+    const max = Number(await progress.getAttribute('max').catch(() => null));
+    const value = Number(await progress.getAttribute('value').catch(() => null));
+    if (max > 1 && max !== barTotal) {
+      bar = new ProgressBar(`${backend} ${c.sampler.toUpperCase()}-${c.steps}`, max);
+      barTotal = max;
+    }
+    bar?.update(value);
+    await page.waitForTimeout(500);
+  }
+  bar?.update(barTotal);
+  const [download] = await Promise.all([page.waitForEvent('download'), panel.getByRole('button', { name: 'Download results (JSON)' }).click()]);
+  return JSON.parse(readFileSync(await download.path(), 'utf8')) as CompareReport;
+}
+
+export async function benchInBrowser(o: BrowserBenchOptions): Promise<BrowserBenchResult> {
+  const dist = o.dist ?? 'dist';
+  if (!existsSync(`${dist}/index.html`)) {
+    console.error(`bench: no built app in ${dist}/: running npm run build`);
+    const build = spawnSync('npm', ['run', 'build', '--', '--outDir', dist], { stdio: 'inherit' });
+    if (build.status !== 0) throw new Error('bench: npm run build failed');
+  }
+  const server = spawn('npx', ['vite', 'preview', '--outDir', dist, '--host', '127.0.0.1', '--port', String(o.port), '--strictPort'], { stdio: 'ignore' });
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const result: BrowserBenchResult = { cases: [], notes: [], browser: `Chromium ${browser.version()}` };
+  try {
+    const url = `http://127.0.0.1:${o.port}/`;
+    await waitForServer(url, server);
+    for (const backend of o.backends) {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+      try {
+        const got = await openOn(page, url, backend);
+        if (got !== backend) {
+          result.notes.push(`${backend}: not available in this browser (the app fell back to ${got || 'nothing'})`);
+          continue;
+        }
+        for (const c of o.cases) {
+          const report = await compareOnce(page, backend, c, o);
+          for (const row of report.rows) {
+            result.cases.push({
+              where: 'chromium', backend, kind: 'sample', sampler: row.sampler, model: MODEL_NAMES[row.model], batch: row.batch, steps: row.steps,
+              msPerImage: row.msPerImage, imagesPerSec: row.imagesPerSec, peakBytes: row.peakBytes, flopsPerImage: row.flopsPerImage,
+            });
+          }
+        }
+      } finally {
+        await page.close();
+      }
+    }
+  } finally {
+    await browser.close();
+    server.kill();
+  }
+  return result;
+}
