@@ -75,11 +75,14 @@ async function benchSampling(name: string, setup: ModelSetup, batch: number, ste
   const schedule = makeSchedule(setup.schedule);
   const request = { ...DEFAULT_SAMPLER, kind: sampler, steps, numImages: batch, seed: 0, digit: null, guidance: 1 };
   let peak = 0;
+  const bar = new ProgressBar(`sample ${name} ${SAMPLER_NAMES[sampler]}-${steps}`, 2 * steps);
+  let done = 0;
   const run = async (measure: boolean) => {
     const frames = sampleFrames(model, schedule, setup.prediction, request, false);
     for (let i = 0; ; i++) {
       const result = measure && i === 0 ? await measurePeak(() => frames.next(), (b) => (peak = b)) : frames.next();
       if (result.done) break;
+      bar.update(++done, measure ? 'warm-up' : 'timed');
       if (result.value.index === result.value.total - 1) {
         const images = model.decode(result.value.xt);
         await images.data();
@@ -87,13 +90,10 @@ async function benchSampling(name: string, setup: ModelSetup, batch: number, ste
       }
     }
   };
-  const bar = new ProgressBar(`sample ${name} ${SAMPLER_NAMES[sampler]}-${steps}`, 2);
   await run(true); // warm-up and peak memory
-  bar.update(1);
   const t0 = performance.now();
   await run(false);
   const ms = performance.now() - t0;
-  bar.update(2);
   model.dispose();
   const stats = setupStats(setup);
   return {

@@ -8,6 +8,11 @@
  * from the device), with no per-step readback. The first batch warms the kernels up (shader
  * compilation on WebGPU) and measures the peak under tf.profile; the timed batches run without the
  * profiler, and the figure is their median.
+ *
+ * The peak is profiled over the warm-up's first two steps and its last step with the decode, not the
+ * whole batch: the steps between hold the same tensors (x_t, and DPM-Solver++'s previous x0 from the
+ * second step on), and profiling 1000 steps records every kernel (half a million records: tf.profile
+ * then overflows the stack computing the maximum, and timing each kernel slows the run).
  */
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_SAMPLER, type SamplerKind } from '../diffusion/config';
@@ -16,6 +21,8 @@ import type { Classifier } from '../models/classifier';
 import type { CompareRow, CompareSettings, ModelKind, ModelSetup } from '../worker/protocol';
 import type { DiffusionModel } from './diffusion-model';
 import { generateImages, type GenerateRequest } from './generate';
+import { measurePeak } from './frames';
+import { sampleFrames } from './sampling';
 import { setupStats } from './model-factory';
 import { compareToReference, scoreImages, type EvalReference } from './evaluate';
 
@@ -84,26 +91,43 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Peak tensor bytes (weights included) while `f` runs, under tf.profile; `f`'s own result is dropped. */
-async function peakOf(f: () => Promise<unknown>): Promise<number> {
-  let failure: { error: unknown } | null = null;
-  const info = await tf.profile(async () => {
-    try {
-      await f();
-    } catch (error) {
-      failure = { error };
+/**
+ * The warm-up batch: `generateImages`' first batch, step by step, with the peak tensor bytes (weights
+ * included) of its first two steps and of its last step with the decode, each under tf.profile.
+ */
+async function warmUp(m: CompareModel, req: GenerateRequest, onStep: () => void): Promise<number> {
+  let peak = 0;
+  let total = Infinity;
+  const frames = sampleFrames(m.model, m.schedule, m.setup.prediction, req, true);
+  try {
+    for (let i = 0; ; i++) {
+      let images: tf.Tensor | null = null;
+      const step = () => {
+        const r = frames.next();
+        // The final x_0: decode it before the generator resumes and disposes it.
+        if (!r.done && r.value.index === r.value.total - 1) images = m.model.decode(r.value.xt);
+        return r;
+      };
+      const r = i < 2 || i === total - 1 ? await measurePeak(step, (bytes) => (peak = Math.max(peak, bytes))) : step();
+      if (r.done) break;
+      total = r.value.total;
+      onStep();
+      if (images != null) {
+        const decoded: tf.Tensor = images;
+        await decoded.data().finally(() => decoded.dispose());
+      }
     }
-    return [];
-  });
-  if (failure) throw (failure as { error: unknown }).error;
-  return info.peakBytes;
+  } finally {
+    frames.return(undefined);
+  }
+  return peak;
 }
 
 /** Times one case: a warm-up batch (measures the peak), then `reps` timed batches. */
 export async function timeCase(m: CompareModel, c: CompareCase, settings: CompareSettings, hooks: MeasureHooks = {}): Promise<{ msPerImage: number; peakBytes: number }> {
   const req = request(c, settings, settings.batch);
   const batch = () => generateImages(m.model, m.schedule, m.setup.prediction, req, () => hooks.onStep?.());
-  const peakBytes = await peakOf(batch);
+  const peakBytes = await warmUp(m, req, () => hooks.onStep?.());
   await hooks.checkpoint?.();
   const times: number[] = [];
   for (let r = 0; r < settings.reps; r++) {

@@ -16,7 +16,12 @@ import { dirReader } from '../../src/engine/pretrained-node';
 import { initNodeBackend } from '../../src/engine/node-backend';
 import { loadMnistNode } from '../../src/data/load-node';
 import { CompareSession } from '../../src/engine/compare-session';
-import { flopsPerImage, sweepCases } from '../../src/engine/compare';
+import { flopsPerImage, sweepCases, timeCase } from '../../src/engine/compare';
+import { loadModel } from '../../src/engine/model-files';
+import { readPretrainedFiles } from '../../src/engine/pretrained';
+import { generateImages } from '../../src/engine/generate';
+import { makeSchedule } from '../../src/diffusion';
+import { DEFAULT_SAMPLER } from '../../src/diffusion/config';
 import { setupStats } from '../../src/engine/model-factory';
 import { createClassifier } from '../../src/models/classifier';
 import { saveClassifier, loadClassifier } from '../../src/engine/classifier-files';
@@ -103,6 +108,27 @@ describe('compare: pixel DDPM against LDM', () => {
     expect(last.done).toBe(last.total);
     // 2 models × 3 steps × (warm-up + 2 reps + 2 quality batches of 4).
     expect(last.total).toBe(2 * 3 * (1 + 2 + 2));
+  });
+
+  it('profiles the peak over a few steps of the warm-up, and gets the peak of the whole batch', async () => {
+    for (const kind of ['pixel', 'latent'] as const) {
+      const files = await readPretrainedFiles(dirReader(root), kind);
+      const { model, info } = loadModel(files.modelJson, files.weightsBin);
+      const m = { kind, model, setup: info.setup, schedule: makeSchedule(info.setup.schedule) };
+      for (const sampler of ['ddpm', 'ddim', 'dpmpp'] as const) {
+        const s = { ...settings, sampler, steps: 6, reps: 1 };
+        const req = { ...DEFAULT_SAMPLER, kind: sampler, steps: 6, guidance: s.guidance, seed: s.seed, digit: null, numImages: s.batch, batch: s.batch };
+        const whole = await tf.profile(async () => {
+          await generateImages(m.model, m.schedule, m.setup.prediction, req);
+          return [];
+        });
+        const before = tf.memory().numTensors;
+        const { peakBytes } = await timeCase(m, { sampler, steps: 6 }, s);
+        expect(tf.memory().numTensors).toBe(before);
+        expect(peakBytes, `${kind} ${sampler}`).toBe(whole.peakBytes);
+      }
+      model.dispose();
+    }
   });
 
   it('with guidance, counts two denoiser passes per step; the sweep covers every sampler', async () => {
