@@ -99,7 +99,8 @@ export async function benchInBrowser(o: BrowserBenchOptions): Promise<BrowserBen
     const build = spawnSync('npm', ['run', 'build', '--', '--outDir', dist], { stdio: 'inherit' });
     if (build.status !== 0) throw new Error('bench: npm run build failed');
   }
-  const server = spawn('npx', ['vite', 'preview', '--outDir', dist, '--host', '127.0.0.1', '--port', String(o.port), '--strictPort'], { stdio: 'ignore' });
+  // vite itself, not through npx: killing npx would leave the server running.
+  const server = spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--outDir', dist, '--host', '127.0.0.1', '--port', String(o.port), '--strictPort'], { stdio: 'ignore' });
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const result: BrowserBenchResult = { cases: [], notes: [], browser: `Chromium ${browser.version()}` };
   try {
