@@ -22,7 +22,8 @@ const formatY = (v: number) => (v >= 1 ? v.toFixed(0) : String(v));
 function niceTicks(hi: number, count = 5): number[] {
   const raw = Math.max(hi, 1) / count;
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
+  // Whole steps: a fractional one rounds to repeated ticks (0, 1, 1, 2, 2 for 2 steps), which recharts keys by value.
+  const step = Math.max(1, [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw);
   const ticks: number[] = [];
   for (let v = 0; v <= hi + step * 1e-9; v += step) ticks.push(Math.round(v));
   return ticks;

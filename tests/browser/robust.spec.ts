@@ -208,3 +208,53 @@ test('a batch the device cannot hold is refused with a message, and the page goe
   await expect(training.getByLabel('Training state', { exact: true })).toHaveText('done', { timeout: 120_000 });
   await expect(alerts).toBeEmpty();
 });
+
+test.describe('Content-Security-Policy', () => {
+  test('the page and its workers run under the policy with no violation, cross-origin isolated', async ({ page, consoleErrors }) => {
+    const violations: string[] = [];
+    page.on('console', (m) => {
+      if (/Content.Security.Policy/i.test(m.text())) violations.push(`${m.type()}: ${m.text()}`);
+    });
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) => console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`));
+    });
+    const headers = new Map<string, Record<string, string>>();
+    page.on('response', (r) => headers.set(new URL(r.url()).pathname, r.headers()));
+
+    // wasm: its binaries are compiled ('wasm-unsafe-eval') and its threads are blob: workers.
+    await openApp(page, '?backend=wasm');
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    const root = headers.get('/')!;
+    expect(root['content-security-policy']).toBe(
+      "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'",
+    );
+    expect(root['cross-origin-opener-policy']).toBe('same-origin');
+    expect(root['cross-origin-embedder-policy']).toBe('require-corp');
+    const meta = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+    expect(meta).toBe(root['content-security-policy']);
+    const workerScript = [...headers].find(([path]) => /\/assets\/worker[^/]*\.js$/.test(path));
+    expect(workerScript?.[1]['content-security-policy'], 'the engine worker has the policy too').toBe(root['content-security-policy']);
+
+    // KaTeX (inline styles, a data: font), training and sampling on wasm.
+    await expect(page.locator('.katex').first()).toBeVisible();
+    const training = await configure(page, 2);
+    await training.getByRole('button', { name: 'Start' }).click();
+    await expect(training.getByLabel('Training state', { exact: true })).toHaveText('done', { timeout: 120_000 });
+    const sampling = region(page, 'Sampling');
+    await sampling.getByRole('spinbutton', { name: 'Sampling steps' }).fill('2');
+    await sampling.getByRole('spinbutton', { name: 'Number of images' }).fill('2');
+    await sampling.getByRole('button', { name: 'Sample' }).click();
+    await expect(sampling.getByLabel('Sampling state', { exact: true })).toHaveText('done', { timeout: 120_000 });
+
+    // WebGPU (its shaders are WGSL, not scripts) samples too.
+    await openApp(page);
+    await expect(page.getByLabel('Active backend')).toHaveText('webgpu');
+    await sampling.getByRole('spinbutton', { name: 'Sampling steps' }).fill('2');
+    await sampling.getByRole('spinbutton', { name: 'Number of images' }).fill('1');
+    await sampling.getByRole('button', { name: 'Sample' }).click();
+    await expect(sampling.getByLabel('Sampling state', { exact: true })).toHaveText('done', { timeout: 120_000 });
+    await expect(page.getByRole('alert', { name: 'Errors' })).toBeEmpty();
+    expect(violations, 'console messages about the Content Security Policy').toEqual([]);
+    expect(consoleErrors.filter((e) => /Content.Security.Policy/i.test(e))).toEqual([]);
+  });
+});
