@@ -7,6 +7,8 @@
 import { DEFAULT_SCHEDULE } from '../diffusion/config';
 import { presetAttention } from '../models/setup-config';
 import { PARAMS, PARAM_BY_KEY, PASSTHROUGH_KEYS, formatValue, parseValue, type Settings, type Value } from './share-params';
+import { DEFAULT_SAMPLING } from './store';
+import { BACKEND_NAMES } from '../worker/protocol';
 
 export type { Settings, Value } from './share-params';
 
@@ -16,6 +18,19 @@ export interface DecodedLink {
   /** What was clamped, rounded or ignored, in words. */
   notes: string[];
 }
+
+/** At most this many notes are listed; the rest are counted in one more. */
+export const MAX_LINK_NOTES = 10;
+
+/**
+ * The page's other parameters and the values each reads (`backend` is checked by ./url.ts, which
+ * says so itself); anything else is read as the default, which a note says.
+ */
+const PASSTHROUGH_WORDS: Partial<Record<(typeof PASSTHROUGH_KEYS)[number], { values: string[]; fallback: string }>> = {
+  pretrained: { values: ['0', 'off', 'no', 'false', '1', 'on', 'yes', 'true'], fallback: 'the page starts on the pretrained model' },
+  stream: { values: ['0', '1'], fallback: 'training streams its progress' },
+  testhooks: { values: ['0', '1'], fallback: 'no test hooks' },
+};
 
 /** Keys of the network's shape: a change to any of them starts from that preset's attention default. */
 const NETWORK_KEYS = ['model', 'unet', 'lden', 'lc'];
@@ -29,7 +44,11 @@ export function decodeShare(search: string): DecodedLink {
   for (const [key, raw] of params) {
     if (seen.has(key)) continue; // the first of a repeated name counts, as URLSearchParams.get reads it
     seen.add(key);
-    if ((PASSTHROUGH_KEYS as readonly string[]).includes(key)) continue;
+    if ((PASSTHROUGH_KEYS as readonly string[]).includes(key)) {
+      const words = PASSTHROUGH_WORDS[key as (typeof PASSTHROUGH_KEYS)[number]];
+      if (words && !words.values.includes(raw.trim().toLowerCase())) notes.push(`"${key}=${raw}" in the link must be ${words.values.join(', ')}; ignored (${words.fallback}).`);
+      continue;
+    }
     const spec = PARAM_BY_KEY.get(key);
     if (!spec) {
       notes.push(`"${key}" in the link is not a setting; ignored.`);
@@ -52,7 +71,12 @@ export function decodeShare(search: string): DecodedLink {
   if (steps !== undefined && steps > T) {
     values.set('steps', T);
     notes.push(`The link's sampling steps (${steps}) cannot exceed T = ${T}; using ${T}.`);
+  } else if (steps === undefined && values.has('T') && DEFAULT_SAMPLING.steps > T) {
+    values.set('steps', T);
+    notes.push(`Sampling steps cannot exceed the link's T = ${T}; using ${T}.`);
   }
+  // A link made of garbage lists a few notes, not a page of them.
+  if (notes.length > MAX_LINK_NOTES) notes.splice(MAX_LINK_NOTES - 1, notes.length, `…and ${notes.length - MAX_LINK_NOTES + 1} more problems in the link; they were ignored.`);
   return { values, notes };
 }
 
@@ -101,9 +125,11 @@ export function encodeShare(settings: Settings, baseline: Settings, options: Enc
 export function buildQuery(search: string, settings: [string, string][], scratch: boolean): string {
   const current = new URLSearchParams(search);
   const out = new URLSearchParams();
-  for (const key of ['backend', 'stream', 'testhooks']) {
+  for (const key of ['backend', 'stream', 'testhooks'] as const) {
     const v = current.get(key);
-    if (v !== null) out.set(key, v);
+    // A value the page ignored (with a note) is not written back.
+    const readable = key === 'backend' ? (BACKEND_NAMES as readonly string[]).includes(v?.trim().toLowerCase() ?? '') : PASSTHROUGH_WORDS[key]!.values.includes(v?.trim().toLowerCase() ?? '');
+    if (v !== null && readable) out.set(key, v);
   }
   if (scratch) out.set('pretrained', '0');
   for (const [k, v] of settings) out.set(k, v);

@@ -6,7 +6,7 @@
  * steps. `?testhooks=1` installs window.__playgroundTest (src/state/test-hooks.ts).
  */
 import { expect, type Locator, type Page } from '@playwright/test';
-import { openApp, region, test } from './fixtures';
+import { openApp, PANELS, region, test } from './fixtures';
 
 const QUERY = '?backend=wasm&testhooks=1';
 const CHECKPOINT_EVERY = 3;
@@ -257,4 +257,37 @@ test.describe('Content-Security-Policy', () => {
     expect(violations, 'console messages about the Content Security Policy').toEqual([]);
     expect(consoleErrors.filter((e) => /Content.Security.Policy/i.test(e))).toEqual([]);
   });
+});
+
+test('garbage URL parameters get visible notes and a working page, never a blank one', async ({ page }) => {
+  await page.goto('/?T=abc&steps=-5&backend=nope&batch=1e9&lr=-1&sampler=x&%ZZ=1&stream=maybe&pretrained=0');
+  for (const name of PANELS) await expect(region(page, name)).toBeVisible();
+  await expect(page.getByLabel('Active backend')).toHaveText('webgpu');
+  await expect(page.getByRole('status', { name: 'Backend note' })).toContainText('Unknown backend "nope" in the URL');
+  const note = page.getByRole('status', { name: 'Link note' });
+  for (const text of [
+    '"T=abc" in the link: Diffusion steps T must be a number; ignored.',
+    '"steps=-5" in the link: Sampling steps must be between 1 and 1000; using 1.',
+    '"batch=1e9" in the link: Batch size must be between 1 and 256; using 256.',
+    '"lr=-1" in the link: Learning rate must be between 0.000001 and 1; using 0.000001.',
+    '"sampler=x" in the link: Sampler must be one of ddpm, ddim, dpmpp; ignored.',
+    '"%ZZ" in the link is not a setting; ignored.',
+    '"stream=maybe" in the link must be 0, 1; ignored (training streams its progress).',
+  ]) {
+    await expect(note).toContainText(text);
+  }
+  await expect(page.getByRole('alert', { name: 'Errors' })).toBeEmpty();
+  await expect(region(page, 'Training').getByRole('spinbutton', { name: 'Batch size' })).toHaveValue('256');
+  await expect(region(page, 'Schedule').getByRole('spinbutton', { name: 'Diffusion steps T' })).toHaveValue('1000');
+  // The page works: it samples with what it kept.
+  const sampling = region(page, 'Sampling');
+  await expect(sampling.getByRole('spinbutton', { name: 'Sampling steps' })).toHaveValue('1');
+  await sampling.getByRole('spinbutton', { name: 'Number of images' }).fill('2');
+  await sampling.getByRole('button', { name: 'Sample' }).click();
+  await expect(sampling.getByLabel('Sampling state', { exact: true })).toHaveText('done', { timeout: 120_000 });
+  await expect(sampling.getByLabel('Sampling step', { exact: true })).toHaveText('1 / 1');
+  // The address bar keeps what the page used and drops the rest.
+  await expect.poll(() => page.url()).not.toMatch(/sampler=|ZZ|T=abc|stream=|backend=/);
+  await expect.poll(() => new URL(page.url()).searchParams.get('batch')).toBe('256');
+  await expect(page.getByRole('alert', { name: 'Errors' })).toBeEmpty();
 });

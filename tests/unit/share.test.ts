@@ -3,7 +3,7 @@
  * to a page, kept in its address bar, and how the presets set their values.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { applyValues, buildQuery, decodeShare, encodeShare, linkSetsModel, type Settings } from '../../src/state/share';
+import { applyValues, buildQuery, decodeShare, encodeShare, linkSetsModel, MAX_LINK_NOTES, type Settings } from '../../src/state/share';
 import { DEFAULT_SAMPLING, DEFAULT_SETUP, DEFAULT_TRAINING } from '../../src/state/store';
 
 const DEFAULTS: Settings = { setup: DEFAULT_SETUP, training: DEFAULT_TRAINING, sampling: DEFAULT_SAMPLING };
@@ -84,6 +84,8 @@ describe('encode / decode', () => {
 
   it('buildQuery keeps ?backend and ?stream, writes pretrained=0 when asked, and drops the rest', () => {
     expect(buildQuery('?backend=wasm&stream=0&pretrained=1&foo=2', [['T', '100']], true)).toBe('?backend=wasm&stream=0&pretrained=0&T=100');
+    expect(buildQuery('?testhooks=1&backend=wasm', [], false)).toBe('?backend=wasm&testhooks=1');
+    expect(buildQuery('?backend=nope&stream=maybe&testhooks=2', [], false)).toBe('');
     expect(buildQuery('?foo=2', [], false)).toBe('');
   });
 });
@@ -103,7 +105,11 @@ describe('clamping and rejection notes', () => {
     const { values, notes } = decodeShare('T=12.6&w=3.3');
     expect(values.get('T')).toBe(13);
     expect(values.get('w')).toBe(3.5);
-    expect(notes).toEqual(['"T=12.6" in the link: Diffusion steps T must be a whole number; using 13.', '"w=3.3" in the link: Guidance scale w goes in steps of 0.5; using 3.5.']);
+    expect(notes).toEqual([
+      '"T=12.6" in the link: Diffusion steps T must be a whole number; using 13.',
+      '"w=3.3" in the link: Guidance scale w goes in steps of 0.5; using 3.5.',
+      "Sampling steps cannot exceed the link's T = 13; using 13.",
+    ]);
   });
 
   it('drops what it cannot read, with a note each', () => {
@@ -133,6 +139,28 @@ describe('clamping and rejection notes', () => {
 
   it('the page\'s other parameters are not settings but are no surprise either', () => {
     expect(decodeShare('backend=wasm&stream=0&pretrained=0').notes).toEqual([]);
+  });
+
+  it('the other parameters\' unreadable values get a note too (backend has its own)', () => {
+    expect(decodeShare('backend=nope&stream=1&pretrained=YES&testhooks=1').notes).toEqual([]);
+    expect(decodeShare('pretrained=maybe&stream=2').notes).toEqual([
+      '"pretrained=maybe" in the link must be 0, off, no, false, 1, on, yes, true; ignored (the page starts on the pretrained model).',
+      '"stream=2" in the link must be 0, 1; ignored (training streams its progress).',
+    ]);
+  });
+
+  it('a T below the default sampling steps brings them down', () => {
+    const { values, notes } = decodeShare('T=10');
+    expect(values.get('steps')).toBe(10);
+    expect(notes).toEqual(["Sampling steps cannot exceed the link's T = 10; using 10."]);
+    expect(decodeShare('T=100').values.has('steps')).toBe(false);
+  });
+
+  it('a link of garbage lists at most MAX_LINK_NOTES notes', () => {
+    const { values, notes } = decodeShare(Array.from({ length: 50 }, (_, i) => `junk${i}=1`).join('&') + '&T=abc&n=7');
+    expect(notes).toHaveLength(MAX_LINK_NOTES);
+    expect(notes.at(-1)).toBe('…and 42 more problems in the link; they were ignored.');
+    expect(values.get('n')).toBe(7);
   });
 
   it('booleans read 1/0 and words', () => {
