@@ -73,6 +73,7 @@ async function compareOnce(page: Page, backend: string, c: { sampler: SamplerKin
   const progress = panel.getByRole('progressbar', { name: 'Compare progress' });
   let bar: ProgressBar | null = null;
   let barTotal = -1;
+  let shown = -1;
   for (;;) {
     const text = ((await status.textContent().catch(() => '')) ?? '').trim();
     if (text === 'Done.') break;
@@ -84,10 +85,11 @@ async function compareOnce(page: Page, backend: string, c: { sampler: SamplerKin
       bar = new ProgressBar(`${backend} ${c.sampler.toUpperCase()}-${c.steps}`, max);
       barTotal = max;
     }
-    bar?.update(value);
+    if (value !== shown) bar?.update(value);
+    shown = value;
     await page.waitForTimeout(500);
   }
-  bar?.update(barTotal);
+  if (shown !== barTotal) bar?.update(barTotal);
   const [download] = await Promise.all([page.waitForEvent('download'), panel.getByRole('button', { name: 'Download results (JSON)' }).click()]);
   return JSON.parse(readFileSync(await download.path(), 'utf8')) as CompareReport;
 }
