@@ -143,8 +143,10 @@ const stringOrNull = (x: unknown): string | null => (typeof x === 'string' && x.
 
 /**
  * The evaluation to show: `npm run eval -- --record` keeps a list of runs in the manifest (sampler,
- * guidance, N, the samples' and the floor's figures); the headline is DDIM-50 at the largest N, else
- * the largest-N run. An object of plain numbers (older manifests) is shown as it is.
+ * guidance, N, the samples' and the floor's figures); the headline is DDIM-50 at the largest N (of
+ * several such runs, e.g. a guidance sweep, the one with the lowest FD / floor: its guidance is the
+ * one the page proposes), else the largest-N run. An object of plain numbers (older manifests) is
+ * shown as it is.
  */
 export function headlineEval(raw: unknown): { figures: Record<string, number> | null; sampler: string | null } {
   if (Array.isArray(raw)) {
@@ -152,7 +154,10 @@ export function headlineEval(raw: unknown): { figures: Record<string, number> | 
     if (runs.length === 0) return { figures: null, sampler: null };
     const n = (e: Record<string, unknown>) => finiteOrNull(e.n) ?? 0;
     const byN = [...runs].sort((a, b) => n(b) - n(a));
-    const best = byN.find((e) => e.sampler === 'DDIM-50') ?? byN[0];
+    const ddim50 = byN.filter((e) => e.sampler === 'DDIM-50');
+    const fdRatio = (e: Record<string, unknown>) => finiteOrNull(e.fdOverFloor) ?? Infinity;
+    const atLargest = ddim50.filter((e) => n(e) === n(ddim50[0] ?? {})).sort((a, b) => fdRatio(a) - fdRatio(b));
+    const best = atLargest[0] ?? byN[0];
     const samples = best.samples as Record<string, unknown>;
     const figures: Record<string, number> = {};
     const put = (key: string, value: unknown) => {

@@ -14,6 +14,12 @@ const run = (sampler: string, n: number, confidence: number) => ({
 });
 
 describe('headlineEval', () => {
+  it('of several DDIM-50 runs at the largest N (a guidance sweep), picks the lowest FD / floor', () => {
+    const sweep = [1, 1.3, 2].map((guidance, i) => ({ ...run('DDIM-50', 1000, 0.9 + i / 100), guidance, fdOverFloor: [3.4, 1.9, 2.5][i] }));
+    const { figures } = headlineEval([run('DDIM-50', 500, 0.99), ...sweep, { ...run('DDIM-50', 1000, 0.5), fdOverFloor: 'x' }]);
+    expect(figures).toMatchObject({ guidance: 1.3, N: 1000, confidence: 0.91, 'FD/floor': 1.9 });
+  });
+
   it('picks DDIM-50 at the largest N from a list of runs', () => {
     const { figures, sampler } = headlineEval([run('DDIM-50', 200, 0.8), run('DDPM-1000', 1000, 0.7), run('DDIM-50', 1000, 0.95), run('DDIM-20', 2000, 0.6)]);
     expect(sampler).toBe('DDIM-50');
