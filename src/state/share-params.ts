@@ -111,7 +111,7 @@ export const PARAMS: readonly ParamSpec[] = [
   samp('spacing', 'Timestep spacing', 'spacing', oneOf(TIMESTEP_SPACINGS)),
   samp('var', 'DDPM variance', 'ddpmVariance', oneOf(DDPM_VARIANCES)),
   samp('clip', 'x₀ clipping', 'clipping', oneOf(X0_CLIPPINGS)),
-  samp('w', 'Guidance scale w', 'guidance', num(0, 10, 0.5)),
+  samp('w', 'Guidance scale w', 'guidance', num(0, 10, 0.1)),
   samp('n', 'Number of images', 'numImages', int(1, 64)),
   samp('seed', 'Seed', 'seed', int(0, SEED_MAX)),
   samp('digit', 'Digit', 'digit', { kind: 'digit' }),
@@ -164,7 +164,8 @@ export function parseValue(spec: ParamSpec, raw: string): { value: Value; note: 
       if (text === '' || !Number.isFinite(v)) return { value: undefined, note: `${shown} in the link: ${spec.what} must be a number; ignored.` };
       let fixed = Math.min(type.max, Math.max(type.min, v));
       if (type.kind === 'int') fixed = Math.round(fixed);
-      else if (type.step) fixed = Math.round(fixed / type.step) * type.step;
+      // toPrecision: 13 × 0.1 is 1.3000000000000003 in floating point; the link's 1.3 must stay 1.3.
+      else if (type.step) fixed = Number((Math.round(fixed / type.step) * type.step).toPrecision(12));
       if (fixed === v) return { value: v, note: null };
       const why = v < type.min || v > type.max ? `must be between ${type.min} and ${type.max}` : type.kind === 'int' ? 'must be a whole number' : `goes in steps of ${type.step}`;
       return { value: fixed, note: `${shown} in the link: ${spec.what} ${why}; using ${fixed}.` };

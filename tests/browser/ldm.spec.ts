@@ -134,7 +134,7 @@ test('the tiny LDM trains both stages, samples a digit with guidance, and its fi
   await sampling.getByRole('combobox', { name: 'Digit' }).selectOption('3');
   const guidance = sampling.getByRole('slider', { name: 'Guidance scale w' });
   await guidance.focus();
-  for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+  for (let i = 0; i < 20; i++) await page.keyboard.press('ArrowRight'); // 1 → 3 in steps of 0.1
   await expect(sampling.getByLabel('Guidance scale value')).toHaveText('3.0');
   await sampling.getByRole('button', { name: 'Sample' }).click();
 

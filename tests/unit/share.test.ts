@@ -102,12 +102,13 @@ describe('clamping and rejection notes', () => {
   });
 
   it('rounds whole numbers and the guidance step', () => {
-    const { values, notes } = decodeShare('T=12.6&w=3.3');
+    expect(decodeShare('w=1.3')).toMatchObject({ values: new Map([['w', 1.3]]), notes: [] });
+    const { values, notes } = decodeShare('T=12.6&w=3.33');
     expect(values.get('T')).toBe(13);
-    expect(values.get('w')).toBe(3.5);
+    expect(values.get('w')).toBe(3.3);
     expect(notes).toEqual([
       '"T=12.6" in the link: Diffusion steps T must be a whole number; using 13.',
-      '"w=3.3" in the link: Guidance scale w goes in steps of 0.5; using 3.5.',
+      '"w=3.33" in the link: Guidance scale w goes in steps of 0.1; using 3.3.',
       "Sampling steps cannot exceed the link's T = 13; using 13.",
     ]);
   });
