@@ -50,8 +50,8 @@ export function histogramEntropy(histogram: number[]): number {
 /**
  * Runs the classifier over n uint8 images [n, 28, 28] (pixels p → p/127.5 − 1, as in training), in
  * batches; every tensor is freed per batch, so tf.memory().numTensors is unchanged afterwards.
+ * `onBatch(done)` is called after each batch with the images scored so far (for progress).
  */
-/** `onBatch(done)`: called after each batch with the images scored so far (for progress). */
 export async function scoreImages(classifier: Classifier, pixels: Uint8Array, n: number, batch = 250, onBatch?: (done: number) => void): Promise<ClassifierScores> {
   if (!(Number.isInteger(n) && n >= 1)) throw new Error(`scoreImages: n must be an integer ≥ 1, got ${n}.`);
   if (pixels.length < n * IMAGE_PIXELS) throw new Error(`scoreImages: ${n} images need ${n * IMAGE_PIXELS} pixels, got ${pixels.length}.`);

@@ -156,7 +156,8 @@ export function headlineEval(raw: unknown): { figures: Record<string, number> | 
     const byN = [...runs].sort((a, b) => n(b) - n(a));
     const ddim50 = byN.filter((e) => e.sampler === 'DDIM-50');
     const fdRatio = (e: Record<string, unknown>) => finiteOrNull(e.fdOverFloor) ?? Infinity;
-    const atLargest = ddim50.filter((e) => n(e) === n(ddim50[0] ?? {})).sort((a, b) => fdRatio(a) - fdRatio(b));
+    const largest = ddim50.length > 0 ? n(ddim50[0]) : -1;
+    const atLargest = ddim50.filter((e) => n(e) === largest).sort((a, b) => fdRatio(a) - fdRatio(b));
     const best = atLargest[0] ?? byN[0];
     const samples = best.samples as Record<string, unknown>;
     const figures: Record<string, number> = {};

@@ -67,6 +67,12 @@ function autoencoderFigures(setup: ModelSetup): NetworkFigures | null {
   return { params: countParams(layout.weights), activationsPerImage: layout.activationsPerImage, largestPerImage: widest };
 }
 
+/** An estimate from its parts: fixed overhead, weights, and activations per image of the batch. */
+function estimate(weightBytes: number, bytesPerImage: number, images: number, largestTensorBytes: number): MemoryEstimate {
+  const activationBytes = bytesPerImage * images;
+  return { bytes: OVERHEAD_BYTES + weightBytes + activationBytes, weightBytes, activationBytes, bytesPerImage, largestTensorBytes };
+}
+
 /** Memory of training `stage` of `setup` at `batchSize` images per step. */
 export function trainingMemory(setup: ModelSetup, stage: TrainingStage, batchSize: number): MemoryEstimate {
   const denoiser = denoiserFigures(setup);
@@ -78,14 +84,7 @@ export function trainingMemory(setup: ModelSetup, stage: TrainingStage, batchSiz
   // A latent denoiser's batch is encoded first (forward only); the autoencoder's stage runs encode + decode.
   let perImage = TRAIN_ACTIVATION_FACTOR * FLOAT_BYTES * trained.activationsPerImage;
   if (stage === 'denoiser' && ae) perImage += SAMPLE_ACTIVATION_FACTOR * FLOAT_BYTES * ae.activationsPerImage;
-  const activationBytes = perImage * batchSize;
-  return {
-    bytes: OVERHEAD_BYTES + weightBytes + activationBytes,
-    weightBytes,
-    activationBytes,
-    bytesPerImage: perImage,
-    largestTensorBytes: FLOAT_BYTES * batchSize * Math.max(trained.largestPerImage, ae?.largestPerImage ?? 0),
-  };
+  return estimate(weightBytes, perImage, batchSize, FLOAT_BYTES * batchSize * Math.max(trained.largestPerImage, ae?.largestPerImage ?? 0));
 }
 
 /** Memory of sampling `numImages` images (the denoiser sees twice as many with guidance). */
@@ -96,14 +95,7 @@ export function samplingMemory(setup: ModelSetup, numImages: number, guided: boo
   const emaCopies = setup.emaDecay > 0 ? 1 : 0;
   const weightBytes = FLOAT_BYTES * (denoiser.params * (1 + emaCopies) + (ae?.params ?? 0));
   const perImage = SAMPLE_ACTIVATION_FACTOR * FLOAT_BYTES * (denoiser.activationsPerImage * (guided ? 2 : 1) + (ae?.activationsPerImage ?? 0));
-  const activationBytes = perImage * numImages;
-  return {
-    bytes: OVERHEAD_BYTES + weightBytes + activationBytes,
-    weightBytes,
-    activationBytes,
-    bytesPerImage: perImage,
-    largestTensorBytes: FLOAT_BYTES * Math.max(rows * denoiser.largestPerImage, numImages * (ae?.largestPerImage ?? 0)),
-  };
+  return estimate(weightBytes, perImage, numImages, FLOAT_BYTES * Math.max(rows * denoiser.largestPerImage, numImages * (ae?.largestPerImage ?? 0)));
 }
 
 /** What the device can hold, as the engine finds it (src/engine/memory-limits.ts). */
