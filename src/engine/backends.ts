@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import '@tensorflow/tfjs-backend-wasm';
 import type { AdapterInfo, BackendName } from '../worker/protocol';
-import { registerWasmConvGradients } from './wasm-gradients';
+import { registerWasmKernels } from './wasm-kernels';
 
 /** Preferred order, fastest first. */
 export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -46,7 +46,7 @@ function navigatorGpu(): GpuLike | null {
 
 /** Tries one backend; returns null on success or the reason it could not start. */
 async function trySetBackend(name: BackendName): Promise<string | null> {
-  if (name === 'wasm') registerWasmConvGradients();
+  if (name === 'wasm') registerWasmKernels();
   try {
     const ok = await tf.setBackend(name);
     if (ok && tf.getBackend() === name) {

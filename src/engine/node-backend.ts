@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { registerWasmConvGradients } from './wasm-gradients';
+import { registerWasmKernels } from './wasm-kernels';
 import { prepareNodeWasmThreads, resetNodeWasmToSingleThread } from './wasm-threads-node';
 
 export interface NodeBackendOptions {
@@ -103,7 +103,7 @@ export async function initNodeBackend(
   name: 'wasm' | 'cpu' = 'wasm',
   options: NodeBackendOptions = {},
 ): Promise<'wasm' | 'cpu'> {
-  registerWasmConvGradients();
+  registerWasmKernels();
   const ok = name === 'wasm' ? await startWasm(options) : await tf.setBackend(name);
   if (!ok || tf.getBackend() !== name) {
     throw new Error(`The '${name}' TensorFlow.js backend could not start in Node.`);

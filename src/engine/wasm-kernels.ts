@@ -1,0 +1,16 @@
+/**
+ * The project's kernels for the TensorFlow.js `wasm` backend, registered in one call: the conv
+ * gradients built on XNNPACK's forward conv (./wasm-gradients) and a Slice that does not copy its
+ * whole input out of the heap first (./wasm-slice), and a BatchMatMul that runs every product on
+ * XNNPACK (./wasm-batch-matmul). Call after the wasm backend is imported;
+ * idempotent.
+ */
+import { registerWasmBatchMatMul } from './wasm-batch-matmul';
+import { registerWasmConvGradients } from './wasm-gradients';
+import { registerWasmSlice } from './wasm-slice';
+
+export function registerWasmKernels(): void {
+  registerWasmConvGradients();
+  registerWasmSlice();
+  registerWasmBatchMatMul();
+}
