@@ -10,7 +10,10 @@
  * With --torch it also runs the same architecture in PyTorch (tests/perf/reference_unet.py, a child
  * process run after the tfjs timings, 2 threads and 1 thread) and prints the ratios tfjs / PyTorch.
  *
- *   npm run bench:reference -- [--batch 64] [--reps 3] [--json FILE] [--torch] [--train-batch N]
+ *   npm run bench:reference -- [--batch 64] [--reps 3] [--json FILE] [--torch] [--train-batch N] [--threads 1,2]
+ *
+ * --threads times tfjs with each number of wasm threads (a child process each where this process
+ * runs another count; default: this process's own, 1 unless TFJS_WASM_THREADS says otherwise).
  *
  * A train step keeps ~80 MiB of tensors per image on wasm today (over 4 GiB at batch 64, which
  * aborts the wasm backend): the bench measures that first and, unless --train-batch says otherwise,
@@ -19,7 +22,7 @@
  * Numbers are a snapshot of the working tree (the header gives the commit and whether it differs).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +65,7 @@ const MEASURED_PEAK_GFLOPS = 160;
 interface Timing {
   framework: string;
   threads: number | string;
-  case: 'train step' | 'forward';
+  case: 'train step' | 'forward' | 'sgemm 1024³';
   batch: number;
   seconds: number;
   all: number[];
@@ -112,6 +115,42 @@ function measurePeak(): { gflops: number; source: string } {
     return { gflops: MEASURED_PEAK_GFLOPS, source: `MEASURED.md (~${MEASURED_PEAK_GFLOPS}; numpy not usable: ${(r.stderr || '').trim().split('\n').pop()})` };
   }
   return { gflops: v, source: 'numpy sgemm 2048³, best of 5' };
+}
+
+const SGEMM_N = 1024;
+
+/** numpy's sgemm (OpenBLAS) on 1024³ with `threads` BLAS threads, best of 5 (the kernel ceiling beside tfjs's), or null. */
+function numpySgemm(threads: number): Timing | null {
+  const code = [
+    'import time, numpy as np',
+    `n = ${SGEMM_N}; a = np.random.rand(n, n).astype(np.float32); b = np.random.rand(n, n).astype(np.float32); a @ b`,
+    'ts = []',
+    'for _ in range(5):',
+    '    t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)',
+    'print(min(ts))',
+  ].join('\n');
+  if (!existsSync(PYTHON)) return null;
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
+  const r = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 60_000, env });
+  const v = Number(r.stdout?.trim());
+  if (r.status !== 0 || !Number.isFinite(v)) return null;
+  return { framework: 'numpy sgemm (OpenBLAS)', threads, case: 'sgemm 1024³', batch: 1, seconds: v, all: [v] };
+}
+
+/** tfjs's matMul 1024³ on the current backend, best of 5 after a warm-up (XNNPACK on wasm). */
+async function tfjsSgemm(): Promise<Timing> {
+  const a = tf.randomNormal([SGEMM_N, SGEMM_N]);
+  const b = tf.randomNormal([SGEMM_N, SGEMM_N]);
+  const all: number[] = [];
+  for (let r = 0; r <= 5; r++) {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b);
+    await c.data();
+    c.dispose();
+    if (r > 0) all.push((performance.now() - t0) / 1000);
+  }
+  tf.dispose([a, b]);
+  return { framework: `tfjs ${tf.version.tfjs} ${tf.getBackend()}`, threads: wasmThreads(), case: 'sgemm 1024³', batch: 1, seconds: Math.min(...all), all };
 }
 
 /** Threads the wasm backend runs on (1 in Node here, see MEASURED.md), or '?' when it will not say. */
@@ -191,10 +230,30 @@ async function timeTfjs(config: UNetConfig, batch: number, trainBatch: number, r
   trainer.dispose();
   model.dispose();
   const threads = wasmThreads();
+  const sgemm = await tfjsSgemm();
   return [
+    sgemm,
     { framework: `tfjs ${tf.version.tfjs} ${tf.getBackend()}`, threads, case: 'train step', batch: trainBatch, seconds: median(steps), all: steps },
     { framework: `tfjs ${tf.version.tfjs} ${tf.getBackend()}`, threads, case: 'forward', batch, seconds: median(fwd), all: fwd },
   ];
+}
+
+/**
+ * The tfjs timings with `threads` wasm threads: this process's own when it runs with that many,
+ * else a child process of this script (TFJS_WASM_THREADS=threads, --only-tfjs), since a process's
+ * wasm backend keeps the thread count it started with.
+ */
+async function timeTfjsThreads(threads: number, config: UNetConfig, batch: number, trainBatch: number, reps: number): Promise<Timing[]> {
+  if (threads === wasmThreads()) return timeTfjs(config, batch, trainBatch, reps);
+  const file = path.join(os.tmpdir(), `bench-reference-${process.pid}-${threads}.json`);
+  const argv = [...process.execArgv, fileURLToPath(import.meta.url), '--only-tfjs', '--batch', String(batch), '--train-batch', String(trainBatch), '--reps', String(reps), '--json', file];
+  process.stderr.write(`tfjs wasm with ${threads} threads: a child process\n`);
+  const r = spawnSync(process.execPath, argv, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, TFJS_WASM_THREADS: String(threads) } });
+  if (r.status !== 0 || !existsSync(file)) throw new Error(`the tfjs run with ${threads} wasm threads failed (exit ${r.status})`);
+  const timings = (JSON.parse(readFileSync(file, 'utf8')) as { timings: Timing[] }).timings;
+  unlinkSync(file);
+  if (timings[0]?.threads !== threads) process.stderr.write(`note: asked for ${threads} wasm threads, the child ran ${timings[0]?.threads}\n`);
+  return timings;
 }
 
 function runTorch(batch: number, trainBatch: number, reps: number): TorchResult {
@@ -226,7 +285,7 @@ function torchParamNames(): { paramCount: number; weights: [string, number][] } 
 async function main(): Promise<void> {
   let args;
   try {
-    args = parseArgs(process.argv.slice(2), { batch: 64, 'train-batch': 0, reps: 3, json: '', torch: false });
+    args = parseArgs(process.argv.slice(2), { batch: 64, 'train-batch': 0, reps: 3, json: '', torch: false, threads: '', 'only-tfjs': false });
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(e.message);
@@ -253,6 +312,19 @@ async function main(): Promise<void> {
   }
 
   await initNodeBackend('wasm');
+  if (args['only-tfjs']) {
+    // A child of timeTfjsThreads: the tfjs timings only, at the batches the parent chose.
+    const only = await timeTfjs(config, batch, args['train-batch'] || batch, reps);
+    writeFileSync(args.json, JSON.stringify({ timings: only }));
+    return;
+  }
+  const threadCounts = args.threads === ''
+    ? [wasmThreads()].filter((t): t is number => typeof t === 'number')
+    : args.threads.split(',').map(Number);
+  if (threadCounts.length === 0 || threadCounts.some((t) => !Number.isInteger(t) || t < 1 || t > 16)) {
+    console.error(`--threads must list thread counts from 1 to 16 (e.g. 1,2), got '${args.threads}'`);
+    process.exit(2);
+  }
   // The train step's batch: --train-batch, else --batch if its tensors fit in wasm's 4 GiB, else
   // the largest halving of it that does (both frameworks then train at that batch).
   const perImage = await trainBytesPerImage(config);
@@ -261,7 +333,8 @@ async function main(): Promise<void> {
   const memoryNote = `a train step needs ~${(perImage / 2 ** 20).toFixed(0)} MiB of tensors per image on wasm ` +
     `(~${((perImage * batch) / 2 ** 30).toFixed(1)} GiB at batch ${batch}; wasm32 has 4 GiB)` +
     (trainBatch !== batch ? `: train steps timed at batch ${trainBatch} on both sides, forward at ${batch}` : '');
-  const timings = await timeTfjs(config, batch, trainBatch, reps);
+  const timings: Timing[] = [];
+  for (const n of threadCounts) timings.push(...(await timeTfjsThreads(n, config, batch, trainBatch, reps)));
   let torch: TorchResult | null = null;
   if (args.torch) {
     torch = runTorch(batch, trainBatch, reps);
@@ -272,8 +345,12 @@ async function main(): Promise<void> {
     }
   }
   const peak = measurePeak();
+  for (const n of threadCounts) {
+    const blas = numpySgemm(n);
+    if (blas != null) timings.push(blas);
+  }
 
-  const flops = (c: Timing) => (c.case === 'train step' ? 3 : 1) * stats.flopsPerImage * c.batch;
+  const flops = (c: Timing) => (c.case === 'sgemm 1024³' ? 2 * SGEMM_N ** 3 : (c.case === 'train step' ? 3 : 1) * stats.flopsPerImage * c.batch);
   const rows = timings.map((c) => {
     const gflops = flops(c) / c.seconds / 1e9;
     return `| ${c.framework} | ${c.threads} | ${c.case} | ${c.batch} | ${c.seconds.toFixed(3)} | ${(c.batch / c.seconds).toFixed(1)} | ${gflops.toFixed(1)} | ${((100 * gflops) / peak.gflops).toFixed(1)} % |`;
@@ -287,21 +364,33 @@ async function main(): Promise<void> {
   console.log(`float32 peak: ${peak.gflops.toFixed(0)} GFLOP/s (${peak.source})` +
     (torch ? `; PyTorch BLAS ${torch.blas ?? '?'}, OMP_WAIT_POLICY ${torch.ompWaitPolicy}` : ''));
   console.log(`Memory: ${memoryNote}.`);
-  console.log(`Median of ${reps} after 1 warm-up; time in seconds per batch.\n`);
+  console.log(`Median of ${reps} after 1 warm-up; time in seconds per batch (sgemm 1024³: best of 5, seconds per product).\n`);
   console.log('| framework | threads | case | batch | s | images/s | GFLOP/s | of peak |');
   console.log('|---|---|---|---|---|---|---|---|');
   console.log(rows.join('\n'));
   const ratios: Record<string, number> = {};
+  // The kernel ceiling: tfjs's GEMM against OpenBLAS's at the same thread count.
+  const gemmLines: string[] = [];
+  for (const ours of timings.filter((x) => x.case === 'sgemm 1024³' && x.framework.startsWith('tfjs'))) {
+    const theirs = timings.find((x) => x.case === 'sgemm 1024³' && x.framework.startsWith('numpy') && x.threads === ours.threads);
+    if (theirs == null) continue;
+    const ratio = ours.seconds / theirs.seconds;
+    ratios[`sgemm 1024³, tfjs / OpenBLAS, ${ours.threads} thread(s)`] = ratio;
+    gemmLines.push(`tfjs / OpenBLAS sgemm 1024³, ${ours.threads} thread${ours.threads === 1 ? '' : 's'} each: ${ratio.toFixed(1)}x the time (the kernels' own ceiling)`);
+  }
+  if (gemmLines.length > 0) console.log(`\n${gemmLines.join('\n')}`);
   if (torch) {
     console.log('');
     for (const c of ['train step', 'forward'] as const) {
-      const ours = timings.find((x) => x.case === c && x.framework.startsWith('tfjs'))!;
-      for (const run of torch.runs) {
-        const theirs = timings.find((x) => x.case === c && !x.framework.startsWith('tfjs') && x.threads === run.threads)!;
-        // per image, in case the batches differ
-        const ratio = ours.seconds / ours.batch / (theirs.seconds / theirs.batch);
-        ratios[`${c}, PyTorch ${run.threads} thread(s)`] = ratio;
-        console.log(`tfjs / PyTorch ${run.threads} thread${run.threads === 1 ? '' : 's'}, ${c} (batch ${ours.batch}): ${ratio.toFixed(1)}x the time per image`);
+      for (const ours of timings.filter((x) => x.case === c && x.framework.startsWith('tfjs'))) {
+        for (const run of torch.runs) {
+          const theirs = timings.find((x) => x.case === c && !x.framework.startsWith('tfjs') && x.threads === run.threads)!;
+          // per image, in case the batches differ
+          const ratio = ours.seconds / ours.batch / (theirs.seconds / theirs.batch);
+          const plural = (n: number | string) => `${n} thread${n === 1 ? '' : 's'}`;
+          ratios[`${c}, tfjs ${plural(ours.threads)} / PyTorch ${plural(run.threads)}`] = ratio;
+          console.log(`tfjs ${plural(ours.threads)} / PyTorch ${plural(run.threads)}, ${c} (batch ${ours.batch}): ${ratio.toFixed(1)}x the time per image`);
+        }
       }
     }
   }
