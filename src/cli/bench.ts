@@ -12,7 +12,7 @@
  * Prints a markdown table and the ratios, all from this one run; `--json FILE` writes every case.
  * Quality comes from `npm run eval`.
  *
- *   npm run bench -- [--batch 16] [--reps 3] [--steps 20] [--ddpm-steps 1000] [--no-cpu]
+ *   npm run bench -- [--batch 16] [--sample-batch 8] [--reps 3] [--steps 20] [--ddpm-steps 1000] [--no-cpu]
  *                    [--backends webgpu,webgl,wasm] [--browser-batch 4] [--browser-reps 2] [--no-browser] [--no-node]
  *                    [--cases ddim-20,dpmpp-20,ddpm-1000 (browser)] [--dist dist] [--port 4181] [--json out.json]
  */
@@ -29,7 +29,7 @@ import { DEFAULT_SAMPLER, type SamplerKind } from '../diffusion/config';
 import { DEFAULT_MODEL_SETUP, type ModelSetup } from '../worker/protocol';
 import { ProgressBar } from './progress';
 import { presetAttention } from '../models/setup-config';
-import { parseArgs } from './args';
+import { parseArgs, UsageError } from './args';
 import { benchInBrowser } from './bench-compare';
 import { SAMPLER_NAMES, benchTable, median, parseCases, ratioLines, type BenchCase } from './bench-table';
 
@@ -102,8 +102,11 @@ async function benchSampling(name: string, setup: ModelSetup, batch: number, ste
   };
 }
 
-async function benchNode(args: { batch: number; reps: number; steps: number; 'ddpm-steps': number; 'no-cpu': boolean }): Promise<BenchCase[]> {
-  const sampleBatch = Math.min(8, args.batch);
+async function benchNode(args: { batch: number; 'sample-batch': number; reps: number; steps: number; 'ddpm-steps': number; 'no-cpu': boolean }): Promise<BenchCase[]> {
+  const sampleBatch = args['sample-batch'];
+  if (!Number.isInteger(sampleBatch) || sampleBatch < 1 || sampleBatch > 256) {
+    throw new UsageError(`--sample-batch must be an integer from 1 to 256, got ${sampleBatch}`);
+  }
   await initNodeBackend('wasm');
   const cases: BenchCase[] = [];
   for (const { name, setup } of MODELS) cases.push(await benchTraining(name, setup, args.batch, args.reps));
@@ -122,7 +125,7 @@ async function benchNode(args: { batch: number; reps: number; steps: number; 'dd
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), {
-    batch: 16, reps: 3, steps: 20, 'ddpm-steps': 1000, 'no-cpu': false,
+    batch: 16, 'sample-batch': 8, reps: 3, steps: 20, 'ddpm-steps': 1000, 'no-cpu': false,
     backends: 'webgpu,webgl,wasm', 'browser-batch': 4, 'browser-reps': 2, 'no-browser': false, 'no-node': false, port: 4181, dist: 'dist', cases: '', json: '',
   });
   const started = new Date();
