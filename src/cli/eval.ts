@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnistNode } from '../data/load-node';
 import { evaluate, type EvalReport, type SetReport } from '../engine/evaluate';
-import { initNodeBackend } from '../engine/node-backend';
+import { initNodeBackend, machineWasmThreads, nodeWasmThreadsInfo, setDefaultWasmThreads } from '../engine/node-backend';
 import { UsageError } from './args';
 import { npyToImages, readNpy } from './npy';
 import {
@@ -143,6 +143,7 @@ export async function evalMain(argv: string[], io: ToolIO = { out: process.stdou
     if (!(Number.isInteger(args['kid-subset-size']) && args['kid-subset-size'] >= 2)) throw bad(`--kid-subset-size must be an integer ≥ 2, got ${args['kid-subset-size']}`);
 
     await initNodeBackend('wasm');
+    io.err.write(`wasm backend: ${nodeWasmThreadsInfo()?.actual ?? 1} thread(s)\n`);
     const classifierDir = args['classifier-dir'] || defaultModelDir('classifier');
     const { classifier, steps, heldOutAccuracy } = await loadClassifierDir(classifierDir);
     try {
@@ -196,6 +197,7 @@ export async function evalMain(argv: string[], io: ToolIO = { out: process.stdou
 }
 
 if (isMainModule(import.meta.url)) {
+  setDefaultWasmThreads(machineWasmThreads()); // run alone: use the cores (TFJS_WASM_THREADS overrides)
   void evalMain(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -14,7 +14,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { initNodeBackend } from '../engine/node-backend';
+import { initNodeBackend, machineWasmThreads, nodeWasmThreadsInfo, setDefaultWasmThreads } from '../engine/node-backend';
 import { UsageError } from './args';
 import { writeNpy } from './npy';
 import { encodeGrayPng, imageGrid } from './png';
@@ -49,6 +49,7 @@ export async function sampleMain(argv: string[], io: ToolIO = { out: process.std
     const ext = extname(args.out).toLowerCase();
     if (ext !== '.npy' && ext !== '.png') throw new UsageError(`--out must end in .npy or .png, got '${args.out}'\nusage: ${USAGE}`);
     await initNodeBackend('wasm');
+    io.err.write(`wasm backend: ${nodeWasmThreadsInfo()?.actual ?? 1} thread(s)\n`);
     const loaded = await loadSpecModel(spec, USAGE);
     try {
       const result = await generate(loaded, spec, io.err);
@@ -66,6 +67,7 @@ export async function sampleMain(argv: string[], io: ToolIO = { out: process.std
 }
 
 if (isMainModule(import.meta.url)) {
+  setDefaultWasmThreads(machineWasmThreads()); // run alone: use the cores (TFJS_WASM_THREADS overrides)
   void sampleMain(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
