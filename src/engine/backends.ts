@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { AdapterInfo, BackendName } from '../worker/protocol';
 import { registerWasmKernels } from './wasm-kernels';
 
@@ -26,6 +27,17 @@ export interface BackendInit {
   fallbackNote: string | null;
   /** The WebGPU adapter's vendor and architecture, when running on webgpu. */
   adapter: AdapterInfo | null;
+  /** Threads in the wasm backend's pool when running on wasm (1 = the single-threaded build), else null. */
+  wasmThreads?: number | null;
+}
+
+/** Threads in the running wasm backend's pool (1 if it will not say). */
+function wasmThreadsCount(): number {
+  try {
+    return getThreadsCount();
+  } catch {
+    return 1;
+  }
 }
 
 /** Human-readable names for notes shown in the UI. */
@@ -106,7 +118,7 @@ export async function initBackend(requested: BackendName | null): Promise<Backen
         : `${failures.join('; ')}. Using ${LABELS[name]} (${name}) instead` +
           (requested != null && requested !== name ? ` of the requested ${requested}.` : '.');
     const adapter = name === 'webgpu' ? await readAdapterInfo() : null;
-    return { backend: name, fallbackNote, adapter };
+    return { backend: name, fallbackNote, adapter, wasmThreads: name === 'wasm' ? wasmThreadsCount() : null };
   }
   throw new Error(`No TensorFlow.js backend could start: ${failures.join('; ')}.`);
 }

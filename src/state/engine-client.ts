@@ -507,7 +507,7 @@ export class EngineClient {
     switch (msg.type) {
       case 'ready':
         this.store.setState((s) => ({
-          engine: { ...s.engine, status: 'ready', backend: msg.backend, requested: msg.requested, fallbackNote: msg.fallbackNote, adapter: msg.adapter },
+          engine: { ...s.engine, status: 'ready', backend: msg.backend, requested: msg.requested, fallbackNote: msg.fallbackNote, adapter: msg.adapter, wasmThreads: msg.wasmThreads ?? null },
         }));
         this.sendSetupNow();
         this.send({ type: 'data/preview', count: DATA_PREVIEW_COUNT });

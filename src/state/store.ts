@@ -18,6 +18,8 @@ export interface EngineInfo {
   requested: BackendName | null;
   fallbackNote: string | null;
   adapter: AdapterInfo | null;
+  /** Threads of the wasm backend when it runs (shown in the header), else null. */
+  wasmThreads: number | null;
   /** Note about the URL's `?backend=` (an unknown name), shown beside the fallback note. */
   urlNote: string | null;
 }
@@ -156,7 +158,7 @@ export function initialPretrained(source: 'pretrained' | 'scratch' = 'pretrained
 
 export function initialState(urlNote: string | null = null, requested: BackendName | null = null, source: 'pretrained' | 'scratch' = 'pretrained'): AppState {
   return {
-    engine: { status: 'starting', backend: null, requested, fallbackNote: null, adapter: null, urlNote },
+    engine: { status: 'starting', backend: null, requested, fallbackNote: null, adapter: null, wasmThreads: null, urlNote },
     memory: null,
     data: null,
     setup: DEFAULT_SETUP,

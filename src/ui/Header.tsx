@@ -21,7 +21,14 @@ export function Header({ presenter, onPresenterChange }: HeaderProps) {
   const memory = useApp((s) => s.memory);
 
   const backendText = engine.status === 'ready' ? engine.backend : engine.status === 'failed' ? 'not running' : 'starting…';
-  const adapterText = engine.adapter ? `${engine.adapter.vendor || 'unknown vendor'} · ${engine.adapter.architecture || 'unknown architecture'}` : engine.status === 'ready' ? 'none (no GPU adapter)' : '–';
+  const threads = engine.wasmThreads;
+  const adapterText = engine.adapter
+    ? `${engine.adapter.vendor || 'unknown vendor'} · ${engine.adapter.architecture || 'unknown architecture'}`
+    : engine.status !== 'ready'
+      ? '–'
+      : threads != null
+        ? `none (CPU, ${threads} wasm thread${threads === 1 ? '' : 's'})`
+        : 'none (no GPU adapter)';
   const memoryText = memory ? `${memory.numTensors.toLocaleString()} tensors · ${formatBytes(memory.numBytes)}` : '–';
 
   const notes: string[] = [];

@@ -272,6 +272,8 @@ export type WorkerToPage =
       /** Set when the requested or preferred backend could not start: why, in words. */
       fallbackNote: string | null;
       adapter: AdapterInfo | null;
+      /** Threads in the wasm backend's pool when running on wasm, else null (absent: unknown). */
+      wasmThreads?: number | null;
     }
   | { type: 'memory'; numTensors: number; numBytes: number }
   | { type: 'data/preview'; images: ImageBatch; labels: Int32Array; trainCount: number; heldOutCount: number }

@@ -202,6 +202,10 @@ test('?backend=wasm runs on wasm: it trains and samples', async ({ page }) => {
   await openApp(page, '?backend=wasm');
   await expect(page.getByLabel('Active backend')).toHaveText('wasm');
   await expect(page.getByRole('status', { name: 'Backend note' })).toHaveCount(0);
+  // The preview server sends COOP/COEP, so the page is cross-origin isolated and wasm runs threaded.
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  const threads = await page.evaluate(() => Math.max(1, Math.min(4, navigator.hardwareConcurrency))); // the app's default
+  await expect(page.getByLabel('Adapter')).toHaveText(`none (CPU, ${threads} wasm thread${threads === 1 ? '' : 's'})`);
   await configureTraining(page, 3);
   const training = region(page, 'Training');
   await training.getByRole('button', { name: 'Start' }).click();
