@@ -10,7 +10,11 @@
  * With --torch it also runs the same architecture in PyTorch (tests/perf/reference_unet.py, a child
  * process run after the tfjs timings, 2 threads and 1 thread) and prints the ratios tfjs / PyTorch.
  *
- *   npm run bench:reference -- [--batch 64] [--reps 3] [--json FILE] [--torch] [--train-batch N] [--threads 1,2]
+ *   npm run bench:reference -- [--batch 64] [--reps 3] [--json FILE] [--torch] [--train-batch N] [--threads 1,2] [--plain]
+ *
+ * --plain also times the train step with tfjs's own op gradients (the models' plain formulation,
+ * setFastOps(false)): the "before" of src/models/fast-ops.ts (conv kernels stay ours either way:
+ * wasm has no filter gradient).
  *
  * --threads times tfjs with each number of wasm threads (a child process each where this process
  * runs another count; default: this process's own, 1 unless TFJS_WASM_THREADS says otherwise).
@@ -27,7 +31,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { initNodeBackend } from '../engine/node-backend';
 import { DiffusionModel } from '../engine/diffusion-model';
 import { Trainer } from '../engine/trainer';
@@ -35,7 +38,10 @@ import { makeSchedule } from '../diffusion';
 import { DEFAULT_SCHEDULE } from '../diffusion/config';
 import { UNET_CONFIGS, unetLayout, unetStats, type UNetConfig } from '../models/config';
 import { createUNet } from '../models/unet';
+import { setFastOps } from '../models/fast-ops';
+import { setFastConcat } from '../models/fast-concat';
 import { ProgressBar } from './progress';
+import { ROOT, SGEMM_N, measurePeak, median, numpySgemm, runTorch, tfjsSgemm, torchParamNames, wasmThreads, type Timing, type TorchResult } from './bench-peers';
 import { parseArgs, UsageError } from './args';
 
 /**
@@ -56,36 +62,6 @@ export const REFERENCE_UNET_CONFIG: UNetConfig = {
   dropout: 0,
 };
 
-const PYTHON = '/usr/bin/python3';
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TORCH_SCRIPT = path.join(ROOT, 'tests/perf/reference_unet.py');
-/** MEASURED.md's figure for this machine, used when numpy cannot be run. */
-const MEASURED_PEAK_GFLOPS = 160;
-
-interface Timing {
-  framework: string;
-  threads: number | string;
-  case: 'train step' | 'forward' | 'sgemm 1024³';
-  batch: number;
-  seconds: number;
-  all: number[];
-}
-
-interface TorchResult {
-  torch: string;
-  blas: string | null;
-  ompWaitPolicy: string;
-  paramCount: number;
-  numWeights: number;
-  runs: { threads: number; trainBatch: number; forwardS: number; trainStepS: number; forwardAllS: number[]; trainStepAllS: number[]; loadAvg1mBefore: number }[];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 function gitState(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
@@ -95,70 +71,6 @@ function gitState(): string {
       (models ? ` (src/models or src/engine changed: ${models.split('\n').map((l) => l.slice(3)).join(', ')})` : '');
   } catch {
     return 'commit unknown (git not available)';
-  }
-}
-
-/** float32 peak: numpy sgemm 2048³, best of 5, or null with the reason. */
-function measurePeak(): { gflops: number; source: string } {
-  const code = [
-    'import time, numpy as np',
-    'a = np.random.rand(2048, 2048).astype(np.float32); b = np.random.rand(2048, 2048).astype(np.float32); a @ b',
-    'ts = []',
-    'for _ in range(5):',
-    '    t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)',
-    'print(2 * 2048 ** 3 / min(ts) / 1e9)',
-  ].join('\n');
-  if (!existsSync(PYTHON)) return { gflops: MEASURED_PEAK_GFLOPS, source: `MEASURED.md (~${MEASURED_PEAK_GFLOPS}; ${PYTHON} missing)` };
-  const r = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 60_000 });
-  const v = Number(r.stdout?.trim());
-  if (r.status !== 0 || !Number.isFinite(v)) {
-    return { gflops: MEASURED_PEAK_GFLOPS, source: `MEASURED.md (~${MEASURED_PEAK_GFLOPS}; numpy not usable: ${(r.stderr || '').trim().split('\n').pop()})` };
-  }
-  return { gflops: v, source: 'numpy sgemm 2048³, best of 5' };
-}
-
-const SGEMM_N = 1024;
-
-/** numpy's sgemm (OpenBLAS) on 1024³ with `threads` BLAS threads, best of 5 (the kernel ceiling beside tfjs's), or null. */
-function numpySgemm(threads: number): Timing | null {
-  const code = [
-    'import time, numpy as np',
-    `n = ${SGEMM_N}; a = np.random.rand(n, n).astype(np.float32); b = np.random.rand(n, n).astype(np.float32); a @ b`,
-    'ts = []',
-    'for _ in range(5):',
-    '    t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)',
-    'print(min(ts))',
-  ].join('\n');
-  if (!existsSync(PYTHON)) return null;
-  const env = { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) };
-  const r = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 60_000, env });
-  const v = Number(r.stdout?.trim());
-  if (r.status !== 0 || !Number.isFinite(v)) return null;
-  return { framework: 'numpy sgemm (OpenBLAS)', threads, case: 'sgemm 1024³', batch: 1, seconds: v, all: [v] };
-}
-
-/** tfjs's matMul 1024³ on the current backend, best of 5 after a warm-up (XNNPACK on wasm). */
-async function tfjsSgemm(): Promise<Timing> {
-  const a = tf.randomNormal([SGEMM_N, SGEMM_N]);
-  const b = tf.randomNormal([SGEMM_N, SGEMM_N]);
-  const all: number[] = [];
-  for (let r = 0; r <= 5; r++) {
-    const t0 = performance.now();
-    const c = tf.matMul(a, b);
-    await c.data();
-    c.dispose();
-    if (r > 0) all.push((performance.now() - t0) / 1000);
-  }
-  tf.dispose([a, b]);
-  return { framework: `tfjs ${tf.version.tfjs} ${tf.getBackend()}`, threads: wasmThreads(), case: 'sgemm 1024³', batch: 1, seconds: Math.min(...all), all };
-}
-
-/** Threads the wasm backend runs on (1 in Node here, see MEASURED.md), or '?' when it will not say. */
-function wasmThreads(): number | string {
-  try {
-    return getThreadsCount();
-  } catch {
-    return '?';
   }
 }
 
@@ -184,7 +96,8 @@ function trainInputs(batch: number): { images: Float32Array; labels: Int32Array;
  * Peak tensor bytes of one train step, per image, from a step at a small batch (tf.profile): a
  * train step whose tensors would pass wasm32's 4 GiB kills the backend, so it is never tried.
  */
-async function trainBytesPerImage(config: UNetConfig): Promise<number> {
+async function trainBytesPerImage(config: UNetConfig, plain = false): Promise<number> {
+  setPlain(plain);
   const { model, trainer } = newTrainer(config);
   const { images, labels, shape } = trainInputs(PROBE_BATCH);
   const info = await tf.profile(async () => {
@@ -194,10 +107,53 @@ async function trainBytesPerImage(config: UNetConfig): Promise<number> {
   });
   trainer.dispose();
   model.dispose();
+  setPlain(false);
   return info.peakBytes / PROBE_BATCH;
 }
 
-async function timeTfjs(config: UNetConfig, batch: number, trainBatch: number, reps: number): Promise<Timing[]> {
+/** Plain = the models' formulation differentiated by tfjs itself (no fused ops, plain concat). */
+function setPlain(plain: boolean): void {
+  setFastOps(plain ? false : null);
+  setFastConcat(!plain);
+}
+
+/** The largest halving of `batch` whose train step fits wasm32's memory at `perImage` bytes an image. */
+function fittingBatch(batch: number, perImage: number): number {
+  let b = batch;
+  while (b > 1 && perImage * b > 0.9 * WASM_MEMORY_LIMIT) b = Math.floor(b / 2);
+  return b;
+}
+
+/**
+ * The train step with tfjs's own op gradients ("before"): same model, at `trainBatch` or the largest
+ * halving of it that fits (the plain formulation keeps more tensors). The conv kernels stay ours:
+ * wasm has no filter gradient of its own.
+ */
+async function timeTfjsPlain(config: UNetConfig, trainBatch: number, reps: number): Promise<Timing> {
+  const batch = fittingBatch(trainBatch, await trainBytesPerImage(config, true));
+  setPlain(true);
+  try {
+    const { model, trainer } = newTrainer(config);
+    const { images, labels, shape } = trainInputs(batch);
+    const steps: number[] = [];
+    const bar = new ProgressBar(`tfjs wasm train step, tfjs's own op gradients (batch ${batch})`, reps + 1);
+    for (let r = 0; r <= reps; r++) {
+      const t0 = performance.now();
+      const { loss, itemLosses } = trainer.trainStep(images, shape, labels);
+      await loss.data();
+      tf.dispose([loss, itemLosses]);
+      if (r > 0) steps.push((performance.now() - t0) / 1000);
+      bar.update(r + 1);
+    }
+    trainer.dispose();
+    model.dispose();
+    return { framework: `tfjs ${tf.version.tfjs} ${tf.getBackend()}, own op gradients`, threads: wasmThreads(), case: 'train step', batch, seconds: median(steps), all: steps, plain: true };
+  } finally {
+    setPlain(false);
+  }
+}
+
+async function timeTfjs(config: UNetConfig, batch: number, trainBatch: number, reps: number, plain: boolean): Promise<Timing[]> {
   const { model, trainer } = newTrainer(config);
   const denoiser = model.denoiser;
   const { images, labels, shape } = trainInputs(trainBatch);
@@ -233,6 +189,7 @@ async function timeTfjs(config: UNetConfig, batch: number, trainBatch: number, r
   const sgemm = await tfjsSgemm();
   return [
     sgemm,
+    ...(plain ? [await timeTfjsPlain(config, trainBatch, reps)] : []),
     { framework: `tfjs ${tf.version.tfjs} ${tf.getBackend()}`, threads, case: 'train step', batch: trainBatch, seconds: median(steps), all: steps },
     { framework: `tfjs ${tf.version.tfjs} ${tf.getBackend()}`, threads, case: 'forward', batch, seconds: median(fwd), all: fwd },
   ];
@@ -243,10 +200,10 @@ async function timeTfjs(config: UNetConfig, batch: number, trainBatch: number, r
  * else a child process of this script (TFJS_WASM_THREADS=threads, --only-tfjs), since a process's
  * wasm backend keeps the thread count it started with.
  */
-async function timeTfjsThreads(threads: number, config: UNetConfig, batch: number, trainBatch: number, reps: number): Promise<Timing[]> {
-  if (threads === wasmThreads()) return timeTfjs(config, batch, trainBatch, reps);
+async function timeTfjsThreads(threads: number, config: UNetConfig, batch: number, trainBatch: number, reps: number, plain: boolean): Promise<Timing[]> {
+  if (threads === wasmThreads()) return timeTfjs(config, batch, trainBatch, reps, plain);
   const file = path.join(os.tmpdir(), `bench-reference-${process.pid}-${threads}.json`);
-  const argv = [...process.execArgv, fileURLToPath(import.meta.url), '--only-tfjs', '--batch', String(batch), '--train-batch', String(trainBatch), '--reps', String(reps), '--json', file];
+  const argv = [...process.execArgv, fileURLToPath(import.meta.url), '--only-tfjs', '--batch', String(batch), '--train-batch', String(trainBatch), '--reps', String(reps), '--json', file, ...(plain ? ['--plain'] : [])];
   process.stderr.write(`tfjs wasm with ${threads} threads: a child process\n`);
   const r = spawnSync(process.execPath, argv, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, TFJS_WASM_THREADS: String(threads) } });
   if (r.status !== 0 || !existsSync(file)) throw new Error(`the tfjs run with ${threads} wasm threads failed (exit ${r.status})`);
@@ -256,36 +213,10 @@ async function timeTfjsThreads(threads: number, config: UNetConfig, batch: numbe
   return timings;
 }
 
-function runTorch(batch: number, trainBatch: number, reps: number): TorchResult {
-  const argv = [TORCH_SCRIPT, '--batch', String(batch), '--train-batch', String(trainBatch), '--reps', String(reps), '--threads', '2,1'];
-  process.stderr.write(`pytorch: ${PYTHON} ${argv.map((a) => path.relative(ROOT, a) || a).join(' ')}\n`);
-  const r = spawnSync(PYTHON, argv, {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 1 << 24,
-  });
-  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-  let parsed: (TorchResult & { error?: string }) | null = null;
-  try {
-    parsed = JSON.parse(last);
-  } catch {
-    /* reported below */
-  }
-  if (r.status !== 0 || parsed == null || parsed.error) {
-    throw new Error(`the PyTorch peer failed (exit ${r.status}): ${parsed?.error ?? (last || r.error?.message || 'no output')}`);
-  }
-  return parsed;
-}
-
-function torchParamNames(): { paramCount: number; weights: [string, number][] } {
-  const out = execFileSync(PYTHON, [TORCH_SCRIPT, '--params'], { encoding: 'utf8' });
-  return JSON.parse(out.trim().split('\n').pop() as string);
-}
-
 async function main(): Promise<void> {
   let args;
   try {
-    args = parseArgs(process.argv.slice(2), { batch: 64, 'train-batch': 0, reps: 3, json: '', torch: false, threads: '', 'only-tfjs': false });
+    args = parseArgs(process.argv.slice(2), { batch: 64, 'train-batch': 0, reps: 3, json: '', torch: false, threads: '', 'only-tfjs': false, plain: false });
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(e.message);
@@ -314,7 +245,7 @@ async function main(): Promise<void> {
   await initNodeBackend('wasm');
   if (args['only-tfjs']) {
     // A child of timeTfjsThreads: the tfjs timings only, at the batches the parent chose.
-    const only = await timeTfjs(config, batch, args['train-batch'] || batch, reps);
+    const only = await timeTfjs(config, batch, args['train-batch'] || batch, reps, args.plain);
     writeFileSync(args.json, JSON.stringify({ timings: only }));
     return;
   }
@@ -329,12 +260,12 @@ async function main(): Promise<void> {
   // the largest halving of it that does (both frameworks then train at that batch).
   const perImage = await trainBytesPerImage(config);
   let trainBatch = args['train-batch'] || batch;
-  if (!args['train-batch']) while (trainBatch > 1 && perImage * trainBatch > 0.9 * WASM_MEMORY_LIMIT) trainBatch = Math.floor(trainBatch / 2);
+  if (!args['train-batch']) trainBatch = fittingBatch(batch, perImage);
   const memoryNote = `a train step needs ~${(perImage / 2 ** 20).toFixed(0)} MiB of tensors per image on wasm ` +
     `(~${((perImage * batch) / 2 ** 30).toFixed(1)} GiB at batch ${batch}; wasm32 has 4 GiB)` +
     (trainBatch !== batch ? `: train steps timed at batch ${trainBatch} on both sides, forward at ${batch}` : '');
   const timings: Timing[] = [];
-  for (const n of threadCounts) timings.push(...(await timeTfjsThreads(n, config, batch, trainBatch, reps)));
+  for (const n of threadCounts) timings.push(...(await timeTfjsThreads(n, config, batch, trainBatch, reps, args.plain)));
   let torch: TorchResult | null = null;
   if (args.torch) {
     torch = runTorch(batch, trainBatch, reps);
@@ -379,10 +310,16 @@ async function main(): Promise<void> {
     gemmLines.push(`tfjs / OpenBLAS sgemm 1024³, ${ours.threads} thread${ours.threads === 1 ? '' : 's'} each: ${ratio.toFixed(1)}x the time (the kernels' own ceiling)`);
   }
   if (gemmLines.length > 0) console.log(`\n${gemmLines.join('\n')}`);
+  for (const before of timings.filter((x) => x.plain)) {
+    const after = timings.find((x) => x.case === 'train step' && x.framework.startsWith('tfjs') && !x.plain && x.threads === before.threads)!;
+    const ratio = before.seconds / before.batch / (after.seconds / after.batch);
+    ratios[`train step, fast ops vs tfjs's own op gradients, ${before.threads} thread(s)`] = ratio;
+    console.log(`tfjs ${before.threads} thread${before.threads === 1 ? '' : 's'}: the fast ops' train step ${ratio.toFixed(2)}x as fast per image as with tfjs's own op gradients (batch ${after.batch} vs ${before.batch})`);
+  }
   if (torch) {
     console.log('');
     for (const c of ['train step', 'forward'] as const) {
-      for (const ours of timings.filter((x) => x.case === c && x.framework.startsWith('tfjs'))) {
+      for (const ours of timings.filter((x) => x.case === c && x.framework.startsWith('tfjs') && !x.plain)) {
         for (const run of torch.runs) {
           const theirs = timings.find((x) => x.case === c && !x.framework.startsWith('tfjs') && x.threads === run.threads)!;
           // per image, in case the batches differ
