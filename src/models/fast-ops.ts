@@ -74,23 +74,24 @@ function sumRows(x: tf.Tensor2D): tf.Tensor1D {
 }
 
 /**
- * Per-example sum of x [b, h·w, c] over the h·w positions → [b, 1, c]. On wasm, a global average
- * pool (XNNPACK) times h·w: 0.11 ms for [32, 784, 32] against 0.81 ms for the batched matMul by ones
+ * Per-example sum of x [b, h, w, c] over its positions → [b, c]. On wasm, a global average pool
+ * (XNNPACK) times h·w: 0.11 ms for [32, 28, 28, 32] against 0.81 ms for a batched matMul by ones
  * (a matrix-vector product per example, which wasm runs as a naive loop) and 1.2 ms for Sum over
- * axis 1 (which transposes first). Elsewhere the batched matMul by ones.
+ * the positions (which transposes first). Elsewhere the batched matMul by ones. No full-size
+ * reshape on wasm: tfjs counts a reshaped view's bytes again in its memory figures (tf.memory,
+ * tf.profile), so views of activations inflate the measured peak.
  */
-function sumPositions(x: tf.Tensor3D, h: number, w: number): tf.Tensor3D {
-  const [b, hw, c] = x.shape;
-  if (tf.getBackend() !== 'wasm') return tf.matMul(tf.ones([b, 1, hw]), x);
-  const mean = tf.avgPool(tf.reshape(x, [b, h, w, c]) as tf.Tensor4D, [h, w], 1, 'valid');
-  return tf.reshape(tf.mul(mean, hw), [b, 1, c]);
+function sumPositions(x: tf.Tensor4D): tf.Tensor2D {
+  const [b, h, w, c] = x.shape;
+  if (tf.getBackend() !== 'wasm') return tf.reshape(tf.matMul(tf.ones([b, 1, h * w]), tf.reshape(x, [b, h * w, c])), [b, c]);
+  return tf.reshape(tf.mul(tf.avgPool(x, [h, w], 1, 'valid'), h * w), [b, c]);
 }
 
-/** Sum of dy [b, h, w, c] over examples and positions → [c] (a conv's bias gradient; see sumPositions). */
+/** Sum of dy [b, h, w, c] over examples and positions → [c] (a conv's bias gradient). */
 function sumBatchPositions(dy: tf.Tensor4D): tf.Tensor1D {
   const [b, h, w, c] = dy.shape;
   if (tf.getBackend() !== 'wasm') return sumRows(tf.reshape(dy, [b * h * w, c]) as tf.Tensor2D);
-  return tf.sum(tf.reshape(sumPositions(tf.reshape(dy, [b, h * w, c]) as tf.Tensor3D, h, w), [b, c]), 0);
+  return tf.sum(sumPositions(dy), 0);
 }
 
 /** SiLU x · σ(x); gradient dy · (σ + y · (1 − σ)) from the saved σ and output y (4 full-size ops). */
@@ -127,28 +128,28 @@ export function siluFast<T extends tf.Tensor>(x: T): T {
  */
 export function groupNormFast(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, groups: number, eps = 1e-5): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
-  const hw = h * w;
   const cg = c / groups;
-  const n = hw * cg;
+  const n = h * w * cg;
+  const perChannel = (t: tf.Tensor) => tf.reshape(t, [b, 1, 1, c]);
   const op = customOp<tf.Tensor4D>(([xIn, gammaIn, betaIn], save) => {
-    const x3 = tf.reshape(xIn, [b, hw, c]) as tf.Tensor3D;
-    const s1 = tf.reshape(sumPositions(x3, h, w), [b, groups, cg]);
-    const s2 = tf.reshape(sumPositions(tf.square(x3), h, w), [b, groups, cg]);
+    const x4 = xIn as tf.Tensor4D;
+    const s1 = tf.reshape(sumPositions(x4), [b, groups, cg]);
+    const s2 = tf.reshape(sumPositions(tf.square(x4)), [b, groups, cg]);
     const mean = tf.div(tf.sum(s1, 2, true), n); // [b,g,1]
     const variance = tf.relu(tf.sub(tf.div(tf.sum(s2, 2, true), n), tf.square(mean)));
     const rstd = tf.rsqrt(tf.add(variance, eps)); // [b,g,1]
     const gammaG = tf.reshape(gammaIn, [1, groups, cg]);
     const a = tf.mul(rstd, gammaG); // [b,g,cg]
     const shift = tf.sub(tf.reshape(betaIn, [1, groups, cg]), tf.mul(mean, a));
-    const y = tf.add(tf.mul(x3, tf.reshape(a, [b, 1, c])), tf.reshape(shift, [b, 1, c]));
-    save([x3, mean, rstd, gammaG]);
+    const y = tf.add(tf.mul(x4, perChannel(a)), perChannel(shift)) as tf.Tensor4D;
+    save([x4, mean, rstd, gammaG]);
     return {
-      value: tf.reshape(y, [b, h, w, c]) as tf.Tensor4D,
+      value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, mu, r, gG] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-        const dy3 = tf.reshape(dy, [b, hw, c]) as tf.Tensor3D;
-        const sdy = tf.reshape(sumPositions(dy3, h, w), [b, groups, cg]); // Σ dy
-        const sdyx = tf.reshape(sumPositions(tf.mul(dy3, xs), h, w), [b, groups, cg]); // Σ dy·x
+        const [xs, mu, r, gG] = saved as [tf.Tensor4D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+        const dy4 = dy as tf.Tensor4D;
+        const sdy = tf.reshape(sumPositions(dy4), [b, groups, cg]); // Σ dy
+        const sdyx = tf.reshape(sumPositions(tf.mul(dy4, xs)), [b, groups, cg]); // Σ dy·x
         const centred = tf.sub(sdyx, tf.mul(mu, sdy)); // Σ dy·(x − μ)
         const dBeta = tf.reshape(tf.sum(sdy, 0), [c]);
         const dGamma = tf.reshape(tf.sum(tf.mul(r, centred), 0), [c]);
@@ -157,11 +158,11 @@ export function groupNormFast(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor,
         const coefC = tf.neg(tf.mul(tf.square(r), m2));
         const coefD = tf.sub(tf.neg(tf.mul(r, m1)), tf.mul(coefC, mu));
         const ones = tf.ones([1, 1, cg]);
-        const aC = tf.reshape(tf.mul(r, gG), [b, 1, c]);
-        const cC = tf.reshape(tf.mul(coefC, ones), [b, 1, c]);
-        const dC = tf.reshape(tf.mul(coefD, ones), [b, 1, c]);
-        const dx = tf.add(tf.add(tf.mul(dy3, aC), tf.mul(xs, cC)), dC);
-        return [tf.reshape(dx, [b, h, w, c]), dGamma, dBeta];
+        const aC = perChannel(tf.mul(r, gG));
+        const cC = perChannel(tf.mul(coefC, ones));
+        const dC = perChannel(tf.mul(coefD, ones));
+        const dx = tf.add(tf.add(tf.mul(dy4, aC), tf.mul(xs, cC)), dC);
+        return [dx, dGamma, dBeta];
       },
     };
   });
