@@ -5,6 +5,11 @@
  * checkpoint (.pretrain/<job>/) when run again with the same arguments.
  *
  *   npm run pretrain -- [--jobs classifier,pixel,latent] [--quick] [--out public/models] [--state .pretrain]
+ *                       [--latent-denoiser latent-tiny|latent-small]
+ *
+ * --latent-denoiser swaps the latent job's denoiser preset (an experiment: the app's LDM is
+ * latent-small); write such a model elsewhere with --out and --state, and score it with
+ * `npm run eval -- --model latent --model-dir DIR/latent ...`.
  *
  * The jobs run one after another in one process; to use both cores of a 2-core machine run two
  * processes with different --jobs (e.g. `--jobs pixel` and `--jobs classifier,latent`).
@@ -15,7 +20,8 @@ import { loadMnistNode } from '../data/load-node';
 import { initNodeBackend } from '../engine/node-backend';
 import { parseArgs, UsageError } from './args';
 import { runClassifierJob, runDiffusionJob, type JobContext } from './pretrain-jobs';
-import { FULL_PLAN, JOB_NAMES, QUICK_PLAN, type JobName } from './pretrain-plan';
+import { FULL_PLAN, JOB_NAMES, QUICK_PLAN, type JobName, type PretrainPlan } from './pretrain-plan';
+import { LATENT_UNET_PRESETS, type LatentUNetPreset } from '../models/config';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
@@ -26,6 +32,15 @@ export interface PretrainOptions {
   stateDir: string;
   stopAfter?: number;
   log?: (line: string) => void;
+  /** The latent job's denoiser preset instead of the plan's. */
+  latentDenoiser?: LatentUNetPreset;
+}
+
+/** The plan with the latent job's denoiser preset swapped. */
+export function withLatentDenoiser(plan: PretrainPlan, denoiser: LatentUNetPreset): PretrainPlan {
+  const setup = plan.latent.setup;
+  if (setup.latent == null) throw new Error('the latent job has no latent setup');
+  return { ...plan, latent: { ...plan.latent, setup: { ...setup, latent: { ...setup.latent, denoiser } } } };
 }
 
 export function parseJobs(list: string): JobName[] {
@@ -41,7 +56,9 @@ export function parseJobs(list: string): JobName[] {
 export async function pretrain(options: PretrainOptions): Promise<boolean> {
   const data = await loadMnistNode();
   const ctx: JobContext = {
-    plan: options.quick ? QUICK_PLAN : FULL_PLAN,
+    plan: options.latentDenoiser
+      ? withLatentDenoiser(options.quick ? QUICK_PLAN : FULL_PLAN, options.latentDenoiser)
+      : options.quick ? QUICK_PLAN : FULL_PLAN,
     data,
     outDir: options.outDir,
     stateDir: options.stateDir,
@@ -61,12 +78,17 @@ async function main(): Promise<void> {
     quick: false,
     out: join(ROOT, 'public', 'models'),
     state: join(ROOT, '.pretrain'),
+    'latent-denoiser': '',
   });
   const jobs = parseJobs(args.jobs);
+  const latentDenoiser = args['latent-denoiser'] === '' ? undefined : args['latent-denoiser'];
+  if (latentDenoiser !== undefined && !(LATENT_UNET_PRESETS as readonly string[]).includes(latentDenoiser)) {
+    throw new UsageError(`--latent-denoiser must be one of ${LATENT_UNET_PRESETS.join(', ')}, got '${latentDenoiser}'`);
+  }
   const backend = await initNodeBackend('wasm');
   process.stderr.write(`pretrain: ${args.quick ? 'quick' : 'full'} plan, jobs ${jobs.join(', ')}, backend ${backend}\n`);
   const stateDir = args.quick ? `${args.state}-quick` : args.state;
-  await pretrain({ jobs, quick: args.quick, outDir: args.out, stateDir });
+  await pretrain({ jobs, quick: args.quick, outDir: args.out, stateDir, latentDenoiser: latentDenoiser as LatentUNetPreset | undefined });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

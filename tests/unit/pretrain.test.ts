@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNodeBackend } from '../../src/engine/node-backend';
-import { parseJobs, pretrain } from '../../src/cli/pretrain';
+import { parseJobs, pretrain, withLatentDenoiser } from '../../src/cli/pretrain';
 import { UsageError } from '../../src/cli/args';
-import { learningRateAt } from '../../src/cli/pretrain-plan';
+import { FULL_PLAN, learningRateAt } from '../../src/cli/pretrain-plan';
 
 let root = '';
 const quiet = () => undefined;
@@ -65,5 +65,16 @@ describe('pretrain', () => {
     expect(learningRateAt(stage, 0)).toBeCloseTo(1e-3, 12);
     expect(learningRateAt(stage, 50)).toBeCloseTo(0.55e-3, 12);
     expect(learningRateAt(stage, 100)).toBeCloseTo(1e-4, 12);
+  });
+});
+
+describe('withLatentDenoiser', () => {
+  it('swaps only the latent job\'s denoiser preset and leaves the plan itself alone', () => {
+    const plan = withLatentDenoiser(FULL_PLAN, 'latent-tiny');
+    expect(plan.latent.setup.latent?.denoiser).toBe('latent-tiny');
+    expect(FULL_PLAN.latent.setup.latent?.denoiser).toBe('latent-small');
+    expect({ ...plan.latent.setup.latent, denoiser: 'latent-small' }).toEqual(FULL_PLAN.latent.setup.latent);
+    expect(plan.pixel).toBe(FULL_PLAN.pixel);
+    expect(plan.latent.denoiser).toEqual(FULL_PLAN.latent.denoiser);
   });
 });
