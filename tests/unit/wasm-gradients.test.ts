@@ -311,7 +311,7 @@ describe('initBackend in Node', () => {
 
   it('starts cpu when asked, with no note', async () => {
     const r = await initBackend('cpu');
-    expect(r).toEqual({ backend: 'cpu', fallbackNote: null, adapter: null });
+    expect(r).toEqual({ backend: 'cpu', fallbackNote: null, adapter: null, wasmThreads: null });
     expect(tf.getBackend()).toBe('cpu');
   });
 
@@ -321,6 +321,7 @@ describe('initBackend in Node', () => {
     expect(r.adapter).toBeNull();
     expect(r.fallbackNote).toMatch(/webgpu/i);
     expect(r.fallbackNote).toMatch(/wasm/);
+    expect(r.wasmThreads).toBe(1); // the tests' wasm backend runs single-threaded
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
   });
 
