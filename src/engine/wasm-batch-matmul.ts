@@ -60,6 +60,12 @@ export function worthXnnpack(m: number, n: number): boolean {
   return m >= 8 && n >= 8;
 }
 
+/** Whether this wasm backend exposes what the views need (a later tfjs may not: then the original kernel). */
+function hasViewSupport(be: WasmBackendInternals): boolean {
+  return typeof be.dataIdNextNumber === 'number' && typeof be.wasm?.cwrap === 'function' &&
+    typeof be.wasm.tfjs?.registerTensor === 'function' && typeof be.wasm.tfjs?.disposeData === 'function';
+}
+
 export const batchMatMulWasm: KernelFunc = (args) => {
   const { inputs, attrs, backend } = args;
   const a0 = inputs.a as TensorInfo;
@@ -74,7 +80,7 @@ export const batchMatMulWasm: KernelFunc = (args) => {
   const broadcastOk = batchA === batchB || batchA === 1 || batchB === 1;
   const m0 = a0.shape[a0.shape.length - (transposeA ? 1 : 2)];
   const n0 = b0.shape[b0.shape.length - (transposeB ? 2 : 1)];
-  if (plainSingle || !broadcastOk || !worthXnnpack(m0, n0) || a0.dtype !== 'float32' || b0.dtype !== 'float32') {
+  if (plainSingle || !broadcastOk || !worthXnnpack(m0, n0) || a0.dtype !== 'float32' || b0.dtype !== 'float32' || !hasViewSupport(be)) {
     return fallback.kernelFunc(args);
   }
 
