@@ -3,7 +3,8 @@
  * ratios are comparable.
  *   In Node, wasm backend (untrained presets: timings only):
  *   - training: steps/s of each model at a fixed batch (pixel U-Net presets, latent denoisers);
- *   - sampling: ms per image of DDIM-N for pixel DDPM against LDM (latent steps + one decode),
+ *   - sampling: ms per image of DDIM-N for pixel DDPM against LDM (latent steps + one decode; the
+ *     median of 3-7 timed batches, at least 3 s in all, or one batch when it alone takes 20 s),
  *     and the peak tensor bytes of one sampling step (tf.profile);
  *   - samplers: ms per image of DDPM-1000 against DDIM-20 and DPM-Solver++-20 (pixel small, LDM small);
  *   - backends: training steps/s on the cpu backend (tfjs's own kernels, pure JS) against wasm.
@@ -69,20 +70,26 @@ async function benchTraining(name: string, setup: ModelSetup, batch: number, rep
   return { where: 'node', backend: tf.getBackend(), kind: 'train', model: name, batch, msPerStep: ms, stepsPerSec: 1000 / ms, peakBytes: peak, flopsPerImage: setupStats(setup).flopsPerStep };
 }
 
+const MIN_TIMED_RUNS = 3;
+const MAX_TIMED_RUNS = 7;
+const MIN_TIMED_MS = 3000;
+const LONG_RUN_MS = 20_000;
+
 async function benchSampling(name: string, setup: ModelSetup, batch: number, steps: number, sampler: SamplerKind = 'ddim'): Promise<BenchCase> {
   const model = buildModel(setup, 0);
   model.latent = { shift: 0, scale: 1 };
   const schedule = makeSchedule(setup.schedule);
   const request = { ...DEFAULT_SAMPLER, kind: sampler, steps, numImages: batch, seed: 0, digit: null, guidance: 1 };
   let peak = 0;
-  const bar = new ProgressBar(`sample ${name} ${SAMPLER_NAMES[sampler]}-${steps}`, 2 * steps);
-  let done = 0;
+  let runs = 0;
   const run = async (measure: boolean) => {
+    const what = measure ? 'warm-up' : `timed run ${++runs}`;
+    const bar = new ProgressBar(`sample ${name} ${SAMPLER_NAMES[sampler]}-${steps}, ${what}`, steps);
     const frames = sampleFrames(model, schedule, setup.prediction, request, false);
     for (let i = 0; ; i++) {
       const result = measure && i === 0 ? await measurePeak(() => frames.next(), (b) => (peak = b)) : frames.next();
       if (result.done) break;
-      bar.update(++done, measure ? 'warm-up' : 'timed');
+      bar.update(i + 1);
       if (result.value.index === result.value.total - 1) {
         const images = model.decode(result.value.xt);
         await images.data();
@@ -91,9 +98,17 @@ async function benchSampling(name: string, setup: ModelSetup, batch: number, ste
     }
   };
   await run(true); // warm-up and peak memory
-  const t0 = performance.now();
-  await run(false);
-  const ms = performance.now() - t0;
+  // Timed runs: at least one, then more until MIN_TIMED_RUNS and MIN_TIMED_MS are both reached
+  // (a DDIM-20 batch takes about a second here, and one run of it varied by ±20 % between runs of
+  // the bench); the median is reported.
+  const times: number[] = [];
+  while (times.length === 0 || (times.length < MAX_TIMED_RUNS && (times.length < MIN_TIMED_RUNS || times.reduce((a, b) => a + b, 0) < MIN_TIMED_MS))) {
+    const t0 = performance.now();
+    await run(false);
+    times.push(performance.now() - t0);
+    if (times.reduce((a, b) => a + b, 0) >= LONG_RUN_MS) break; // DDPM-1000: one run is long enough
+  }
+  const ms = median(times);
   model.dispose();
   const stats = setupStats(setup);
   return {
