@@ -124,6 +124,28 @@ function fittingBatch(batch: number, perImage: number): number {
   return b;
 }
 
+/** Seconds of `reps` train steps at `batch`, after one untimed step (which also creates Adam's slots). */
+async function timeTrainSteps(config: UNetConfig, batch: number, reps: number, label: string): Promise<number[]> {
+  const { model, trainer } = newTrainer(config);
+  const { images, labels, shape } = trainInputs(batch);
+  const steps: number[] = [];
+  const bar = new ProgressBar(label, reps + 1);
+  try {
+    for (let r = 0; r <= reps; r++) {
+      const t0 = performance.now();
+      const { loss, itemLosses } = trainer.trainStep(images, shape, labels);
+      await loss.data();
+      tf.dispose([loss, itemLosses]);
+      if (r > 0) steps.push((performance.now() - t0) / 1000);
+      bar.update(r + 1);
+    }
+  } finally {
+    trainer.dispose();
+    model.dispose();
+  }
+  return steps;
+}
+
 /**
  * The train step with tfjs's own op gradients ("before"): same model, at `trainBatch` or the largest
  * halving of it that fits (the plain formulation keeps more tensors). The conv kernels stay ours:
@@ -133,20 +155,7 @@ async function timeTfjsPlain(config: UNetConfig, trainBatch: number, reps: numbe
   const batch = fittingBatch(trainBatch, await trainBytesPerImage(config, true));
   setPlain(true);
   try {
-    const { model, trainer } = newTrainer(config);
-    const { images, labels, shape } = trainInputs(batch);
-    const steps: number[] = [];
-    const bar = new ProgressBar(`tfjs wasm train step, tfjs's own op gradients (batch ${batch})`, reps + 1);
-    for (let r = 0; r <= reps; r++) {
-      const t0 = performance.now();
-      const { loss, itemLosses } = trainer.trainStep(images, shape, labels);
-      await loss.data();
-      tf.dispose([loss, itemLosses]);
-      if (r > 0) steps.push((performance.now() - t0) / 1000);
-      bar.update(r + 1);
-    }
-    trainer.dispose();
-    model.dispose();
+    const steps = await timeTrainSteps(config, batch, reps, `tfjs wasm train step, tfjs's own op gradients (batch ${batch})`);
     return { framework: `tfjs ${tf.version.tfjs} ${tf.getBackend()}, own op gradients`, threads: wasmThreads(), case: 'train step', batch, seconds: median(steps), all: steps, plain: true };
   } finally {
     setPlain(false);
@@ -156,13 +165,11 @@ async function timeTfjsPlain(config: UNetConfig, trainBatch: number, reps: numbe
 async function timeTfjs(config: UNetConfig, batch: number, trainBatch: number, reps: number, plain: boolean): Promise<Timing[]> {
   const { model, trainer } = newTrainer(config);
   const denoiser = model.denoiser;
-  const { images, labels, shape } = trainInputs(trainBatch);
-
   const fwd: number[] = [];
   const x = tf.randomNormal([batch, 28, 28, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
   const t = tf.tensor1d(Float32Array.from({ length: batch }, (_, i) => (i * 997) % 1000));
   const lab = tf.tensor1d(Int32Array.from({ length: batch }, (_, i) => i % 10), 'int32');
-  let bar = new ProgressBar('tfjs wasm forward', reps + 1);
+  const bar = new ProgressBar('tfjs wasm forward', reps + 1);
   for (let r = 0; r <= reps; r++) {
     const t0 = performance.now();
     const y = denoiser.apply(x, t, { labels: lab });
@@ -172,19 +179,10 @@ async function timeTfjs(config: UNetConfig, batch: number, trainBatch: number, r
     bar.update(r + 1);
   }
   tf.dispose([x, t, lab]);
-
-  const steps: number[] = [];
-  bar = new ProgressBar(`tfjs wasm train step (batch ${trainBatch})`, reps + 1);
-  for (let r = 0; r <= reps; r++) {
-    const t0 = performance.now();
-    const { loss, itemLosses } = trainer.trainStep(images, shape, labels);
-    await loss.data();
-    tf.dispose([loss, itemLosses]);
-    if (r > 0) steps.push((performance.now() - t0) / 1000); // step 0 also creates Adam's slots
-    bar.update(r + 1);
-  }
   trainer.dispose();
   model.dispose();
+
+  const steps = await timeTrainSteps(config, trainBatch, reps, `tfjs wasm train step (batch ${trainBatch})`);
   const threads = wasmThreads();
   const sgemm = await tfjsSgemm();
   return [

@@ -98,16 +98,17 @@ async function benchSampling(name: string, setup: ModelSetup, batch: number, ste
     }
   };
   await run(true); // warm-up and peak memory
-  // Timed runs: at least one, then more until MIN_TIMED_RUNS and MIN_TIMED_MS are both reached
-  // (a DDIM-20 batch takes about a second here, and one run of it varied by ±20 % between runs of
-  // the bench); the median is reported.
+  // Timed runs: at least one, then more until MIN_TIMED_RUNS and MIN_TIMED_MS are both reached, or
+  // until LONG_RUN_MS (DDPM-1000: one run is long enough). A DDIM-20 batch takes about a second
+  // here, and one run of it varied by ±20 % between runs of the bench; the median is reported.
   const times: number[] = [];
-  while (times.length === 0 || (times.length < MAX_TIMED_RUNS && (times.length < MIN_TIMED_RUNS || times.reduce((a, b) => a + b, 0) < MIN_TIMED_MS))) {
+  let total = 0;
+  do {
     const t0 = performance.now();
     await run(false);
     times.push(performance.now() - t0);
-    if (times.reduce((a, b) => a + b, 0) >= LONG_RUN_MS) break; // DDPM-1000: one run is long enough
-  }
+    total += times[times.length - 1];
+  } while (total < LONG_RUN_MS && times.length < MAX_TIMED_RUNS && (times.length < MIN_TIMED_RUNS || total < MIN_TIMED_MS));
   const ms = median(times);
   model.dispose();
   const stats = setupStats(setup);

@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DataId, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { runWasmKernel } from './wasm-gradients';
 
 /** The parts of the wasm backend this kernel uses (tfjs types a kernel's backend as `{}`). */
 interface WasmBackendInternals {
@@ -42,11 +43,8 @@ const shapeBytes = (shape: number[]) => new Uint8Array(new Int32Array(shape).buf
 
 /** x with its last two axes swapped, as a new tensor (wasm's Transpose kernel). */
 function swapLastAxes(x: TensorInfo, backend: WasmBackendInternals): TensorInfo {
-  const transpose = tf.getKernel('Transpose', 'wasm');
-  if (transpose == null) throw new Error('wasm BatchMatMul: the wasm backend has no Transpose kernel.');
   const r = x.shape.length;
-  const perm = [...Array(r - 2).keys(), r - 1, r - 2];
-  return transpose.kernelFunc({ inputs: { x }, attrs: { perm }, backend: backend as object }) as TensorInfo;
+  return runWasmKernel('Transpose', { x }, { perm: [...Array(r - 2).keys(), r - 1, r - 2] }, backend);
 }
 
 /**

@@ -42,7 +42,7 @@ interface FilterGradAttrs {
 }
 
 /** Runs one of the wasm backend's registered kernels directly (no engine, no tape). */
-function runWasmKernel(
+export function runWasmKernel(
   name: string,
   inputs: Record<string, TensorInfo>,
   attrs: NamedAttrMap,

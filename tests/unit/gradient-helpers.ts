@@ -30,3 +30,11 @@ export function values(count: number, seed: number): Float32Array {
   }
   return out;
 }
+
+/** Largest |a[i] − b[i]|; a and b must be the same length. */
+export function maxDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}

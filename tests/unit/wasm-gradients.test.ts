@@ -17,7 +17,7 @@ import {
   setWasmFilterGradMethod,
 } from '../../src/engine/wasm-gradients';
 import { BACKEND_ORDER, initBackend } from '../../src/engine/backends';
-import { values } from './gradient-helpers';
+import { maxDiff, values } from './gradient-helpers';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 interface Case { n: number; size: number; k: number; ci: number; co: number; stride: number; pad: Pad }
@@ -26,13 +26,6 @@ interface Case { n: number; size: number; k: number; ci: number; co: number; str
 function maxAbs(a: Float32Array): number {
   let m = 0;
   for (const v of a) m = Math.max(m, Math.abs(v));
-  return m;
-}
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
 

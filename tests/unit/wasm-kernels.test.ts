@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../src/engine/node-backend';
 import { batchMatMulWasm, worthXnnpack } from '../../src/engine/wasm-batch-matmul';
 import { sliceWasm } from '../../src/engine/wasm-slice';
-import { values } from './gradient-helpers';
+import { maxDiff, values } from './gradient-helpers';
 
 /** Runs f on `backend` with the same input values; returns its output values and shape. */
 async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<{ v: Float32Array; shape: number[] }> {
@@ -18,13 +18,6 @@ async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<{ v: Flo
   const out = { v: (await y.data()) as Float32Array, shape: y.shape };
   y.dispose();
   return out;
-}
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 beforeAll(async () => {
