@@ -10,7 +10,7 @@ const noTfjs = {
 };
 const noEngine = {
   group: ['**/engine/**', '**/models/*', '!**/models/config', '!**/models/autoencoder-config', '!**/models/setup-config', '**/worker/worker', '**/data/*', '!**/data/types'],
-  message: 'The page talks to the engine through src/worker/protocol.ts only.',
+  message: 'The page talks to the engine through src/protocol/messages.ts only.',
 };
 const noReact = {
   group: ['react', 'react-dom', 'react-dom/*', 'zustand', 'recharts', '**/ui/**', '**/state/**'],

@@ -8,11 +8,11 @@
  * Not a test; numbers vary with the machine (quote ratios, see shared/docs/MEASURED.md).
  */
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../engine/node-backend';
+import { initNodeBackend } from '../backends/node';
 import { createBatchProvider } from '../data/batches';
 import { loadMnistNode } from '../data/load-node';
 import { imagesToUnit, splitTrainHeldOut } from '../data/mnist';
-import { AUTOENCODER_CONFIGS, autoencoderStats, type AutoencoderPreset } from '../models/autoencoder-config';
+import { AUTOENCODER_CONFIGS, autoencoderStats, type AutoencoderPreset } from '../models/setup/autoencoder-config';
 import { createAutoencoder, type Autoencoder } from '../models/autoencoder';
 import { autoencoderTrainStep, measureLatentScale } from '../models/autoencoder-loss';
 

@@ -9,7 +9,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chromium, type Page } from '@playwright/test';
-import type { CompareReport } from '../worker/protocol';
+import type { CompareReport } from '../eval/compare-report';
 import type { SamplerKind } from '../diffusion/config';
 import type { BenchCase } from './bench-table';
 import { ProgressBar } from './progress';

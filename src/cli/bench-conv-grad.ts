@@ -1,6 +1,6 @@
 /**
  * Times the conv filter gradient (`Conv2DBackpropFilter`) on wasm (our kernel, see
- * src/engine/wasm-gradients.ts) against the cpu backend's own, and the conv input gradient
+ * src/backends/wasm/conv-gradients.ts) against the cpu backend's own, and the conv input gradient
  * (`Conv2DBackpropInput`): our forward-conv kernel against wasm's built-in naive one (same run)
  * and against a forward conv of the same layer, for stride 1 and stride 2.
  *
@@ -12,8 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { medianTensorMs } from './timing';
-import { initNodeBackend } from '../engine/node-backend';
-import { originalWasmConv2DBackpropInput } from '../engine/wasm-gradients';
+import { initNodeBackend } from '../backends/node';
+import { originalWasmConv2DBackpropInput } from '../backends/wasm/conv-gradients';
 
 const H = 28, CI = 32, CO = 64, K = 3, FULL_BATCH = 32;
 

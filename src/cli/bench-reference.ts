@@ -13,7 +13,7 @@
  *   npm run bench:reference -- [--batch 64] [--reps 3] [--json FILE] [--torch] [--train-batch N] [--threads 1,2] [--plain]
  *
  * --plain also times the train step with tfjs's own op gradients (the models' plain formulation,
- * setFastOps(false)): the "before" of src/models/fast-ops.ts (conv kernels stay ours either way:
+ * setFastOps(false)): the "before" of src/kernels/fast-ops.ts (conv kernels stay ours either way:
  * wasm has no filter gradient).
  *
  * --threads times tfjs with each number of wasm threads (a child process each where this process
@@ -31,15 +31,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../engine/node-backend';
-import { DiffusionModel } from '../engine/diffusion-model';
+import { initNodeBackend } from '../backends/node';
+import { DiffusionModel } from '../models/diffusion-model';
 import { Trainer } from '../engine/trainer';
 import { makeSchedule } from '../diffusion';
 import { DEFAULT_SCHEDULE } from '../diffusion/config';
-import { UNET_CONFIGS, unetLayout, unetStats, type UNetConfig } from '../models/config';
+import { UNET_CONFIGS, unetLayout, unetStats, type UNetConfig } from '../models/setup/unet-config';
 import { createUNet } from '../models/unet';
-import { setFastOps } from '../models/fast-ops';
-import { setFastConcat } from '../models/fast-concat';
+import { setFastOps } from '../kernels/fast-ops';
+import { setFastConcat } from '../kernels/fast-concat';
 import { ProgressBar } from './progress';
 import { ROOT, SGEMM_N, measurePeak, median, numpySgemm, runTorch, tfjsSgemm, torchParamNames, wasmThreads, type Timing, type TorchResult } from './bench-peers';
 import { parseArgs, UsageError } from './args';

@@ -1,6 +1,6 @@
 /**
  * wasm backend, 1 thread against N threads (Node): a conv2d forward x [16,28,28,32] * w [3,3,32,64]
- * ('same', stride 1) and its filter and input gradients (our kernels, src/engine/wasm-gradients.ts),
+ * ('same', stride 1) and its filter and input gradients (our kernels, src/backends/wasm/conv-gradients.ts),
  * plus a small train-step-like mix. The wasm backend is fixed per process, so each measurement runs
  * in a child process; thread counts alternate (1, N, 1, N, ...) and medians are reported, since the
  * machine is shared and noisy.
@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { medianTensorMs } from './timing';
-import { initNodeBackend, nodeWasmThreadsInfo } from '../engine/node-backend';
+import { initNodeBackend, nodeWasmThreadsInfo } from '../backends/node';
 import { parseArgs } from './args';
 
 const SHAPE_X: [number, number, number, number] = [16, 28, 28, 32];

@@ -1,6 +1,6 @@
 /**
  * Timing of the pixel U-Net presets in Node on the wasm backend: forward pass and one training step
- * (tf.variableGrads of an MSE loss + Adam), with the fused ops of src/models/fast-ops.ts and with the
+ * (tf.variableGrads of an MSE loss + Adam), with the fused ops of src/kernels/fast-ops.ts and with the
  * plain formulation (setFastOps(false)), alternating in one process; medians of `reps` runs each.
  *
  *   npx tsx src/cli/bench-unet.ts [batches=16] [reps=3] [presets=tiny,small,base] [--profile] [--fast-only]
@@ -11,9 +11,9 @@
  * Not a test; numbers vary with the machine (quote ratios, see shared/docs/MEASURED.md).
  */
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../engine/node-backend';
-import { UNET_CONFIGS, unetStats, type UNetPreset } from '../models/config';
-import { setFastOps } from '../models/fast-ops';
+import { initNodeBackend } from '../backends/node';
+import { UNET_CONFIGS, unetStats, type UNetPreset } from '../models/setup/unet-config';
+import { setFastOps } from '../kernels/fast-ops';
 import { createUNet, type UNet } from '../models/unet';
 
 interface Inputs {

@@ -1,6 +1,6 @@
 /**
  * WebGPU train-step benchmark in headless Chromium: fast ops (conv gradients per
- * CONV_GRAD_BY_BACKEND in src/models/fast-ops.ts) against tfjs's own gradients, same backend, one run.
+ * CONV_GRAD_BY_BACKEND in src/kernels/fast-ops.ts) against tfjs's own gradients, same backend, one run.
  *
  *   npm run bench:webgpu -- [--presets tiny,small] [--batch 2] [--reps 3] [--conv-reps 3] [--conv-batch N]
  *                           [--backend webgpu] [--json FILE] [--timeout 1800]

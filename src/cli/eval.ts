@@ -3,7 +3,7 @@
  * `npm run pretrain`): mean max-softmax confidence, the predicted-label histogram and its entropy
  * (nats), and the Fréchet distance and KID of the classifier's 128 penultimate features against the
  * 9,000-digit training split, for the samples and for the held-out real digits at the same N (the
- * floor). See src/engine/evaluate.ts for the sets and the metrics.
+ * floor). See src/eval/evaluate.ts for the sets and the metrics.
  *
  *   npm run eval -- --samples FILE.npy                                 score a file (uint8 [N, 28, 28], or float32)
  *   npm run eval -- --model pixel|latent --sampler S --steps N --n N --seed S [--guidance W] ...   generate, then score
@@ -18,8 +18,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnistNode } from '../data/load-node';
-import { evaluate, type EvalReport, type SetReport } from '../engine/evaluate';
-import { initNodeBackend, machineWasmThreads, nodeWasmThreadsInfo, setDefaultWasmThreads } from '../engine/node-backend';
+import { evaluate, type EvalReport, type SetReport } from '../eval/evaluate';
+import { initNodeBackend, machineWasmThreads, nodeWasmThreadsInfo, setDefaultWasmThreads } from '../backends/node';
 import { UsageError } from './args';
 import { npyToImages, readNpy } from './npy';
 import {

@@ -3,8 +3,8 @@
  * rates. The full plan is sized for this project's 2-core machine (about 2 hours in all on the wasm
  * backend with the jobs run side by side); the quick plan runs the same code in seconds (tests, CI).
  */
-import { DEFAULT_MODEL_SETUP, type ModelSetup } from '../worker/protocol';
-import { presetAttention } from '../models/setup-config';
+import { DEFAULT_MODEL_SETUP, type ModelSetup } from '../models/setup/model-setup';
+import { presetAttention } from '../models/setup/model-setup';
 
 export const JOB_NAMES = ['classifier', 'pixel', 'latent'] as const;
 export type JobName = (typeof JOB_NAMES)[number];

@@ -17,11 +17,11 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMnistNode } from '../data/load-node';
-import { initNodeBackend } from '../engine/node-backend';
+import { initNodeBackend } from '../backends/node';
 import { parseArgs, UsageError } from './args';
 import { runClassifierJob, runDiffusionJob, type JobContext } from './pretrain-jobs';
 import { FULL_PLAN, JOB_NAMES, QUICK_PLAN, type JobName, type PretrainPlan } from './pretrain-plan';
-import { LATENT_UNET_PRESETS, type LatentUNetPreset } from '../models/config';
+import { LATENT_UNET_PRESETS, type LatentUNetPreset } from '../models/setup/unet-config';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 

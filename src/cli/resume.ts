@@ -1,6 +1,6 @@
 /**
  * Resumable jobs for the command-line tools: a job's checkpoint is one directory holding its model
- * (any checkpoint, see src/engine/checkpoint.ts), its Adam state (optimizer/, the moments in the
+ * (any checkpoint, see src/io/weights-file.ts), its Adam state (optimizer/, the moments in the
  * optimizer's own order) and state.json (step, random generators, batch order, elapsed time...).
  *
  * A checkpoint is written to `<dir>.tmp`, then swapped in by renames, so a job killed while saving
@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, disposeTensors, loadWeights, saveWeights, type CheckpointArtifacts } from '../engine/checkpoint';
-import { loadFromDir, saveToDir } from '../engine/checkpoint-node';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, disposeTensors, loadWeights, saveWeights, type CheckpointArtifacts } from '../io/weights-file';
+import { loadFromDir, saveToDir } from '../io/weights-file-node';
 
 const OPTIMIZER_KIND = 'adam-state';
 const STATE_FILE = 'state.json';

@@ -8,13 +8,13 @@
  *                     [--spacing linspace|leading|trailing] [--clipping none|clip|dynamic]
  *
  * The EMA weights sample when the model has them. Same weights, options, seed and batch size give the
- * same bytes (see src/engine/generate.ts). Guidance is classifier-free guidance's w (1: conditional
+ * same bytes (see src/sampling/generate.ts). Guidance is classifier-free guidance's w (1: conditional
  * only). Spacing and x0 clipping default to DEFAULT_SAMPLER's (leading, clip); latent models never
  * clip. Progress (steps/s, time left) goes to stderr; bad options exit with code 2 and a usage line.
  */
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { initNodeBackend, machineWasmThreads, nodeWasmThreadsInfo, setDefaultWasmThreads } from '../engine/node-backend';
+import { initNodeBackend, machineWasmThreads, nodeWasmThreadsInfo, setDefaultWasmThreads } from '../backends/node';
 import { UsageError } from './args';
 import { writeNpy } from './npy';
 import { encodeGrayPng, imageGrid } from './png';

@@ -17,11 +17,12 @@ import {
   type TimestepSpacing,
   type X0Clipping,
 } from '../diffusion/config';
-import { loadFromDir } from '../engine/checkpoint-node';
-import { loadModel } from '../engine/model-files';
-import { loadClassifier } from '../engine/classifier-files';
-import { generateImages, type GenerateRequest } from '../engine/generate';
-import type { DiffusionModel, ModelKind } from '../engine/diffusion-model';
+import { loadFromDir } from '../io/weights-file-node';
+import { loadModel } from '../io/model-files';
+import { loadClassifier } from '../io/classifier-files';
+import { generateImages, type GenerateRequest } from '../sampling/generate';
+import type { DiffusionModel } from '../models/diffusion-model';
+import type { ModelKind } from '../models/setup/model-setup';
 import type { Classifier } from '../models/classifier';
 import { UsageError, parseArgs, type OptionValues } from './args';
 import { ProgressBar } from './progress';

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { autoencoderTrainStep, measureLatentMoments } from '../models/autoencoder-loss';
 import type { Autoencoder } from '../models/autoencoder';
 import { deriveSeed } from '../data/random';
-import type { LatentNormalization } from './diffusion-model';
+import type { LatentNormalization } from '../models/diffusion-model';
 
 export class AutoencoderTrainer {
   readonly optimizer: tf.Optimizer;

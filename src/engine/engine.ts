@@ -1,27 +1,33 @@
 /**
  * The worker's brain, kept free of worker globals so that Node tests can drive it: it takes the
- * page's messages (src/worker/protocol.ts), owns the dataset, the model and the runs, and posts
+ * page's messages (src/protocol/messages.ts), owns the dataset, the model and the runs, and posts
  * results through an injected `post`. Training and sampling are async loops that stop at step
  * boundaries (RunControl), so pause / resume / cancel / reset take effect within one step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_MODEL_SETUP, type BackendName, type CompareSettings, type ModelFile, type ModelKind, type ModelSetup, type PageToWorker, type SamplingConfig, type TrainingConfig, type WorkerToPage } from '../worker/protocol';
+import { DEFAULT_MODEL_SETUP, type ModelKind, type ModelSetup } from '../models/setup/model-setup';
+import type { BackendName } from '../backends/names';
+import type { CompareSettings } from '../eval/compare-report';
+import type { ModelFile } from '../io/model-files';
+import type { PageToWorker, WorkerToPage } from '../protocol/messages';
+import type { SamplingConfig } from '../sampling/config';
+import type { TrainingConfig } from './run-config';
 import { makeSchedule, type NoiseSchedule } from '../diffusion';
 import { splitTrainHeldOut, type MnistDataset, type TrainHeldOutSplit } from '../data/mnist';
 import { createBatchProvider } from '../data/batches';
-import type { BackendInit } from './backends';
+import type { BackendInit } from '../backends/select';
 import { RunControl } from './run-control';
 import { runSampling } from './sampling-run';
-import { buildModel, setupStats, validateSetup } from './model-factory';
-import type { DiffusionModel } from './diffusion-model';
-import { loadModel, readModelFiles, saveModel, toModelFiles, type SavedModelInfo } from './model-files';
+import { buildModel, setupStats, validateSetup } from '../models/factory';
+import type { DiffusionModel } from '../models/diffusion-model';
+import { loadModel, readModelFiles, saveModel, toModelFiles, type SavedModelInfo } from '../io/model-files';
 import { TrainingSession } from './training-session';
 import { checkTrainingTensors } from './training-checkpoint';
-import { PretrainedError, pretrainedInfoOf, readPretrainedFiles, type PretrainedReader } from './pretrained';
+import { PretrainedError, pretrainedInfoOf, readPretrainedFiles, type PretrainedReader } from '../io/pretrained';
 import { Throttle } from './throttle';
-import { CompareSession } from './compare-session';
-import { memoryProblem, samplingMemory, trainingMemory, type MemoryBudget } from '../models/memory';
-import { memoryBudgetOf } from './memory-limits';
+import { CompareSession } from './compare-run';
+import { memoryProblem, samplingMemory, trainingMemory, type MemoryBudget } from '../models/setup/memory';
+import { memoryBudgetOf } from '../backends/memory-limits';
 
 export interface EngineDeps {
   post: (message: WorkerToPage) => void;
@@ -38,7 +44,6 @@ export interface EngineDeps {
 /** Download progress of a pretrained model is reported at most this often per second. */
 const PRETRAINED_PROGRESS_PER_SECOND = 10;
 
-export const DEFAULT_SETUP: ModelSetup = DEFAULT_MODEL_SETUP;
 
 export interface DataState {
   dataset: MnistDataset;
@@ -47,7 +52,7 @@ export interface DataState {
 
 export class Engine {
   private data: DataState | null = null;
-  private setup: ModelSetup = DEFAULT_SETUP;
+  private setup: ModelSetup = DEFAULT_MODEL_SETUP;
   private schedule: NoiseSchedule = makeSchedule(DEFAULT_MODEL_SETUP.schedule);
   private model: DiffusionModel | null = null;
   private training: TrainingSession | null = null;

@@ -3,7 +3,7 @@
  * WebGPU), copied into a fresh buffer that can be transferred to the page.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ImageBatch } from '../worker/protocol';
+import type { ImageBatch } from '../protocol/messages';
 
 export async function toImageBatch(images: tf.Tensor4D): Promise<ImageBatch> {
   const [n, h, w, c] = images.shape;

@@ -8,12 +8,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NoiseSchedule } from '../diffusion';
 import type { PredictionType } from '../diffusion/config';
-import type { ImageBatch, RecordShape, RunState, SamplingConfig, WorkerToPage } from '../worker/protocol';
+import type { ImageBatch, RecordShape, WorkerToPage } from '../protocol/messages';
+import type { RunState } from './run-config';
+import type { SamplingConfig } from '../sampling/config';
 import { RunCancelled, yieldToEventLoop, type RunControl } from './run-control';
 import { Throttle } from './throttle';
-import { sampleSteps, type DenoisingStep } from './sampling';
+import { sampleSteps, type DenoisingStep } from '../sampling/sample';
 import { measurePeak } from './frames';
-import type { DiffusionModel } from './diffusion-model';
+import type { DiffusionModel } from '../models/diffusion-model';
 import { StepRecorder } from './step-record';
 
 export interface SamplingRunOptions {

@@ -1,14 +1,14 @@
 /**
  * The worker's half of the denoising player: every step of a sampling run, quantized to bytes
- * (src/worker/quantize.ts) and gathered into 'sample/steps' messages of several positions each, so
+ * (src/protocol/quantize.ts) and gathered into 'sample/steps' messages of several positions each, so
  * that a 1000-step run costs the page a few dozen messages rather than a thousand.
  *
  * Positions (see SampleSteps in the protocol): 0 is x_T, k the x_t of step k + 1 with what the
  * denoiser predicted from it (x0, ε̂), N the final sample. A step's x_t is the previous step's
  * result, so each step's result is kept (as bytes) until the next step completes its position.
  */
-import type { RecordShape, SampleSteps } from '../worker/protocol';
-import { IMAGE_RANGE, LATENT_RANGE, NOISE_RANGE, quantize } from '../worker/quantize';
+import type { RecordShape, SampleSteps } from '../protocol/messages';
+import { IMAGE_RANGE, LATENT_RANGE, NOISE_RANGE, quantize } from '../protocol/quantize';
 
 /** One step's values, as floats read back from the device. */
 export interface StepValues {

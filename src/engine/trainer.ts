@@ -15,8 +15,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { PredictionType } from '../diffusion/config';
 import { diffusionLossPerItem, drawTimesteps, type NoiseSchedule } from '../diffusion';
 import { createRandom, deriveSeed, type Random, type RandomState } from '../data/random';
-import { nullLabel } from '../models/config';
-import type { DiffusionModel } from './diffusion-model';
+import { nullLabel } from '../models/setup/unet-config';
+import type { DiffusionModel } from '../models/diffusion-model';
 
 /** Independent random streams of one seed (each then indexed by step). */
 const NOISE_STREAM = 11;

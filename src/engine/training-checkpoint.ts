@@ -6,14 +6,15 @@
  * from it).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ModelSetup, TrainingConfig, TrainingStage } from '../worker/protocol';
-import { assignWeights, extraTensors, isModelTensorName, loadWeights, type CheckpointArtifacts } from './checkpoint';
-import { MODEL_KIND, OPTIMIZER_GROUPS, saveModel, type SavedModelInfo } from './model-files';
-import { checkAdamState, readAdamState, writeAdamState } from './optimizer-state';
-import type { DiffusionModel } from './diffusion-model';
+import type { ModelSetup } from '../models/setup/model-setup';
+import type { TrainingConfig, TrainingStage } from './run-config';
+import { assignWeights, extraTensors, isModelTensorName, loadWeights, type CheckpointArtifacts } from '../io/weights-file';
+import { MODEL_KIND, OPTIMIZER_GROUPS, saveModel, type SavedModelInfo } from '../io/model-files';
+import { checkAdamState, readAdamState, writeAdamState } from '../io/optimizer-state';
+import type { DiffusionModel } from '../models/diffusion-model';
 import type { Trainer } from './trainer';
 import type { AutoencoderTrainer } from './autoencoder-trainer';
-import type { LossTrace, TrainingResume } from './training-state';
+import type { LossTrace, TrainingResume } from '../io/training-state';
 
 /** What a session hands over to save or restore a checkpoint. */
 export interface TrainingParts {

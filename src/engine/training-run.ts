@@ -9,7 +9,8 @@
  * rolls the model back to the last checkpoint and pauses the run; without `recover` the run fails.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RunState, TrainingStage, WorkerToPage } from '../worker/protocol';
+import type { RunState, TrainingStage } from './run-config';
+import type { WorkerToPage } from '../protocol/messages';
 import { RunCancelled, yieldToEventLoop, type RunControl } from './run-control';
 import { RateMeter, Throttle } from './throttle';
 

@@ -11,20 +11,22 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NoiseSchedule } from '../diffusion';
-import type { ModelSetup, TrainingConfig, TrainingStage, WorkerToPage } from '../worker/protocol';
+import type { ModelSetup } from '../models/setup/model-setup';
+import type { TrainingConfig, TrainingStage } from './run-config';
+import type { WorkerToPage } from '../protocol/messages';
 import { createBatchProvider } from '../data/batches';
 import { imagesToUnit } from '../data/mnist';
 import { RunControl } from './run-control';
 import { runTraining, type CheckpointReason, type StepResult } from './training-run';
-import type { CheckpointArtifacts } from './checkpoint';
+import type { CheckpointArtifacts } from '../io/weights-file';
 import { assignCheckpointWeights, restoreTrainers, saveTrainingCheckpoint, type TrainingParts } from './training-checkpoint';
-import { toModelFiles } from './model-files';
-import type { LossTrace, TrainingResume } from './training-state';
+import { toModelFiles } from '../io/model-files';
+import type { LossTrace, TrainingResume } from '../io/training-state';
 import { Trainer } from './trainer';
 import { AutoencoderTrainer, measureLatentNormalization } from './autoencoder-trainer';
-import { sampleFrames } from './sampling';
+import { sampleFrames } from '../sampling/sample';
 import { measurePeak, toImageBatch } from './frames';
-import type { DiffusionModel } from './diffusion-model';
+import type { DiffusionModel } from '../models/diffusion-model';
 import type { DataState } from './engine';
 
 /** Images used to measure the latent normalization, and shown as reconstructions. */

@@ -10,7 +10,7 @@
  * logvar is clamped to [-30, 20] as in LDM's DiagonalGaussianDistribution.
  */
 import * as tf from '@tensorflow/tfjs';
-import { autoencoderIsVariational, autoencoderLayout, type AutoencoderConfig } from './autoencoder-config';
+import { autoencoderIsVariational, autoencoderLayout, type AutoencoderConfig } from './setup/autoencoder-config';
 import { conv2d, groupNorm, initWeightValues, silu, upsampleNearest2x } from './layers';
 
 export interface EncodeResult {

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2d, dense, initWeightValues } from './layers';
-import type { UNetInit } from './config';
+import type { UNetInit } from './setup/unet-config';
 
 export const CLASSIFIER_FEATURES = 128;
 export const CLASSIFIER_CLASSES = 10;

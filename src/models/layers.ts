@@ -14,8 +14,8 @@
  * - the plain GroupNorm is written with few ops: one reshape to [b,h,w,g,c/g] and `moments` over [1,2,4].
  */
 import * as tf from '@tensorflow/tfjs';
-import type { UNetWeightSpec } from './config';
-import { conv2dFast, denseFast, fastOpsEnabled, groupNormFast, siluFast, upsampleNearest2xFast } from './fast-ops';
+import type { UNetWeightSpec } from './setup/unet-config';
+import { conv2dFast, denseFast, fastOpsEnabled, groupNormFast, siluFast, upsampleNearest2xFast } from '../kernels/fast-ops';
 
 /** Conv (kernel [kh,kw,ci,co]) plus bias, 'same' padding; stride 2 halves an even side exactly. */
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, stride: 1 | 2 = 1): tf.Tensor4D {

@@ -25,9 +25,9 @@
  * Weight names and shapes come from `unetLayout` (config.ts), which `unetStats` also counts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { nullLabel, unetLayout, unetLevelChannels, unetLevelSizes, type UNetConfig } from './config';
+import { nullLabel, unetLayout, unetLevelChannels, unetLevelSizes, type UNetConfig } from './setup/unet-config';
 import { selfAttention } from './attention';
-import { concatChannels } from './fast-concat';
+import { concatChannels } from '../kernels/fast-concat';
 import {
   classEmbedding,
   conv2d,

@@ -6,7 +6,9 @@
  * summary to offer it by. Without IndexedDB (private windows of some browsers) nothing is kept and
  * the page says so once.
  */
-import type { ModelFile, ModelKind, TrainingStage } from '../worker/protocol';
+import type { ModelFile } from '../io/model-files';
+import type { ModelKind } from '../models/setup/model-setup';
+import type { TrainingStage } from '../engine/run-config';
 
 export const CHECKPOINT_DB = 'diffusion-playground';
 const STORE = 'checkpoints';

@@ -4,7 +4,8 @@
  * A store of its own, fed by EngineClient from the worker's 'compare/*' messages.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { CompareReport, CompareRow, CompareSettings, WorkerToPage } from '../worker/protocol';
+import type { CompareReport, CompareRow, CompareSettings } from '../eval/compare-report';
+import type { WorkerToPage } from '../protocol/messages';
 
 export type CompareStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'failed';
 

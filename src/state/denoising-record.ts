@@ -6,7 +6,7 @@
  * Only the small RecordState (counts) is a store that React reads.
  */
 import { createStore } from 'zustand/vanilla';
-import type { RecordShape, SampleSteps } from '../worker/protocol';
+import type { RecordShape, SampleSteps } from '../protocol/messages';
 
 /** The most bytes a run's record may hold. */
 export const RECORD_BUDGET_BYTES = 80 * 1024 * 1024;
@@ -25,7 +25,7 @@ export interface RecordState {
   latentChannels: number;
 }
 
-/** Bytes of one batch (see src/worker/quantize.ts): n images of h×w×c. */
+/** Bytes of one batch (see src/protocol/quantize.ts): n images of h×w×c. */
 export interface ByteImages extends RecordShape {
   pixels: Uint8Array;
 }

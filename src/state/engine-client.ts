@@ -3,8 +3,13 @@
  * reduces WorkerToPage messages into the app store (counters and settings), the frame store
  * (images) and the loss history (typed arrays). React never sees a frame or a loss array directly.
  */
-import { requestTransferables, type ModelFile, type ModelKind, type ModelSetup, type PageToWorker, type PretrainedInfo, type SamplingConfig, type TrainingStage, type WorkerToPage } from '../worker/protocol';
-import { presetAttention } from '../models/setup-config';
+import { requestTransferables, type PageToWorker, type WorkerToPage } from '../protocol/messages';
+import type { ModelFile } from '../io/model-files';
+import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
+import type { PretrainedInfo } from '../io/pretrained';
+import type { SamplingConfig } from '../sampling/config';
+import type { TrainingStage } from '../engine/run-config';
+import { presetAttention } from '../models/setup/model-setup';
 import { LossHistory } from './loss-history';
 import { LossBands } from './loss-bands';
 import { createFrameStore, type FrameStore } from './frames';

@@ -4,7 +4,7 @@
  * updates"). Only `mode` and `caption` are read by React, and they change rarely.
  */
 import { createStore } from 'zustand/vanilla';
-import type { ImageBatch } from '../worker/protocol';
+import type { ImageBatch } from '../protocol/messages';
 
 export type CanvasMode = 'empty' | 'preview' | 'sample';
 

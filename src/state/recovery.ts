@@ -10,7 +10,10 @@
  * - A crashed worker or a lost GPU device: the worker is restarted (on the next backend when the
  *   device is gone), the user is told, and training resumes from the last checkpoint.
  */
-import { BACKEND_NAMES, type BackendName, type ModelSetup, type PageToWorker, type TrainingConfig, type WorkerToPage } from '../worker/protocol';
+import { BACKEND_NAMES, type BackendName } from '../backends/names';
+import type { ModelSetup } from '../models/setup/model-setup';
+import type { PageToWorker, WorkerToPage } from '../protocol/messages';
+import type { TrainingConfig } from '../engine/run-config';
 import { CheckpointWriter, loadCheckpoint, type CheckpointSummary, type StoredCheckpoint } from './checkpoint-store';
 import type { AppStore } from './store';
 

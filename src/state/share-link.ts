@@ -9,7 +9,7 @@
  * fresh weights with it (as `?pretrained=0` does), and says so. A page on fresh or imported weights
  * writes `pretrained=0` and every model setting that differs from the defaults.
  */
-import type { ModelKind } from '../worker/protocol';
+import type { ModelKind } from '../models/setup/model-setup';
 import { FINE_TUNE_LEARNING_RATE, FINE_TUNE_STEPS, type EngineClient } from './engine-client';
 import { applyValues, buildQuery, decodeShare, encodeShare, linkSetsModel, type DecodedLink, type Settings, type Value } from './share';
 import { DEFAULT_SAMPLING, DEFAULT_SETUP, DEFAULT_TRAINING, type AppState } from './store';

@@ -4,9 +4,10 @@
  * decodes with this table, the page applies the result.
  */
 import { DDPM_VARIANCES, PREDICTION_TYPES, SAMPLER_KINDS, SCHEDULE_KINDS, TIMESTEP_SPACINGS, X0_CLIPPINGS, type ScheduleConfig } from '../diffusion/config';
-import { LATENT_UNET_PRESETS, UNET_PRESETS } from '../models/config';
-import { AUTOENCODER_PRESETS } from '../models/autoencoder-config';
-import type { LatentSetup, ModelSetup, SamplingConfig } from '../worker/protocol';
+import { LATENT_UNET_PRESETS, UNET_PRESETS } from '../models/setup/unet-config';
+import { AUTOENCODER_PRESETS } from '../models/setup/autoencoder-config';
+import type { LatentSetup, ModelSetup } from '../models/setup/model-setup';
+import type { SamplingConfig } from '../sampling/config';
 import type { TrainingForm } from './store';
 
 /** Everything a link can set: the model setup (schedule included) and the training and sampling forms. */

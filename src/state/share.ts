@@ -5,10 +5,10 @@
  * and dropping what it cannot use, with a note for the user about each.
  */
 import { DEFAULT_SCHEDULE } from '../diffusion/config';
-import { presetAttention } from '../models/setup-config';
+import { presetAttention } from '../models/setup/model-setup';
 import { PARAMS, PARAM_BY_KEY, PASSTHROUGH_KEYS, formatValue, parseValue, type Settings, type Value } from './share-params';
 import { DEFAULT_SAMPLING } from './store';
-import { BACKEND_NAMES } from '../worker/protocol';
+import { BACKEND_NAMES } from '../backends/names';
 
 export type { Settings, Value } from './share-params';
 

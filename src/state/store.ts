@@ -6,9 +6,14 @@
  */
 import { createStore } from 'zustand/vanilla';
 import { DEFAULT_SAMPLER } from '../diffusion/config';
-import { DEFAULT_MODEL_SETUP } from '../worker/protocol';
+import { DEFAULT_MODEL_SETUP } from '../models/setup/model-setup';
 import type { CheckpointSummary } from './checkpoint-store';
-import type { AdapterInfo, BackendName, ModelKind, ModelSetup, PretrainedInfo, RunState, SamplingConfig, TrainingConfig, TrainingStage, WorkerToPage } from '../worker/protocol';
+import type { AdapterInfo, BackendName } from '../backends/names';
+import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
+import type { PretrainedInfo } from '../io/pretrained';
+import type { RunState, TrainingConfig, TrainingStage } from '../engine/run-config';
+import type { SamplingConfig } from '../sampling/config';
+import type { WorkerToPage } from '../protocol/messages';
 
 export type EngineStatus = 'starting' | 'ready' | 'failed';
 
@@ -134,7 +139,8 @@ export interface AppState {
 
 export const DEFAULT_TRAINING: TrainingForm = { stage: 'denoiser', learningRate: 2e-3, batchSize: 16, steps: 500, previewEvery: 100, seed: 0, checkpointEvery: 50 };
 export const DEFAULT_SAMPLING: SamplingConfig = { ...DEFAULT_SAMPLER, steps: 20, numImages: 16, seed: 0, digit: null, useEma: true };
-export const DEFAULT_SETUP: ModelSetup = { ...DEFAULT_MODEL_SETUP, schedule: { ...DEFAULT_MODEL_SETUP.schedule }, latent: { ...DEFAULT_MODEL_SETUP.latent } };
+/** The page's starting model: the models' one default (src/models/setup/model-setup.ts). */
+export const DEFAULT_SETUP: ModelSetup = DEFAULT_MODEL_SETUP;
 
 export const IDLE_TRAIN: TrainRun = {
   state: 'idle',

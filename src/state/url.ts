@@ -1,4 +1,4 @@
-import { BACKEND_NAMES, type BackendName } from '../worker/protocol';
+import { BACKEND_NAMES, type BackendName } from '../backends/names';
 
 export interface BackendRequest {
   backend: BackendName | null;

@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import type { FrameState } from '../state/frames';
-import type { ImageBatch } from '../worker/protocol';
+import type { ImageBatch } from '../protocol/messages';
 import { useEngine } from './context';
 import { drawBatch, drawChannel, drawImage } from './draw';
 

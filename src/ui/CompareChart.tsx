@@ -5,7 +5,8 @@
  */
 import { CartesianGrid, Legend, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { SamplerKind } from '../diffusion/config';
-import type { CompareRow, ModelKind } from '../worker/protocol';
+import type { CompareRow } from '../eval/compare-report';
+import type { ModelKind } from '../models/setup/model-setup';
 import { useWidth } from './use-width';
 
 export const SAMPLER_LABELS: Record<SamplerKind, string> = { ddpm: 'DDPM', ddim: 'DDIM', dpmpp: 'DPM-Solver++' };

@@ -9,7 +9,7 @@ import { useStore } from 'zustand';
 import { SAMPLER_KINDS } from '../diffusion/config';
 import { compareRatios, parseStepList, type CompareState } from '../state/compare';
 import { integerIn, numberIn, validateSeed } from '../state/validate';
-import type { CompareRow, CompareSettings } from '../worker/protocol';
+import type { CompareRow, CompareSettings } from '../eval/compare-report';
 import { useApp, useEngine } from './context';
 import { CompareChart, SAMPLER_LABELS } from './CompareChart';
 import { NumberField, Panel, SelectField } from './fields';

@@ -4,7 +4,7 @@
  * x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·ε, with both weights shown as numbers. Plain JS on 784 numbers.
  */
 import { useEffect, useId, useMemo, useRef, useState, type PointerEvent } from 'react';
-import type { ImageBatch } from '../worker/protocol';
+import type { ImageBatch } from '../protocol/messages';
 import { validateSeed } from '../state/validate';
 import { useApp, useFrames } from './context';
 import { drawBatch } from './draw';

@@ -1,12 +1,12 @@
 import { PREDICTION_TYPES, type PredictionType } from '../diffusion/config';
-import { LATENT_UNET_CONFIGS, LATENT_UNET_PRESETS, UNET_CONFIGS, UNET_PRESETS, type LatentUNetPreset, type UNetPreset } from '../models/config';
-import { AUTOENCODER_CONFIGS, AUTOENCODER_PRESETS, type AutoencoderPreset } from '../models/autoencoder-config';
-import type { ModelKind, ModelSetup } from '../worker/protocol';
+import { LATENT_UNET_CONFIGS, LATENT_UNET_PRESETS, UNET_CONFIGS, UNET_PRESETS, type LatentUNetPreset, type UNetPreset } from '../models/setup/unet-config';
+import { AUTOENCODER_CONFIGS, AUTOENCODER_PRESETS, type AutoencoderPreset } from '../models/setup/autoencoder-config';
+import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
 import { useApp, useEngine } from './context';
 import { formatBytes, formatCount } from './format';
 import { CheckboxField, Panel, SelectField } from './fields';
 import { setupFigures } from './model-stats';
-import { presetAttention } from '../models/setup-config';
+import { presetAttention } from '../models/setup/model-setup';
 import { ModelSource } from './ModelSource';
 
 const PREDICTION_LABELS: Record<PredictionType, string> = {

@@ -2,7 +2,7 @@ import { useId } from 'react';
 import type { FrameState } from '../state/frames';
 import { stageSteps } from '../state/store';
 import { setupProblem, validateBatchSize, validateLearningRate, validatePreviewEvery, validateTrainSteps } from '../state/validate';
-import type { TrainingStage } from '../worker/protocol';
+import type { TrainingStage } from '../engine/run-config';
 import { BatchCanvas } from './BatchCanvas';
 import { useApp, useEngine, useFrames } from './context';
 import { formatDuration, formatRate } from './format';

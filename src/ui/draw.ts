@@ -2,7 +2,7 @@
  * Drawing image batches ([n, h, w, c]: floats in [-1, 1], or bytes already in 0..255 as the
  * denoising player records them) into a canvas as a grid, with putImageData.
  */
-import type { RecordShape } from '../worker/protocol';
+import type { RecordShape } from '../protocol/messages';
 
 /** What can be drawn: float pixels in [-1, 1] (an ImageBatch) or gray levels as bytes. */
 export interface Drawable extends RecordShape {

@@ -3,10 +3,10 @@
  * engine reports in its 'model' message (denoiser + autoencoder parameters, FLOPs per denoising
  * step, decoder FLOPs per image), available before anything is built.
  */
-import { unetStats } from '../models/config';
-import { autoencoderStats } from '../models/autoencoder-config';
-import { autoencoderConfigOf, denoiserConfigOf } from '../models/setup-config';
-import type { ModelSetup } from '../worker/protocol';
+import { unetStats } from '../models/setup/unet-config';
+import { autoencoderStats } from '../models/setup/autoencoder-config';
+import { autoencoderConfigOf, denoiserConfigOf } from '../models/setup/model-setup';
+import type { ModelSetup } from '../models/setup/model-setup';
 
 export interface SetupFigures {
   denoiserParams: number;

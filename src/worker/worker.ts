@@ -4,12 +4,12 @@
  * Engine (src/engine/engine.ts): messages in, messages out with their buffers transferred.
  */
 import { Engine } from '../engine/engine';
-import { initBackend } from '../engine/backends';
-import { configureBrowserWasmPaths } from '../engine/wasm-paths';
+import { initBackend } from '../backends/select';
+import { configureBrowserWasmPaths } from '../backends/wasm-paths';
 import { loadMnistBrowser } from '../data/load-browser';
-import { fetchReader } from '../engine/pretrained';
-import { watchGpuDevice } from './device-watch';
-import { transferablesOf, type PageToWorker, type WorkerToPage } from './protocol';
+import { fetchReader } from '../io/pretrained';
+import { watchGpuDevice } from '../backends/device-watch';
+import { transferablesOf, type PageToWorker, type WorkerToPage } from '../protocol/messages';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -22,7 +22,7 @@ const engine = new Engine({
   initBackend: async (requested) => {
     configureBrowserWasmPaths();
     const result = await initBackend(requested);
-    watchGpuDevice(result.backend, post);
+    watchGpuDevice(result.backend, (message) => post({ type: 'device-lost', backend: result.backend, message }));
     return result;
   },
   loadData: () => loadMnistBrowser(),

@@ -7,7 +7,7 @@
  */
 import { expect, type Locator, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import type { CompareReport } from '../../src/worker/protocol';
+import type { CompareReport } from '../../src/eval/compare-report';
 import { openApp, region, test } from './fixtures';
 
 const tensorCount = async (text: string | null) => Number(/([\d,]+) tensors/.exec(text ?? '')?.[1].replace(/,/g, ''));

@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { UNET_CONFIGS, type UNetPreset } from '../../src/models/config';
+import { UNET_CONFIGS, type UNetPreset } from '../../src/models/setup/unet-config';
 import { createUNet, type UNet } from '../../src/models/unet';
 import { conv2d } from '../../src/models/layers';
 import {
@@ -25,7 +25,7 @@ import {
   setConvGradStrategy,
   setFastOps,
   type ConvGradChoice,
-} from '../../src/models/fast-ops';
+} from '../../src/kernels/fast-ops';
 
 interface GradCheck {
   conv: string;

@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../../src/engine/node-backend';
+import { initNodeBackend } from '../../src/backends/node';
 import { createBatchProvider } from '../../src/data/batches';
 import { loadMnistNode } from '../../src/data/load-node';
 import { imagesToUnit, splitTrainHeldOut } from '../../src/data/mnist';
@@ -16,7 +16,7 @@ import {
   autoencoderStats,
   validateAutoencoderConfig,
   type AutoencoderConfig,
-} from '../../src/models/autoencoder-config';
+} from '../../src/models/setup/autoencoder-config';
 import { createAutoencoder, upsampleNearest2xConcat, type Autoencoder } from '../../src/models/autoencoder';
 import {
   autoencoderLoss,

@@ -1,5 +1,5 @@
 /**
- * Checkpoints (src/engine/checkpoint.ts, checkpoint-node.ts) on the wasm backend: a saved U-Net
+ * Checkpoints (src/io/weights-file.ts, checkpoint-node.ts) on the wasm backend: a saved U-Net
  * rebuilds bit-identically from its own metadata; every malformed input is rejected with an Error
  * that names the problem and leaves no tensor behind; a seeded fuzz of both files never sees
  * anything else.
@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../../src/engine/node-backend';
+import { initNodeBackend } from '../../src/backends/node';
 import {
   assignWeights,
   disposeTensors,
@@ -20,9 +20,9 @@ import {
   withGroup,
   type CheckpointArtifacts,
   type CheckpointMeta,
-} from '../../src/engine/checkpoint';
-import { loadFromDir, saveToDir } from '../../src/engine/checkpoint-node';
-import { UNET_CONFIGS, type UNetConfig } from '../../src/models/config';
+} from '../../src/io/weights-file';
+import { loadFromDir, saveToDir } from '../../src/io/weights-file-node';
+import { UNET_CONFIGS, type UNetConfig } from '../../src/models/setup/unet-config';
 import { createUNet, type UNet } from '../../src/models/unet';
 
 let model: UNet;

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DenoisingRecord, RECORD_BUDGET_BYTES, keptCount, strideFor } from '../../src/state/denoising-record';
-import type { RecordShape, SampleSteps } from '../../src/worker/protocol';
+import type { RecordShape, SampleSteps } from '../../src/protocol/messages';
 
 /** Positions [first, first + count) of a run whose bytes encode (position, which array). */
 function message(run: number, steps: number, first: number, count: number, images: RecordShape, latents: RecordShape | null = null): SampleSteps {

@@ -8,9 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SAMPLER, DEFAULT_SCHEDULE, PREDICTION_TYPES, createSampler, makeSchedule, mixtureDenoiser, sampleLoop, toX0AndEps } from '../../src/diffusion';
-import { withPredictedNoise } from '../../src/engine/sampling';
+import { withPredictedNoise } from '../../src/sampling/sample';
 import { StepRecorder } from '../../src/engine/step-record';
-import { IMAGE_RANGE, NOISE_RANGE, dequantize, quantize } from '../../src/worker/quantize';
+import { IMAGE_RANGE, NOISE_RANGE, dequantize, quantize } from '../../src/protocol/quantize';
 
 beforeAll(async () => {
   await tf.setBackend('wasm');

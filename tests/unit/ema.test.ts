@@ -1,12 +1,12 @@
 /**
- * EMA of model weights (src/engine/ema.ts) on the wasm backend: the recursion against float64
+ * EMA of model weights (src/models/ema.ts) on the wasm backend: the recursion against float64
  * closed forms, warm-up, sampling with the EMA (withShadow / copyTo) and tensor hygiene.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../../src/engine/node-backend';
-import { Ema } from '../../src/engine/ema';
-import { UNET_CONFIGS } from '../../src/models/config';
+import { initNodeBackend } from '../../src/backends/node';
+import { Ema } from '../../src/models/ema';
+import { UNET_CONFIGS } from '../../src/models/setup/unet-config';
 import { createUNet } from '../../src/models/unet';
 
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 /** The engine in Node as the worker hosts it, with the messages it posts collected for assertions. */
 import { Engine, type EngineDeps } from '../../src/engine/engine';
-import { initNodeBackend } from '../../src/engine/node-backend';
+import { initNodeBackend } from '../../src/backends/node';
 import { loadMnistNode } from '../../src/data/load-node';
-import type { WorkerToPage } from '../../src/worker/protocol';
+import type { WorkerToPage } from '../../src/protocol/messages';
 
 export type Msg<T extends WorkerToPage['type']> = Extract<WorkerToPage, { type: T }>;
 

@@ -8,7 +8,10 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { makeNodeEngine, type Msg } from './engine-helpers';
 import { DEFAULT_SAMPLER, DEFAULT_SCHEDULE } from '../../src/diffusion/config';
-import { DEFAULT_MODEL_SETUP, type ModelSetup, type SamplingConfig, type TrainingConfig, type WorkerToPage } from '../../src/worker/protocol';
+import { DEFAULT_MODEL_SETUP, type ModelSetup } from '../../src/models/setup/model-setup';
+import type { SamplingConfig } from '../../src/sampling/config';
+import type { TrainingConfig } from '../../src/engine/run-config';
+import type { WorkerToPage } from '../../src/protocol/messages';
 
 const setup: ModelSetup = {
   ...DEFAULT_MODEL_SETUP,

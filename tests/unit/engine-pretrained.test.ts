@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeNodeEngine, type Msg } from './engine-helpers';
 import { FIXTURE_MANIFEST, FIXTURE_SETUPS, FIXTURE_STEPS, writePretrainedFixture } from './pretrained-fixture';
-import { dirReader } from '../../src/engine/pretrained-node';
+import { dirReader } from '../../src/io/pretrained-node';
 import { DEFAULT_SAMPLER } from '../../src/diffusion/config';
-import type { ModelKind, SamplingConfig } from '../../src/worker/protocol';
+import type { ModelKind } from '../../src/models/setup/model-setup';
+import type { SamplingConfig } from '../../src/sampling/config';
 
 const sampling: SamplingConfig = { ...DEFAULT_SAMPLER, kind: 'ddim', steps: 3, numImages: 2, seed: 5, digit: 4, guidance: 2, useEma: true };
 

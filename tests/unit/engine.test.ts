@@ -9,7 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import { makeNodeEngine } from './engine-helpers';
 import { LOSS_BANDS, LossBands } from '../../src/state/loss-bands';
 import { DEFAULT_SAMPLER, DEFAULT_SCHEDULE } from '../../src/diffusion/config';
-import { DEFAULT_MODEL_SETUP, type TrainingConfig, type SamplingConfig } from '../../src/worker/protocol';
+import { DEFAULT_MODEL_SETUP } from '../../src/models/setup/model-setup';
+import type { TrainingConfig } from '../../src/engine/run-config';
+import type { SamplingConfig } from '../../src/sampling/config';
 
 const training: TrainingConfig = { stage: 'denoiser', learningRate: 1e-3, batchSize: 4, steps: 3, previewEvery: 0, seed: 7 };
 const sampling: SamplingConfig = { ...DEFAULT_SAMPLER, kind: 'ddim', steps: 5, numImages: 2, seed: 3, digit: null, useEma: true };

@@ -1,13 +1,13 @@
 /**
- * The evaluation's math (src/engine/frechet.ts, kid.ts) against exact values: feature statistics by
+ * The evaluation's math (src/eval/frechet.ts, kid.ts) against exact values: feature statistics by
  * hand, the Jacobi eigendecomposition by reconstruction, the Fréchet distance of Gaussians from its
  * closed form (diagonal, commuting in 128 dimensions, and non-commuting 2×2 where
  * tr √M = √(tr M + 2√det M)), FD(A, A) = 0 and symmetry; KID exactly on hand-computed sets and near
  * 0 for two samples of one distribution.
  */
 import { describe, expect, it } from 'vitest';
-import { featureStats, frechetDistance, sqrtPsd, symmetricEigen, type FeatureRows, type FeatureStats } from '../../src/engine/frechet';
-import { kernelInceptionDistance } from '../../src/engine/kid';
+import { featureStats, frechetDistance, sqrtPsd, symmetricEigen, type FeatureRows, type FeatureStats } from '../../src/eval/frechet';
+import { kernelInceptionDistance } from '../../src/eval/kid';
 import { createRandom } from '../../src/data/random';
 
 const rows = (values: number[][]): FeatureRows => ({ n: values.length, d: values[0].length, data: Float64Array.from(values.flat()) });

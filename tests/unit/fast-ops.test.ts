@@ -1,5 +1,5 @@
 /**
- * The fused ops of src/models/fast-ops.ts against tfjs's own autodiff of the plain formulation
+ * The fused ops of src/kernels/fast-ops.ts against tfjs's own autodiff of the plain formulation
  * (layers.ts with setFastOps(false)): forward values and every input's gradient, on the cpu backend
  * (the reference) and on wasm (where they are meant to be fast), for the shapes the models use;
  * no tensor leaks; conv2dFast's forward-conv gradient formulation (the one webgpu uses), forced on
@@ -11,10 +11,10 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmConvGradients } from '../../src/engine/wasm-gradients';
+import { registerWasmConvGradients } from '../../src/backends/wasm/conv-gradients';
 import { conv2d, dense, groupNorm, silu, upsampleNearest2x } from '../../src/models/layers';
-import { convGradChoice, setConvGradStrategy, setFastOps } from '../../src/models/fast-ops';
-import { UNET_CONFIGS, unetLayout } from '../../src/models/config';
+import { convGradChoice, setConvGradStrategy, setFastOps } from '../../src/kernels/fast-ops';
+import { UNET_CONFIGS, unetLayout } from '../../src/models/setup/unet-config';
 import { createUNet } from '../../src/models/unet';
 import { initWeightValues } from '../../src/models/layers';
 

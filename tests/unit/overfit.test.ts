@@ -7,11 +7,11 @@
  */
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../../src/engine/node-backend';
+import { initNodeBackend } from '../../src/backends/node';
 import { Trainer } from '../../src/engine/trainer';
-import { DiffusionModel } from '../../src/engine/diffusion-model';
+import { DiffusionModel } from '../../src/models/diffusion-model';
 import { createUNet } from '../../src/models/unet';
-import { UNET_CONFIGS } from '../../src/models/config';
+import { UNET_CONFIGS } from '../../src/models/setup/unet-config';
 import { diffusionLoss, makeSchedule } from '../../src/diffusion';
 import { DEFAULT_SCHEDULE } from '../../src/diffusion/config';
 import { loadMnistNode } from '../../src/data/load-node';

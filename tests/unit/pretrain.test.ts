@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initNodeBackend } from '../../src/engine/node-backend';
+import { initNodeBackend } from '../../src/backends/node';
 import { parseJobs, pretrain, withLatentDenoiser } from '../../src/cli/pretrain';
 import { UsageError } from '../../src/cli/args';
 import { FULL_PLAN, learningRateAt } from '../../src/cli/pretrain-plan';

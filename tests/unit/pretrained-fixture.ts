@@ -9,7 +9,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeNodeEngine } from './engine-helpers';
 import { DEFAULT_SCHEDULE } from '../../src/diffusion/config';
-import { DEFAULT_MODEL_SETUP, type ModelKind, type ModelSetup, type TrainingConfig, type WorkerToPage } from '../../src/worker/protocol';
+import { DEFAULT_MODEL_SETUP, type ModelKind, type ModelSetup } from '../../src/models/setup/model-setup';
+import type { TrainingConfig } from '../../src/engine/run-config';
+import type { WorkerToPage } from '../../src/protocol/messages';
 
 export const FIXTURE_STEPS = 2;
 

@@ -1,6 +1,6 @@
 /** What the page shows of a manifest's evaluation runs (written by `npm run eval -- --record`). */
 import { describe, expect, it } from 'vitest';
-import { headlineEval } from '../../src/engine/pretrained';
+import { headlineEval } from '../../src/io/pretrained';
 
 const run = (sampler: string, n: number, confidence: number) => ({
   sampler,

@@ -3,7 +3,7 @@
  * and the transfer list names exactly the image and loss buffers, so frames move without copies.
  */
 import { describe, it, expect } from 'vitest';
-import { transferablesOf, type WorkerToPage, type ImageBatch } from '../../src/worker/protocol';
+import { transferablesOf, type WorkerToPage, type ImageBatch } from '../../src/protocol/messages';
 
 const batch = (n: number): ImageBatch => ({ pixels: new Float32Array(n * 28 * 28).fill(0.5), n, h: 28, w: 28, c: 1 });
 

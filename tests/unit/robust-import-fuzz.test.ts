@@ -10,7 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { makeNodeEngine } from './engine-helpers';
 import { DEFAULT_SCHEDULE } from '../../src/diffusion/config';
-import { DEFAULT_MODEL_SETUP, type ModelFile, type PageToWorker, type TrainingConfig } from '../../src/worker/protocol';
+import { DEFAULT_MODEL_SETUP } from '../../src/models/setup/model-setup';
+import type { ModelFile } from '../../src/io/model-files';
+import type { PageToWorker } from '../../src/protocol/messages';
+import type { TrainingConfig } from '../../src/engine/run-config';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -6,11 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { makeNodeEngine, type Msg } from './engine-helpers';
-import { DEFAULT_MODEL_SETUP, type ModelSetup, type SamplingConfig, type TrainingConfig } from '../../src/worker/protocol';
-import { formatBytes, largestFitting, memoryProblem, samplingMemory, trainingMemory, type MemoryBudget } from '../../src/models/memory';
-import { memoryBudgetOf } from '../../src/engine/memory-limits';
-import { unetStats } from '../../src/models/config';
-import { denoiserConfigOf } from '../../src/models/setup-config';
+import { DEFAULT_MODEL_SETUP, type ModelSetup } from '../../src/models/setup/model-setup';
+import type { SamplingConfig } from '../../src/sampling/config';
+import type { TrainingConfig } from '../../src/engine/run-config';
+import { formatBytes, largestFitting, memoryProblem, samplingMemory, trainingMemory, type MemoryBudget } from '../../src/models/setup/memory';
+import { memoryBudgetOf } from '../../src/backends/memory-limits';
+import { unetStats } from '../../src/models/setup/unet-config';
+import { denoiserConfigOf } from '../../src/models/setup/model-setup';
 
 const GiB = 2 ** 30;
 const tiny: ModelSetup = DEFAULT_MODEL_SETUP;

@@ -8,8 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { makeNodeEngine, type Msg } from './engine-helpers';
 import { DEFAULT_SCHEDULE } from '../../src/diffusion/config';
-import { DEFAULT_MODEL_SETUP, type ModelFile, type TrainingConfig } from '../../src/worker/protocol';
-import { loadWeights } from '../../src/engine/checkpoint';
+import { DEFAULT_MODEL_SETUP } from '../../src/models/setup/model-setup';
+import type { ModelFile } from '../../src/io/model-files';
+import type { TrainingConfig } from '../../src/engine/run-config';
+import { loadWeights } from '../../src/io/weights-file';
 
 const setup = { ...DEFAULT_MODEL_SETUP, schedule: { ...DEFAULT_SCHEDULE, T: 100 }, emaDecay: 0.9 };
 const training: TrainingConfig = { stage: 'denoiser', learningRate: 1e-3, batchSize: 2, steps: 400, previewEvery: 0, seed: 3, checkpointEvery: 3 };

@@ -7,7 +7,8 @@ import { EngineClient } from '../../src/state/engine-client';
 import { applyPageLink, FRESH_WEIGHTS_NOTE, pageQuery, syncUrl, type AddressBar } from '../../src/state/share-link';
 import { applyPreset, presetActive, PRESETS } from '../../src/state/share-presets';
 import { DEFAULT_SETUP } from '../../src/state/store';
-import type { PageToWorker, PretrainedInfo, WorkerToPage } from '../../src/worker/protocol';
+import type { PageToWorker, WorkerToPage } from '../../src/protocol/messages';
+import type { PretrainedInfo } from '../../src/io/pretrained';
 
 /** A worker that records what the page sends and lets the test answer. */
 class FakeWorker {

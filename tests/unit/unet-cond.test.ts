@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../../src/engine/node-backend';
+import { initNodeBackend } from '../../src/backends/node';
 import {
   LATENT_UNET_CONFIGS,
   LATENT_UNET_PRESETS,
@@ -16,7 +16,7 @@ import {
   unetLevelSizes,
   unetStats,
   type UNetConfig,
-} from '../../src/models/config';
+} from '../../src/models/setup/unet-config';
 import { createUNet, type UNet } from '../../src/models/unet';
 import { selfAttention, type AttentionWeights } from '../../src/models/attention';
 import { classEmbedding, initWeightValues, mulberry32 } from '../../src/models/layers';

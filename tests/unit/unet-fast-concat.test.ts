@@ -1,13 +1,13 @@
 /**
- * The skip-connection concat with a cheap backward (src/models/fast-concat.ts): value and gradient
+ * The skip-connection concat with a cheap backward (src/kernels/fast-concat.ts): value and gradient
  * exactly those of tf.concat on wasm (both split paths) and cpu, a whole U-Net train step's loss and
  * gradients unchanged, and no leaks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../../src/engine/node-backend';
-import { concatChannels, setFastConcat } from '../../src/models/fast-concat';
-import { UNET_CONFIGS } from '../../src/models/config';
+import { initNodeBackend } from '../../src/backends/node';
+import { concatChannels, setFastConcat } from '../../src/kernels/fast-concat';
+import { UNET_CONFIGS } from '../../src/models/setup/unet-config';
 import { createUNet } from '../../src/models/unet';
 
 beforeAll(async () => {

@@ -1,12 +1,12 @@
 /**
- * The pixel U-Net (src/models/unet.ts) and its stats (src/models/config.ts) on the wasm backend,
- * with the wasm Conv2DBackpropFilter kernel from src/engine/wasm-gradients.ts for the gradients.
+ * The pixel U-Net (src/models/unet.ts) and its stats (src/models/setup/unet-config.ts) on the wasm backend,
+ * with the wasm Conv2DBackpropFilter kernel from src/backends/wasm/conv-gradients.ts for the gradients.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmConvGradients } from '../../src/engine/wasm-gradients';
-import { UNET_CONFIGS, UNET_PRESETS, unetLayout, unetLevelSizes, unetStats } from '../../src/models/config';
+import { registerWasmConvGradients } from '../../src/backends/wasm/conv-gradients';
+import { UNET_CONFIGS, UNET_PRESETS, unetLayout, unetLevelSizes, unetStats } from '../../src/models/setup/unet-config';
 import { createUNet, type UNet } from '../../src/models/unet';
 import { initWeightValues, timestepEmbedding, upsampleNearest2x } from '../../src/models/layers';
 import { deadWeights } from './gradient-helpers';

@@ -1,5 +1,5 @@
 /**
- * The wasm `Conv2DBackpropFilter` and `Conv2DBackpropInput` kernels (src/engine/wasm-gradients.ts)
+ * The wasm `Conv2DBackpropFilter` and `Conv2DBackpropInput` kernels (src/backends/wasm/conv-gradients.ts)
  * against the cpu backend's own gradients, and the backend fallback logic in Node.
  *
  * Tolerance: max |wasm - cpu| <= 1e-4 * max(1, max |cpu|). Both compute in float32 but sum in a
@@ -8,15 +8,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../../src/engine/node-backend';
+import { initNodeBackend } from '../../src/backends/node';
 import {
   chooseFilterGradMethod,
   conv2DBackpropInputWasm,
   originalWasmConv2DBackpropInput,
   registerWasmConvGradients,
   setWasmFilterGradMethod,
-} from '../../src/engine/wasm-gradients';
-import { BACKEND_ORDER, initBackend } from '../../src/engine/backends';
+} from '../../src/backends/wasm/conv-gradients';
+import { BACKEND_ORDER, initBackend } from '../../src/backends/select';
 import { maxDiff, values } from './gradient-helpers';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];

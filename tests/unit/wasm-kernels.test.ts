@@ -1,14 +1,14 @@
 /**
- * The wasm Slice and BatchMatMul replacements (src/engine/wasm-slice.ts, wasm-batch-matmul.ts)
+ * The wasm Slice and BatchMatMul replacements (src/backends/wasm/slice.ts, wasm-batch-matmul.ts)
  * against the cpu backend's kernels on the same values: every rank 1-4 slice kind (contiguous, row
  * runs, empty) and matrix products with batches, broadcast batches and transpose flags, on both the
  * per-entry XNNPACK path and the original kernel's. No tensor is left behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../../src/engine/node-backend';
-import { batchMatMulWasm, worthXnnpack } from '../../src/engine/wasm-batch-matmul';
-import { sliceWasm } from '../../src/engine/wasm-slice';
+import { initNodeBackend } from '../../src/backends/node';
+import { batchMatMulWasm, worthXnnpack } from '../../src/backends/wasm/batch-matmul';
+import { sliceWasm } from '../../src/backends/wasm/slice';
 import { maxDiff, values } from './gradient-helpers';
 
 /** Runs f on `backend` with the same input values; returns its output values and shape. */

@@ -1,12 +1,12 @@
 /**
- * Node's wasm backend on its multithreaded SIMD build (src/engine/wasm-threads-node.ts): it starts
+ * Node's wasm backend on its multithreaded SIMD build (src/backends/wasm-threads-node.ts): it starts
  * with a 2-thread pool and a conv (forward and both gradients) matches the cpu backend.
  * The wasm backend is created once per process, so this file asks for threads before anything else
  * initialises wasm (vitest runs each file in its own fork).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend, nodeWasmThreadsInfo } from '../../src/engine/node-backend';
+import { initNodeBackend, nodeWasmThreadsInfo } from '../../src/backends/node';
 import { values } from './gradient-helpers';
 
 

@@ -15,8 +15,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import type { AdapterInfo, BackendName } from '../worker/protocol';
-import { registerWasmKernels } from './wasm-kernels';
+import type { AdapterInfo, BackendName } from './names';
+import { registerWasmKernels } from './wasm/register';
 
 /** Preferred order, fastest first. */
 export const BACKEND_ORDER: readonly BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];

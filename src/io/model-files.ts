@@ -10,7 +10,7 @@
  * the metadata's `config`), the step counts, the history and the run state.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { ModelFile, ModelSetup } from '../worker/protocol';
+import type { ModelSetup } from '../models/setup/model-setup';
 import {
   assignWeights,
   CHECKPOINT_FORMAT,
@@ -22,11 +22,17 @@ import {
   MODEL_FILE,
   WEIGHTS_FILE,
   type CheckpointArtifacts,
-} from './checkpoint';
-import { buildModel } from './model-factory';
-import type { DiffusionModel, LatentNormalization } from './diffusion-model';
+} from './weights-file';
+import { buildModel } from '../models/factory';
+import type { DiffusionModel, LatentNormalization } from '../models/diffusion-model';
 import { parseSetup } from './setup-schema';
 import { MAX_TRAIN_STEPS, parseLossTrace, parseTrainingResume, type LossTrace, type TrainingResume } from './training-state';
+
+/** A model as files: model.json (configuration + weights manifest) and weights.bin, per part. */
+export interface ModelFile {
+  name: string;
+  data: ArrayBuffer;
+}
 
 export const MODEL_KIND = 'diffusion-model';
 

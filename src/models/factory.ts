@@ -3,14 +3,14 @@
  * configuration (pixel preset, or latent preset over 7x7xC), the autoencoder's configuration, and
  * the figures the page shows before anything is built (parameters, FLOPs).
  */
-import { unetStats } from '../models/config';
-import { autoencoderConfigOf, denoiserConfigOf } from '../models/setup-config';
-import { autoencoderStats, validateAutoencoderConfig } from '../models/autoencoder-config';
-import { createUNet } from '../models/unet';
-import { createAutoencoder } from '../models/autoencoder';
+import { unetStats } from './setup/unet-config';
+import { autoencoderConfigOf, denoiserConfigOf } from './setup/model-setup';
+import { autoencoderStats, validateAutoencoderConfig } from './setup/autoencoder-config';
+import { createUNet } from './unet';
+import { createAutoencoder } from './autoencoder';
 import { validateScheduleConfig } from '../diffusion';
 import { PREDICTION_TYPES } from '../diffusion/config';
-import type { ModelSetup } from '../worker/protocol';
+import type { ModelSetup } from './setup/model-setup';
 import { DiffusionModel } from './diffusion-model';
 
 /** Throws an Error naming the first bad field of a setup (so a bad setup never replaces a good model). */

@@ -2,188 +2,16 @@
  * The page <-> worker protocol: every message either side sends, as discriminated unions on `type`.
  * The page imports only these types; the worker owns TensorFlow.js. Image data crosses as
  * transferred ArrayBuffers (Float32Array in [-1, 1], layout [n, h, w, c]; the denoising player's
- * record of every sampling step as bytes, see src/worker/quantize.ts).
+ * record of every sampling step as bytes, see src/protocol/quantize.ts).
  */
-import { DEFAULT_SCHEDULE, type SamplerConfig, type ScheduleConfig, type PredictionType } from '../diffusion/config';
-import type { LatentUNetPreset, UNetPreset } from '../models/config';
-import type { AutoencoderPreset } from '../models/autoencoder-config';
-
-export const BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
-
-/**
- * What a training run trains: the pixel U-Net or latent denoiser ('denoiser'), or stage 1 of a
- * latent model, its autoencoder ('autoencoder'). A latent model's denoiser needs a trained autoencoder.
- */
-export type TrainingStage = 'autoencoder' | 'denoiser';
-
-export interface TrainingConfig {
-  stage: TrainingStage;
-  learningRate: number;
-  batchSize: number;
-  /** Total training steps; training stops by itself when reached. */
-  steps: number;
-  /** Show fresh samples on the canvas every this many steps (0 = never). */
-  previewEvery: number;
-  seed: number;
-  /**
-   * Stream progress and previews while training (default true). False sends only the final
-   * progress and no previews: benchmarks compare the two to measure what streaming costs.
-   */
-  stream?: boolean;
-  /** Save a training checkpoint every this many steps (0 = only at start, pause and end; default 50). */
-  checkpointEvery?: number;
-}
-
-export interface SamplingConfig extends SamplerConfig {
-  numImages: number;
-  seed: number;
-  /** Class-conditional models: the digit to draw, or null for every digit across the grid (i mod 10). */
-  digit: number | null;
-  /** Sample with the EMA weights when the model keeps them. */
-  useEma: boolean;
-}
-
-export type ModelKind = 'pixel' | 'latent';
-
-export interface LatentSetup {
-  autoencoder: AutoencoderPreset;
-  /** Latent channels C of the 7x7xC latent, 2..8. */
-  latentChannels: number;
-  denoiser: LatentUNetPreset;
-  /** Weight of the autoencoder's KL term: 0 is a plain autoencoder, a small weight (1e-5) a VAE. */
-  klWeight: number;
-}
-
-/** Everything that defines a model: changing any of it during training needs a reset. */
-export interface ModelSetup {
-  schedule: ScheduleConfig;
-  /** Pixel-space DDPM, or latent diffusion (autoencoder + latent denoiser). */
-  kind: ModelKind;
-  /** The pixel U-Net's preset (kind 'pixel'). */
-  preset: UNetPreset;
-  /** The latent model's parts (kind 'latent'). */
-  latent: LatentSetup;
-  prediction: PredictionType;
-  /** Self-attention at the denoiser's lowest resolution (7x7 for pixels, 4x4 for latents). */
-  attention: boolean;
-  /** Dropout in the residual blocks while training, in [0, 1). */
-  dropout: number;
-  /** Condition on the digit label (dropped 10 % of the time in training) for classifier-free guidance. */
-  classConditional: boolean;
-  /** EMA decay of the denoiser's weights, in [0, 1); 0 turns EMA off. */
-  emaDecay: number;
-  /** Min-SNR-γ loss weighting (Hang et al. 2023); 0 turns it off. */
-  minSnrGamma: number;
-}
-
-/** The model a fresh page starts with: the tiny pixel U-Net, class-conditional, no EMA. */
-export const DEFAULT_MODEL_SETUP: ModelSetup = {
-  schedule: DEFAULT_SCHEDULE,
-  kind: 'pixel',
-  preset: 'tiny',
-  latent: { autoencoder: 'ae-tiny', latentChannels: 4, denoiser: 'latent-tiny', klWeight: 1e-5 },
-  attention: false,
-  dropout: 0,
-  prediction: 'epsilon',
-  classConditional: true,
-  emaDecay: 0,
-  minSnrGamma: 0,
-};
-
-/** A model as files: model.json (configuration + weights manifest) and weights.bin, per part. */
-export interface ModelFile {
-  name: string;
-  data: ArrayBuffer;
-}
-
-export type RunState = 'idle' | 'running' | 'paused' | 'done';
-
-/**
- * Where the pretrained models live, relative to the site's base URL: `models/<kind>/` holds
- * model.json + weights.bin (a model file, as Export writes it) and manifest.json (how it was
- * trained), written by `npm run pretrain` into public/models/.
- */
-export const PRETRAINED_MODELS_PATH = 'models/';
-export const PRETRAINED_MANIFEST_FILE = 'manifest.json';
-
-/**
- * What the page shows about a pretrained model, from its manifest.json (every field optional there:
- * null when missing) and its model.json (the step counts, which always come from the model file).
- */
-export interface PretrainedInfo {
-  kind: ModelKind;
-  /** The manifest's name, or the kind. */
-  name: string;
-  /** Pretraining steps of the autoencoder (latent models) and of the denoiser, from model.json. */
-  autoencoderSteps: number;
-  denoiserSteps: number;
-  /** Wall time of the whole pretraining, seconds. */
-  trainingSeconds: number | null;
-  /** The denoiser's final (smoothed) training loss. */
-  finalLoss: number | null;
-  /** The pretraining plan's name ('full', 'quick'), when the manifest says. */
-  plan: string | null;
-  /** When the files were made (ISO date), when the manifest says. */
-  createdAt: string | null;
-  /** The manifest's evaluation figures, as numbers by name (e.g. meanConfidence), when it has any. */
-  eval: Record<string, number> | null;
-  /** The sampler those figures were measured with ('DDIM-50'), when the manifest says. */
-  evalSampler: string | null;
-  /** Bytes of model.json + weights.bin. */
-  bytes: number;
-}
-
-/**
- * The Compare panel's request: the pretrained pixel DDPM and LDM, each sampled with the same
- * sampler, steps, batch and seed on the engine's backend; timed over `reps` batches after a warm-up,
- * and (when `qualityImages` > 0) scored by the evaluation classifier against real digits.
- */
-export interface CompareSettings {
-  sampler: SamplerConfig['kind'];
-  steps: number;
-  batch: number;
-  seed: number;
-  guidance: number;
-  /** Timed batches per case (median), after one warm-up batch that also measures peak memory. */
-  reps: number;
-  /** Samples scored per case for confidence and FD (0: timing only). */
-  qualityImages: number;
-  /** Digits of the training split the FD reference is computed from (the CLI's eval uses all 9,000). */
-  referenceDigits: number;
-  /** Step counts of the quality-against-time sweep (every sampler, both models); empty: no sweep. */
-  sweepSteps: number[];
-}
-
-/** One measured case of a comparison. */
-export interface CompareRow {
-  model: ModelKind;
-  sampler: SamplerConfig['kind'];
-  steps: number;
-  batch: number;
-  /** Median wall time of a batch / batch size, ms (sampling + decoding + reading the images back). */
-  msPerImage: number;
-  imagesPerSec: number;
-  /** Peak tensor bytes during one whole batch (weights included). */
-  peakBytes: number;
-  /** Forward FLOPs per image: denoiser passes × steps + the decoder (LDM). */
-  flopsPerImage: number;
-  /** The evaluation classifier's figures for `quality.n` samples, with the real-digit floor at the same N. */
-  quality: { n: number; meanConfidence: number; labelEntropy: number; fd: number; floorFd: number; referenceDigits: number } | null;
-  /** Part of the quality-against-time sweep rather than the main table. */
-  sweep: boolean;
-}
-
-/** The Compare panel's results as a file ("Download results (JSON)"): what `npm run bench` reads back. */
-export interface CompareReport {
-  format: 'diffusion-playground/compare';
-  version: 1;
-  date: string;
-  backend: string | null;
-  userAgent: string;
-  settings: CompareSettings | null;
-  rows: CompareRow[];
-}
+import type { AdapterInfo, BackendName } from '../backends/names';
+import type { RunState, TrainingConfig, TrainingStage } from '../engine/run-config';
+import type { CompareRow, CompareSettings } from '../eval/compare-report';
+import type { ModelFile } from '../io/model-files';
+import type { PretrainedInfo } from '../io/pretrained';
+import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
+import type { LatentUNetPreset, UNetPreset } from '../models/setup/unet-config';
+import type { SamplingConfig } from '../sampling/config';
 
 export type PageToWorker =
   | { type: 'init'; backend: BackendName | null }
@@ -214,11 +42,6 @@ export type PageToWorker =
   | { type: 'compare/start'; compare: CompareSettings }
   | { type: 'compare/cancel' };
 
-export interface AdapterInfo {
-  vendor: string;
-  architecture: string;
-}
-
 export interface ImageBatch {
   /** Pixels in [-1, 1], layout [n, h, w, c]; a transferred buffer. */
   pixels: Float32Array;
@@ -240,7 +63,7 @@ export interface RecordShape {
  * Consecutive positions of a sampling run's record, for the denoising player. A run of N steps has
  * N + 1 positions: 0 is x_T, k < N is the x_t the denoiser saw at step k + 1 with what it predicted
  * from it (x0 and the noise ε̂), N is the final sample (its x0 is itself and its ε̂ zero). Values are
- * bytes (src/worker/quantize.ts), layout [count, n, h, w, c].
+ * bytes (src/protocol/quantize.ts), layout [count, n, h, w, c].
  */
 export interface SampleSteps {
   type: 'sample/steps';

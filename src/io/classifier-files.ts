@@ -11,7 +11,7 @@ import {
   saveWeights,
   shapesOf,
   type CheckpointArtifacts,
-} from './checkpoint';
+} from './weights-file';
 import { createClassifier, type Classifier } from '../models/classifier';
 
 export const CLASSIFIER_KIND = 'mnist-classifier';

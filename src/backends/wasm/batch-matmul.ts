@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DataId, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { runWasmKernel } from './wasm-gradients';
+import { runWasmKernel } from './conv-gradients';
 
 /** The parts of the wasm backend this kernel uses (tfjs types a kernel's backend as `{}`). */
 interface WasmBackendInternals {

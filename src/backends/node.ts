@@ -15,7 +15,7 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { registerWasmKernels } from './wasm-kernels';
+import { registerWasmKernels } from './wasm/register';
 import { prepareNodeWasmThreads, resetNodeWasmToSingleThread } from './wasm-threads-node';
 
 export interface NodeBackendOptions {

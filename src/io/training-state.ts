@@ -6,8 +6,8 @@
  * field, never trusted as is.
  */
 import type { RandomState } from '../data/random';
-import type { TrainingConfig, TrainingStage } from '../worker/protocol';
-import type { TrainerState } from './trainer';
+import type { TrainingConfig, TrainingStage } from '../engine/run-config';
+import type { TrainerState } from '../engine/trainer';
 
 /** The loss curve the page shows: one point per step of `stage`, in step order. */
 export interface LossTrace {

@@ -13,10 +13,11 @@
  * The factors are deliberately on the high side: measured peaks (tf.profile on wasm, see
  * tests/unit/robust-memory.test.ts) stay below the estimate, so what the guard lets through fits.
  */
-import { unetLayout } from './config';
+import { unetLayout } from './unet-config';
 import { autoencoderLayout } from './autoencoder-config';
-import { autoencoderConfigOf, denoiserConfigOf } from './setup-config';
-import type { ModelSetup, TrainingStage } from '../worker/protocol';
+import { autoencoderConfigOf, denoiserConfigOf } from './model-setup';
+import type { ModelSetup } from './model-setup';
+import type { TrainingStage } from '../../engine/run-config';
 
 const FLOAT_BYTES = 4;
 /** Live activation bytes of a training step per forward element: the forward outputs, their gradients, temporaries. */
@@ -98,7 +99,7 @@ export function samplingMemory(setup: ModelSetup, numImages: number, guided: boo
   return estimate(weightBytes, perImage, numImages, FLOAT_BYTES * Math.max(rows * denoiser.largestPerImage, numImages * (ae?.largestPerImage ?? 0)));
 }
 
-/** What the device can hold, as the engine finds it (src/engine/memory-limits.ts). */
+/** What the device can hold, as the engine finds it (src/backends/memory-limits.ts). */
 export interface MemoryBudget {
   /** The backend in use (for the message). */
   backend: string;

@@ -14,8 +14,8 @@ import type { NoiseSchedule } from '../diffusion';
 import type { PredictionType } from '../diffusion/config';
 import { deriveSeed } from '../data/random';
 import { unitToPixel } from '../data/mnist';
-import type { DiffusionModel } from './diffusion-model';
-import { sampleFrames, type SamplingRequest } from './sampling';
+import type { DiffusionModel } from '../models/diffusion-model';
+import { sampleFrames, type SamplingRequest } from './sample';
 
 export interface GenerateRequest extends SamplingRequest {
   /** Images per sampling run (the last run may be smaller). */

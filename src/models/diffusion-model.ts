@@ -5,11 +5,10 @@
  * in (`sampleShape`), the way into it (`encode`) and the way back to pixels (`decode`).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { UNet } from '../models/unet';
-import type { Autoencoder } from '../models/autoencoder';
+import type { UNet } from './unet';
+import type { Autoencoder } from './autoencoder';
 import { Ema } from './ema';
-
-export type ModelKind = 'pixel' | 'latent';
+import type { ModelKind } from './setup/model-setup';
 
 export interface LatentNormalization {
   /** z = (encoder mean − shift) · scale has zero mean and unit variance over the training data. */

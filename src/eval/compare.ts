@@ -18,12 +18,13 @@ import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_SAMPLER, type SamplerKind } from '../diffusion/config';
 import type { NoiseSchedule } from '../diffusion';
 import type { Classifier } from '../models/classifier';
-import type { CompareRow, CompareSettings, ModelKind, ModelSetup } from '../worker/protocol';
-import type { DiffusionModel } from './diffusion-model';
-import { generateImages, type GenerateRequest } from './generate';
-import { measurePeak } from './frames';
-import { sampleFrames } from './sampling';
-import { setupStats } from './model-factory';
+import type { CompareRow, CompareSettings } from './compare-report';
+import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
+import type { DiffusionModel } from '../models/diffusion-model';
+import { generateImages, type GenerateRequest } from '../sampling/generate';
+import { measurePeak } from '../engine/frames';
+import { sampleFrames } from '../sampling/sample';
+import { setupStats } from '../models/factory';
 import { compareToReference, scoreImages, type EvalReference } from './evaluate';
 
 /** A loaded model with what sampling it needs. */

@@ -1,5 +1,5 @@
 /**
- * What the device can hold, for the memory guard (src/models/memory.ts). No API says how much
+ * What the device can hold, for the memory guard (src/models/setup/memory.ts). No API says how much
  * memory a GPU has, so the budget is conservative:
  *
  * - webgpu: the device's limits bound one buffer (maxStorageBufferBindingSize and maxBufferSize,
@@ -10,7 +10,7 @@
  * - webgl, cpu: 2 GiB (textures and JavaScript arrays; no limit can be read either).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MemoryBudget } from '../models/memory';
+import type { MemoryBudget } from '../models/setup/memory';
 
 const GiB = 2 ** 30;
 

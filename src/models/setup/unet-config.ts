@@ -127,7 +127,7 @@ export interface UNetLayout {
   /**
    * Float elements one image's forward pass produces (every conv, dense, norm, SiLU, add and
    * concat output, attention's scores and their softmax): what training keeps for the backward
-   * pass, and the base of the memory guard's estimate (src/models/memory.ts).
+   * pass, and the base of the memory guard's estimate (src/models/setup/memory.ts).
    */
   activationsPerImage: number;
 }

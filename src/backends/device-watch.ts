@@ -4,18 +4,18 @@
  * it on the next backend (src/state/recovery.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendName, WorkerToPage } from './protocol';
+import type { BackendName } from './names';
 
 interface LosableDevice {
   lost?: Promise<{ reason?: string; message?: string }>;
 }
 
 /** Watches the WebGPU backend's device, if that is the backend in use. */
-export function watchGpuDevice(backend: BackendName, post: (message: WorkerToPage) => void): void {
+export function watchGpuDevice(backend: BackendName, onLost: (message: string) => void): void {
   if (backend !== 'webgpu') return;
   const device = (tf.backend() as unknown as { device?: LosableDevice }).device;
   void device?.lost?.then((info) => {
     const reason = info?.reason && info.reason !== 'unknown' ? `${info.reason}: ` : '';
-    post({ type: 'device-lost', backend, message: `${reason}${info?.message ?? ''}`.trim() });
+    onLost(`${reason}${info?.message ?? ''}`.trim());
   });
 }

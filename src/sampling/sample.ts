@@ -17,9 +17,9 @@ import {
 } from '../diffusion';
 import type { PredictionType, SamplerConfig } from '../diffusion/config';
 import { deriveSeed } from '../data/random';
-import { nullLabel } from '../models/config';
+import { nullLabel } from '../models/setup/unet-config';
 import { createUNet, type UNet } from '../models/unet';
-import type { DiffusionModel } from './diffusion-model';
+import type { DiffusionModel } from '../models/diffusion-model';
 
 export interface SamplingRequest extends SamplerConfig {
   numImages: number;

@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MODEL_FILE, WEIGHTS_FILE, type CheckpointArtifacts } from './checkpoint';
+import { MODEL_FILE, WEIGHTS_FILE, type CheckpointArtifacts } from './weights-file';
 
 /**
  * Writes `dir/model.json` and `dir/weights.bin` (creating dir). Each file is written to a temporary

@@ -5,10 +5,10 @@
  * the checked fields, so nothing else of the file's JSON ever reaches the engine.
  */
 import { PREDICTION_TYPES, SCHEDULE_KINDS } from '../diffusion/config';
-import { LATENT_UNET_PRESETS, UNET_PRESETS } from '../models/config';
-import { AUTOENCODER_PRESETS } from '../models/autoencoder-config';
-import type { ModelSetup } from '../worker/protocol';
-import { validateSetup } from './model-factory';
+import { LATENT_UNET_PRESETS, UNET_PRESETS } from '../models/setup/unet-config';
+import { AUTOENCODER_PRESETS } from '../models/setup/autoencoder-config';
+import type { ModelSetup } from '../models/setup/model-setup';
+import { validateSetup } from '../models/factory';
 
 export class SetupSchemaError extends Error {
   constructor(message: string) {

@@ -239,7 +239,7 @@ export interface ConvGradChoice {
  *   gradient stays on the kernel: webgpu's Conv2DBackpropInput is already matMul-based
  *   (Conv2DDerInputMMProgram).
  * - webgl: not measured; the kernels.
- * - wasm: the registered kernels are ours (src/engine/wasm-gradients.ts: the same forward-conv
+ * - wasm: the registered kernels are ours (src/backends/wasm/conv-gradients.ts: the same forward-conv
  *   formulations, written against the wasm kernels directly, without tape or engine overhead).
  * - cpu: its own kernels (the reference; the cpu backend is far too slow to train convs anyway).
  * Any other backend: the kernels.
@@ -340,7 +340,7 @@ export function inputGradByConv(
 /**
  * 'same' conv (kernel [kh,kw,ci,co], stride 1 or 2) plus bias, forward through tf.fused.conv2d's
  * kernel. Backward: a 1x1 stride-1 conv as two plain matMuls; otherwise dW and dx each either by the
- * backend's kernels (on wasm, the XNNPACK-based ones of src/engine/wasm-gradients.ts) or as one
+ * backend's kernels (on wasm, the XNNPACK-based ones of src/backends/wasm/conv-gradients.ts) or as one
  * forward conv with plain tf ops, per {@link convGradChoice} (chosen per backend by measurement);
  * the bias gradient as a sum over examples and positions. Saves x and the kernel only (tfjs's fused conv also copies
  * its output).

@@ -5,9 +5,9 @@
  * XNNPACK (./wasm-batch-matmul). Call after the wasm backend is imported;
  * idempotent.
  */
-import { registerWasmBatchMatMul } from './wasm-batch-matmul';
-import { registerWasmConvGradients } from './wasm-gradients';
-import { registerWasmSlice } from './wasm-slice';
+import { registerWasmBatchMatMul } from './batch-matmul';
+import { registerWasmConvGradients } from './conv-gradients';
+import { registerWasmSlice } from './slice';
 
 export function registerWasmKernels(): void {
   registerWasmConvGradients();

@@ -1,0 +1,9 @@
+/** The TensorFlow.js backends the app can run on, in the order it prefers them. */
+export const BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** The WebGPU adapter the backend runs on, as the header shows it. */
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+}

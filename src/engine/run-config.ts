@@ -1,0 +1,27 @@
+/** What a training run is asked to do, and the states a run (training or sampling) goes through. */
+
+/**
+ * What a training run trains: the pixel U-Net or latent denoiser ('denoiser'), or stage 1 of a
+ * latent model, its autoencoder ('autoencoder'). A latent model's denoiser needs a trained autoencoder.
+ */
+export type TrainingStage = 'autoencoder' | 'denoiser';
+
+export interface TrainingConfig {
+  stage: TrainingStage;
+  learningRate: number;
+  batchSize: number;
+  /** Total training steps; training stops by itself when reached. */
+  steps: number;
+  /** Show fresh samples on the canvas every this many steps (0 = never). */
+  previewEvery: number;
+  seed: number;
+  /**
+   * Stream progress and previews while training (default true). False sends only the final
+   * progress and no previews: benchmarks compare the two to measure what streaming costs.
+   */
+  stream?: boolean;
+  /** Save a training checkpoint every this many steps (0 = only at start, pause and end; default 50). */
+  checkpointEvery?: number;
+}
+
+export type RunState = 'idle' | 'running' | 'paused' | 'done';
