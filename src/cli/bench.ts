@@ -24,7 +24,7 @@ import { initNodeBackend } from '../backends/node';
 import { buildModel, setupStats } from '../models/factory';
 import { Trainer } from '../engine/trainer';
 import { sampleFrames } from '../sampling/sample';
-import { measurePeak } from '../engine/frames';
+import { measurePeak } from '../eval/peak-memory';
 import { makeSchedule } from '../diffusion';
 import { DEFAULT_SAMPLER, type SamplerKind } from '../diffusion/config';
 import { DEFAULT_MODEL_SETUP, type ModelSetup } from '../models/setup/model-setup';

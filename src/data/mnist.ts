@@ -33,6 +33,12 @@ export interface TrainHeldOutSplit {
   readonly heldOut: Int32Array;
 }
 
+/** A loaded dataset with its fixed train / held-out split: what training and evaluation read. */
+export interface DataState {
+  dataset: MnistDataset;
+  split: TrainHeldOutSplit;
+}
+
 /** Fixed seed of the split's per-label shuffle: the split is the same on every run. */
 export const SPLIT_SEED = 0x6d6e6973;
 

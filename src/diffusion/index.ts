@@ -6,6 +6,7 @@ export * from './parameterization';
 export * from './thresholding';
 export * from './timesteps';
 export * from './sampler';
+export * from './create-sampler';
 export { SamplerBase, MIN_ALPHA_BAR_FOR_EPS } from './sampler-common';
 export { DdpmSampler } from './ddpm';
 export { DdimSampler } from './ddim';

@@ -1,14 +1,11 @@
 /**
  * The shared sampler interface (diffusers' scheduler design: `setTimesteps`, then `step` once per
- * timestep, largest first) and its factory. One sampler per file: ddpm.ts, ddim.ts, dpm-solver.ts.
+ * timestep, largest first). One sampler per file
+ * (ddpm.ts, ddim.ts, dpm-solver.ts), each built by create-sampler.ts.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { PredictionType, SamplerConfig, SamplerKind, TimestepSpacing } from './config';
 import type { NoiseSchedule } from './schedule';
-import { validateSamplerConfig } from './timesteps';
-import { DdpmSampler } from './ddpm';
-import { DdimSampler } from './ddim';
-import { DpmSolverPlusPlusSampler } from './dpm-solver';
 
 /**
  * The model as a sampler sees it: the raw network output for the configured prediction type
@@ -49,19 +46,4 @@ export interface Sampler {
   step(modelOutput: tf.Tensor4D, index: number, xt: tf.Tensor4D, noise?: NoiseFn): StepOutput;
   /** Drops (and disposes) any multistep history. */
   reset(): void;
-}
-
-/** Builds the sampler a config names (validating the config against the schedule's T). */
-export function createSampler(schedule: NoiseSchedule, cfg: SamplerConfig, prediction: PredictionType): Sampler {
-  validateSamplerConfig(cfg, schedule.T);
-  switch (cfg.kind) {
-    case 'ddpm':
-      return new DdpmSampler(schedule, cfg, prediction);
-    case 'ddim':
-      return new DdimSampler(schedule, cfg, prediction);
-    case 'dpmpp':
-      return new DpmSolverPlusPlusSampler(schedule, cfg, prediction);
-    default:
-      throw new Error(`sampler kind must be one of ddpm, ddim, dpmpp, got ${String(cfg.kind)}.`);
-  }
 }

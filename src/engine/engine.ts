@@ -8,12 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_MODEL_SETUP, type ModelKind, type ModelSetup } from '../models/setup/model-setup';
 import type { BackendName } from '../backends/names';
 import type { CompareSettings } from '../eval/compare-report';
-import type { ModelFile } from '../io/model-files';
+import type { ModelFile } from '../io/model-file';
 import type { PageToWorker, WorkerToPage } from '../protocol/messages';
 import type { SamplingConfig } from '../sampling/config';
 import type { TrainingConfig } from './run-config';
 import { makeSchedule, type NoiseSchedule } from '../diffusion';
-import { splitTrainHeldOut, type MnistDataset, type TrainHeldOutSplit } from '../data/mnist';
+import { splitTrainHeldOut, type DataState, type MnistDataset } from '../data/mnist';
 import { createBatchProvider } from '../data/batches';
 import type { BackendInit } from '../backends/select';
 import { RunControl } from './run-control';
@@ -44,11 +44,6 @@ export interface EngineDeps {
 /** Download progress of a pretrained model is reported at most this often per second. */
 const PRETRAINED_PROGRESS_PER_SECOND = 10;
 
-
-export interface DataState {
-  dataset: MnistDataset;
-  split: TrainHeldOutSplit;
-}
 
 export class Engine {
   private data: DataState | null = null;

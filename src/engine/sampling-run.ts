@@ -14,7 +14,7 @@ import type { SamplingConfig } from '../sampling/config';
 import { RunCancelled, yieldToEventLoop, type RunControl } from './run-control';
 import { Throttle } from './throttle';
 import { sampleSteps, type DenoisingStep } from '../sampling/sample';
-import { measurePeak } from './frames';
+import { measurePeak } from '../eval/peak-memory';
 import type { DiffusionModel } from '../models/diffusion-model';
 import { StepRecorder } from './step-record';
 

@@ -25,9 +25,10 @@ import type { LossTrace, TrainingResume } from '../io/training-state';
 import { Trainer } from './trainer';
 import { AutoencoderTrainer, measureLatentNormalization } from './autoencoder-trainer';
 import { sampleFrames } from '../sampling/sample';
-import { measurePeak, toImageBatch } from './frames';
+import { toImageBatch } from './frames';
+import { measurePeak } from '../eval/peak-memory';
 import type { DiffusionModel } from '../models/diffusion-model';
-import type { DataState } from './engine';
+import type { DataState } from '../data/mnist';
 
 /** Images used to measure the latent normalization, and shown as reconstructions. */
 const NORMALIZATION_IMAGES = 256;

@@ -22,7 +22,7 @@ import type { CompareRow, CompareSettings } from './compare-report';
 import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
 import type { DiffusionModel } from '../models/diffusion-model';
 import { generateImages, type GenerateRequest } from '../sampling/generate';
-import { measurePeak } from '../engine/frames';
+import { measurePeak } from './peak-memory';
 import { sampleFrames } from '../sampling/sample';
 import { setupStats } from '../models/factory';
 import { compareToReference, scoreImages, type EvalReference } from './evaluate';

@@ -9,6 +9,7 @@
  * Loading checks all of it before the model is built: the setup against its schema (and equal to
  * the metadata's `config`), the step counts, the history and the run state.
  */
+import type { ModelFile } from './model-file';
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelSetup } from '../models/setup/model-setup';
 import {
@@ -27,12 +28,6 @@ import { buildModel } from '../models/factory';
 import type { DiffusionModel, LatentNormalization } from '../models/diffusion-model';
 import { parseSetup } from './setup-schema';
 import { MAX_TRAIN_STEPS, parseLossTrace, parseTrainingResume, type LossTrace, type TrainingResume } from './training-state';
-
-/** A model as files: model.json (configuration + weights manifest) and weights.bin, per part. */
-export interface ModelFile {
-  name: string;
-  data: ArrayBuffer;
-}
 
 export const MODEL_KIND = 'diffusion-model';
 

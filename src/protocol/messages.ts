@@ -7,8 +7,8 @@
 import type { AdapterInfo, BackendName } from '../backends/names';
 import type { RunState, TrainingConfig, TrainingStage } from '../engine/run-config';
 import type { CompareRow, CompareSettings } from '../eval/compare-report';
-import type { ModelFile } from '../io/model-files';
-import type { PretrainedInfo } from '../io/pretrained';
+import type { ModelFile } from '../io/model-file';
+import type { PretrainedInfo } from '../io/pretrained-info';
 import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
 import type { LatentUNetPreset, UNetPreset } from '../models/setup/unet-config';
 import type { SamplingConfig } from '../sampling/config';

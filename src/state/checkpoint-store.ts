@@ -6,7 +6,7 @@
  * summary to offer it by. Without IndexedDB (private windows of some browsers) nothing is kept and
  * the page says so once.
  */
-import type { ModelFile } from '../io/model-files';
+import type { ModelFile } from '../io/model-file';
 import type { ModelKind } from '../models/setup/model-setup';
 import type { TrainingStage } from '../engine/run-config';
 

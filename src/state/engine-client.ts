@@ -4,9 +4,9 @@
  * (images) and the loss history (typed arrays). React never sees a frame or a loss array directly.
  */
 import { requestTransferables, type PageToWorker, type WorkerToPage } from '../protocol/messages';
-import type { ModelFile } from '../io/model-files';
+import type { ModelFile } from '../io/model-file';
 import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
-import type { PretrainedInfo } from '../io/pretrained';
+import type { PretrainedInfo } from '../io/pretrained-info';
 import type { SamplingConfig } from '../sampling/config';
 import type { TrainingStage } from '../engine/run-config';
 import { presetAttention } from '../models/setup/model-setup';

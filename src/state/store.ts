@@ -10,7 +10,7 @@ import { DEFAULT_MODEL_SETUP } from '../models/setup/model-setup';
 import type { CheckpointSummary } from './checkpoint-store';
 import type { AdapterInfo, BackendName } from '../backends/names';
 import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
-import type { PretrainedInfo } from '../io/pretrained';
+import type { PretrainedInfo } from '../io/pretrained-info';
 import type { RunState, TrainingConfig, TrainingStage } from '../engine/run-config';
 import type { SamplingConfig } from '../sampling/config';
 import type { WorkerToPage } from '../protocol/messages';

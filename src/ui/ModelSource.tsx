@@ -1,6 +1,6 @@
 import { useId } from 'react';
 import type { ModelKind } from '../models/setup/model-setup';
-import type { PretrainedInfo } from '../io/pretrained';
+import type { PretrainedInfo } from '../io/pretrained-info';
 import type { PretrainedState } from '../state/store';
 import { useApp, useEngine } from './context';
 import { formatBytes, formatDuration } from './format';

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { makeNodeEngine } from './engine-helpers';
 import { DEFAULT_SCHEDULE } from '../../src/diffusion/config';
 import { DEFAULT_MODEL_SETUP } from '../../src/models/setup/model-setup';
-import type { ModelFile } from '../../src/io/model-files';
+import type { ModelFile } from '../../src/io/model-file';
 import type { PageToWorker } from '../../src/protocol/messages';
 import type { TrainingConfig } from '../../src/engine/run-config';
 

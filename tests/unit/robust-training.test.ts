@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { makeNodeEngine, type Msg } from './engine-helpers';
 import { DEFAULT_SCHEDULE } from '../../src/diffusion/config';
 import { DEFAULT_MODEL_SETUP } from '../../src/models/setup/model-setup';
-import type { ModelFile } from '../../src/io/model-files';
+import type { ModelFile } from '../../src/io/model-file';
 import type { TrainingConfig } from '../../src/engine/run-config';
 import { loadWeights } from '../../src/io/weights-file';
 

@@ -8,7 +8,7 @@ import { applyPageLink, FRESH_WEIGHTS_NOTE, pageQuery, syncUrl, type AddressBar 
 import { applyPreset, presetActive, PRESETS } from '../../src/state/share-presets';
 import { DEFAULT_SETUP } from '../../src/state/store';
 import type { PageToWorker, WorkerToPage } from '../../src/protocol/messages';
-import type { PretrainedInfo } from '../../src/io/pretrained';
+import type { PretrainedInfo } from '../../src/io/pretrained-info';
 
 /** A worker that records what the page sends and lets the test answer. */
 class FakeWorker {
