@@ -5,7 +5,12 @@ import { applyPageLink, syncUrl } from './state/share-link';
 import { App } from './ui/App';
 import { EngineContext } from './ui/context';
 import { ErrorBoundary } from './ui/ErrorBoundary';
-import './ui/styles.css';
+// The page's styles, in cascade order: base, controls, images and charts, window sizes, latent models.
+import './ui/base.css';
+import './ui/controls.css';
+import './ui/images.css';
+import './ui/responsive.css';
+import './ui/latent.css';
 
 const client = new EngineClient();
 // Every setting lives in the URL: the link's settings apply before the engine starts (so a link

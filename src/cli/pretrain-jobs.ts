@@ -18,7 +18,7 @@ import { measureLatentNormalization, AutoencoderTrainer } from '../engine/autoen
 import { Trainer, type TrainerState } from '../engine/trainer';
 import type { DiffusionModel } from '../models/diffusion-model';
 import { classifierTrainStep, createClassifier, type Classifier } from '../models/classifier';
-import type { CheckpointArtifacts } from '../io/weights-file';
+import type { WeightsArtifacts } from '../io/weights-file';
 import { deriveSeed } from '../data/random';
 import { loadJobCheckpoint, saveJobCheckpoint } from './resume';
 import { batchStateFromJson, batchStateToJson, runStage, type StageProgress } from './pretrain-loop';
@@ -48,7 +48,7 @@ interface JobState {
 
 const newProgress = (): StageProgress => ({ step: 0, lossEma: null, seconds: 0 });
 
-async function writeOutput(ctx: JobContext, job: JobName, artifacts: CheckpointArtifacts, manifest: object): Promise<void> {
+async function writeOutput(ctx: JobContext, job: JobName, artifacts: WeightsArtifacts, manifest: object): Promise<void> {
   const dir = join(ctx.outDir, job);
   await mkdir(dir, { recursive: true });
   await saveToDir(dir, artifacts);

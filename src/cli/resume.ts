@@ -10,21 +10,21 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, disposeTensors, loadWeights, saveWeights, type CheckpointArtifacts } from '../io/weights-file';
+import { WEIGHTS_FORMAT, WEIGHTS_VERSION, disposeTensors, loadWeights, saveWeights, type WeightsArtifacts } from '../io/weights-file';
 import { loadFromDir, saveToDir } from '../io/weights-file-node';
 
 const OPTIMIZER_KIND = 'adam-state';
 const STATE_FILE = 'state.json';
 
 /** Adam's moments as a checkpoint; its iteration count goes into the returned number. */
-async function optimizerArtifacts(optimizer: tf.Optimizer): Promise<{ artifacts: CheckpointArtifacts; iterations: number }> {
+async function optimizerArtifacts(optimizer: tf.Optimizer): Promise<{ artifacts: WeightsArtifacts; iterations: number }> {
   const named = await optimizer.getWeights();
   const [iter, ...moments] = named;
   const iterations = (await iter.tensor.data())[0];
   iter.tensor.dispose();
   const tensors = new Map<string, tf.Tensor>();
   moments.forEach((m, i) => tensors.set(`m${String(i).padStart(4, '0')}`, m.tensor));
-  const artifacts = await saveWeights(tensors, { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, kind: OPTIMIZER_KIND, config: { count: moments.length } });
+  const artifacts = await saveWeights(tensors, { format: WEIGHTS_FORMAT, version: WEIGHTS_VERSION, kind: OPTIMIZER_KIND, config: { count: moments.length } });
   return { artifacts, iterations };
 }
 
@@ -46,7 +46,7 @@ async function restoreOptimizer(optimizer: tf.Optimizer, dir: string, iterations
 }
 
 export interface JobCheckpoint<S> {
-  model: CheckpointArtifacts;
+  model: WeightsArtifacts;
   optimizer: tf.Optimizer | null;
   state: S;
 }

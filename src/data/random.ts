@@ -1,14 +1,14 @@
 /**
  * A small seeded pseudo-random number generator, shared by the data pipeline and the engine.
  *
- * Uniform numbers come from mulberry32 (32-bit state, period 2^32, fast, good enough for
- * shuffling and noise in a playground; not cryptographic). Gaussians come from the Box-Muller
- * transform, which turns two uniforms into two independent N(0, 1) values; the second one is
- * kept for the next call. Everything is deterministic for a given seed, on every platform.
+ * Uniform numbers come from mulberry32 and seeds from deriveSeed, both defined once in
+ * src/diffusion/random.ts (re-exported here). Gaussians come from the Box-Muller transform, which
+ * turns two uniforms into two independent N(0, 1) values; the second one is kept for the next call.
+ * The generator's state can be saved and restored, so training resumes with the same draws.
  */
+import { mulberry32Next, mulberry32Output, toSeed } from '../diffusion/random';
 
-/** A source of uniform numbers in [0, 1). */
-export type UniformSource = () => number;
+export { deriveSeed, mulberry32, toSeed, type UniformSource } from '../diffusion/random';
 
 /** A seeded generator; see {@link createRandom}. */
 export interface Random {
@@ -37,44 +37,6 @@ export interface RandomState {
 }
 
 const TWO_POW_32 = 4294967296;
-const MULBERRY_INCREMENT = 0x6d2b79f5;
-
-/** mulberry32's output function: scrambles the counter `a` into a uniform in [0, 1). */
-function mulberryOutput(a: number): number {
-  let t = a;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / TWO_POW_32;
-}
-
-/** Turns any number (including negatives and fractions) into a uint32 seed. */
-export function toSeed(seed: number): number {
-  if (!Number.isFinite(seed)) throw new Error(`Seed must be a finite number, got ${seed}`);
-  return Math.trunc(seed) >>> 0;
-}
-
-/**
- * Derives a well-scrambled seed from a base seed and a stream number (a 32-bit hash mix), so one
- * user seed can drive several generators (data order, noise, timesteps) that do not start next
- * to each other. (All mulberry32 seeds walk the same 2^32 cycle at different offsets, so the
- * streams are far apart in practice, not provably disjoint.)
- */
-export function deriveSeed(seed: number, stream: number): number {
-  let h = (toSeed(seed) ^ Math.imul(toSeed(stream) + 0x9e3779b9, 0x85ebca6b)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** The bare mulberry32 generator: returns uniforms in [0, 1). */
-export function mulberry32(seed: number): UniformSource {
-  let a = toSeed(seed);
-  return () => {
-    a = (a + MULBERRY_INCREMENT) >>> 0;
-    return mulberryOutput(a);
-  };
-}
-
 
 /** Creates a seeded {@link Random}. The same seed always gives the same sequence. */
 export function createRandom(seed: number): Random {
@@ -82,8 +44,8 @@ export function createRandom(seed: number): Random {
   let spare: number | null = null;
 
   const uniform = (): number => {
-    a = (a + MULBERRY_INCREMENT) >>> 0;
-    return mulberryOutput(a);
+    a = mulberry32Next(a);
+    return mulberry32Output(a);
   };
 
   const gaussian = (): number => {

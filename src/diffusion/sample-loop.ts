@@ -18,6 +18,7 @@
  *   loop, however it ends.
  */
 import * as tf from '@tensorflow/tfjs';
+import { noiseDrawSeed } from './random';
 import type { DenoiseFn, NoiseFn, Sampler } from './sampler';
 
 export interface SampleFrame {
@@ -37,21 +38,13 @@ export interface SampleFrame {
 
 export const DEFAULT_NOISE_SEED = 0;
 
-/** A 31-bit seed for the k-th noise draw of a run seeded with `seed` (an integer hash, splitmix-like). */
-export function deriveSeed(seed: number, k: number): number {
-  let h = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(k + 1, 0x85ebca6b)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
-  return (h ^ (h >>> 16)) & 0x7fffffff;
-}
-
 /**
  * A reproducible noise source: the k-th call returns tf.randomNormal(shape) seeded with
- * deriveSeed(seed, k). The same seed gives the same sequence of draws.
+ * noiseDrawSeed(seed, k) (./random.ts). The same seed gives the same sequence of draws.
  */
 export function seededNoise(shape: [number, number, number, number], seed: number): NoiseFn {
   let k = 0;
-  return () => tf.randomNormal(shape, 0, 1, 'float32', deriveSeed(seed, k++));
+  return () => tf.randomNormal(shape, 0, 1, 'float32', noiseDrawSeed(seed, k++));
 }
 
 /**

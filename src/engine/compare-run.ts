@@ -126,7 +126,7 @@ export class CompareSession {
       this.reference = null;
       progress.phase(`scoring ${real.reference.n} real digits (FD reference)`, 'digits', real.reference.n);
       const features = (await scoreImages(classifier, real.reference.pixels, real.reference.n, 100, (done) => progress.set(done))).features;
-      await control.checkpoint();
+      await control.stepBoundary();
       this.reference = makeReference(features, { subsets: 1, subsetSize: Math.min(1000, real.reference.n) });
     }
     return { classifier, reference: this.reference, floor: real.floor, floorFd: new Map() };
@@ -139,7 +139,7 @@ export class CompareSession {
       const progress = this.progress(control);
       progress.phase('loading the pretrained models');
       for (const kind of ['pixel', 'latent'] as const) models.push(await this.loadModel(kind));
-      await control.checkpoint();
+      await control.stepBoundary();
       let quality: QualityContext | null = null;
       if (settings.qualityImages > 0) {
         classifier = await this.loadClassifier();
@@ -153,7 +153,7 @@ export class CompareSession {
       for (const { c, sweep } of cases) {
         for (const m of models) {
           progress.label(`${MODEL_NAMES[m.kind]}, ${c.sampler.toUpperCase()}-${c.steps}`);
-          const row = await measureCase(m, c, settings, quality, sweep, { onStep: progress.step, checkpoint: () => control.checkpoint() });
+          const row = await measureCase(m, c, settings, quality, sweep, { onStep: progress.step, checkpoint: () => control.stepBoundary() });
           this.deps.post({ type: 'compare/row', row });
         }
       }

@@ -16,15 +16,13 @@ import { makeSchedule, type NoiseSchedule } from '../diffusion';
 import { splitTrainHeldOut, type DataState, type MnistDataset } from '../data/mnist';
 import { createBatchProvider } from '../data/batches';
 import type { BackendInit } from '../backends/select';
-import { RunControl } from './run-control';
-import { runSampling } from './sampling-run';
+import { SamplingHost } from './sampling-host';
 import { buildModel, setupStats, validateSetup } from '../models/factory';
 import type { DiffusionModel } from '../models/diffusion-model';
-import { loadModel, readModelFiles, saveModel, toModelFiles, type SavedModelInfo } from '../io/model-files';
+import { saveModel, toModelFiles, type SavedModelInfo } from '../io/model-files';
 import { TrainingSession } from './training-session';
-import { checkTrainingTensors } from './training-checkpoint';
-import { PretrainedError, pretrainedInfoOf, readPretrainedFiles, type PretrainedReader } from '../io/pretrained';
-import { Throttle } from './throttle';
+import { readModel, readPretrainedModel, readTrainingCheckpoint } from './model-sources';
+import type { PretrainedReader } from '../io/pretrained';
 import { CompareSession } from './compare-run';
 import { memoryProblem, samplingMemory, trainingMemory, type MemoryBudget } from '../models/setup/memory';
 import { memoryBudgetOf } from '../backends/memory-limits';
@@ -41,26 +39,19 @@ export interface EngineDeps {
   memoryBudget?: () => MemoryBudget;
 }
 
-/** Download progress of a pretrained model is reported at most this often per second. */
-const PRETRAINED_PROGRESS_PER_SECOND = 10;
-
-
 export class Engine {
   private data: DataState | null = null;
   private setup: ModelSetup = DEFAULT_MODEL_SETUP;
   private schedule: NoiseSchedule = makeSchedule(DEFAULT_MODEL_SETUP.schedule);
   private model: DiffusionModel | null = null;
   private training: TrainingSession | null = null;
-  private sampling: RunControl | null = null;
-  private samplingDone: Promise<void> = Promise.resolve();
-  private peakSampleBytes: number | null = null;
-  /** What the sampling peak was measured for: the batch the denoiser sees (n, or 2n with guidance). */
-  private peakSampleKey = '';
+  private readonly sampling: SamplingHost;
   private memoryTimer: ReturnType<typeof setInterval> | null = null;
 
   private readonly compare: CompareSession;
 
   constructor(private readonly deps: EngineDeps) {
+    this.sampling = new SamplingHost(deps.post, () => this.postModelInfo());
     this.compare = new CompareSession({ post: deps.post, read: deps.readPretrained, loadData: async () => (await this.ensureData()).dataset });
   }
 
@@ -89,7 +80,7 @@ export class Engine {
       case 'sample/pause':
       case 'sample/resume':
       case 'sample/cancel':
-        return this.controlSampling(message.type);
+        return this.sampling.control(message.type);
       case 'model/export':
         return this.exportModel();
       case 'model/import':
@@ -160,7 +151,7 @@ export class Engine {
       autoencoderSteps: this.training?.autoencoderSteps ?? 0,
       denoiserSteps: this.training?.denoiserSteps ?? 0,
       peakTrainBytes: this.training?.peakTrainBytes ?? null,
-      peakSampleBytes: this.peakSampleBytes,
+      peakSampleBytes: this.sampling.peakBytes,
     });
   }
 
@@ -197,8 +188,7 @@ export class Engine {
 
   private async startSampling(config: SamplingConfig, run = 0): Promise<void> {
     await this.compare.stop();
-    this.sampling?.cancel();
-    await this.samplingDone;
+    await this.sampling.stop();
     const twoPasses = config.guidance !== 0 && config.guidance !== 1 && this.setup.classConditional;
     const problem = memoryProblem(samplingMemory(this.setup, config.numImages, twoPasses), this.memoryBudget(), {
       label: 'Number of images',
@@ -209,68 +199,19 @@ export class Engine {
       this.deps.post({ type: 'sample/state', state: 'idle' });
       throw new Error(problem);
     }
-    const model = this.ensureModel(0);
-    if (model.kind === 'latent' && model.latent == null) {
-      this.deps.post({ type: 'error', source: 'sample', message: 'This latent model has no trained autoencoder yet: train stage 1 (autoencoder) first, then the denoiser.' });
-      this.deps.post({ type: 'sample/state', state: 'idle' });
-      return;
-    }
-    const control = new RunControl();
-    this.sampling = control;
-    this.deps.post({ type: 'sample/state', state: 'running' });
-    const guided = config.guidance !== 0 && config.guidance !== 1 && (model.denoiser.config.numClasses ?? 0) > 0;
-    const key = `${config.numImages * (guided ? 2 : 1)}`;
-    const measure = this.peakSampleBytes == null || key !== this.peakSampleKey;
-    this.samplingDone = runSampling({
-      model,
-      schedule: this.schedule,
-      prediction: this.setup.prediction,
-      config,
-      control,
-      post: this.deps.post,
-      run,
-      onPeakBytes: measure
-        ? (bytes) => {
-            this.peakSampleBytes = bytes;
-            this.peakSampleKey = key;
-            this.postModelInfo();
-          }
-        : undefined,
-    })
-      .then(
-        (state) => this.deps.post({ type: 'sample/state', state }),
-        (err) => {
-          this.deps.post({ type: 'error', source: 'sample', message: err instanceof Error ? err.message : String(err) });
-          this.deps.post({ type: 'sample/state', state: 'idle' });
-        },
-      )
-      .finally(() => {
-        if (this.sampling === control) this.sampling = null;
-      });
+    this.sampling.start(this.ensureModel(0), this.schedule, this.setup.prediction, config, run);
   }
 
   /** Compare needs the device to itself: training pauses and a sampling run is cancelled first. */
   private async startCompare(settings: CompareSettings): Promise<void> {
     this.training?.pause();
-    this.sampling?.cancel();
-    await this.samplingDone;
+    await this.sampling.stop();
     this.postTrainState();
     await this.compare.start(settings);
   }
 
-  /** Pause / resume / cancel the sampling run; with no run (it just ended) the page is told it is idle. */
-  private controlSampling(type: 'sample/pause' | 'sample/resume' | 'sample/cancel'): void {
-    const run = this.sampling;
-    if (run == null) return this.deps.post({ type: 'sample/state', state: 'idle' });
-    if (type === 'sample/cancel') return run.cancel(); // the run posts 'idle' when it stops
-    if (type === 'sample/pause') run.pause();
-    else run.resume();
-    this.deps.post({ type: 'sample/state', state: run.state === 'paused' ? 'paused' : 'running' });
-  }
-
   private async stopRuns(): Promise<void> {
-    this.sampling?.cancel();
-    await Promise.all([this.training?.stop(), this.samplingDone]);
+    await Promise.all([this.training?.stop(), this.sampling.stop()]);
   }
 
   /** Forget the trained model: stop the runs and free every weight and optimizer slot. */
@@ -287,7 +228,7 @@ export class Engine {
     this.training = null;
     this.model?.dispose();
     this.model = null;
-    this.peakSampleBytes = null;
+    this.sampling.forgetPeak();
   }
 
   private async exportModel(): Promise<void> {
@@ -305,8 +246,7 @@ export class Engine {
 
   /** Replaces the model with an imported one, only once the files have passed every check. */
   private async importModel(files: ModelFile[]): Promise<void> {
-    const { modelJson, weightsBin } = readModelFiles(files);
-    const { model, info } = loadModel(modelJson, weightsBin);
+    const { model, info } = readModel(files);
     await this.installModel(model, info);
     this.deps.post({ type: 'model/imported', setup: info.setup });
     this.postModelInfo();
@@ -319,14 +259,8 @@ export class Engine {
    * import, then the model, Adam's moments, step counts and loss history; the run waits, paused.
    */
   private async restoreCheckpoint(files: ModelFile[]): Promise<void> {
-    const { modelJson, weightsBin } = readModelFiles(files);
-    const { model, info, extras } = loadModel(modelJson, weightsBin, { keepExtras: true });
+    const { model, info, extras, resume } = await readTrainingCheckpoint(files);
     try {
-      const resume = info.resume;
-      if (resume == null) throw new Error('This file is a model, not a training checkpoint: import it under Model files instead.');
-      await checkTrainingTensors(model, extras).catch((err: unknown) => {
-        throw new Error(`model file: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-      });
       await this.installModel(model, { ...info, autoencoderSteps: resume.offsets.autoencoder, denoiserSteps: resume.offsets.denoiser, history: null });
       await this.training!.restore(resume, info.history ?? null, extras);
       const step = resume.stage === 'autoencoder' ? info.autoencoderSteps : info.denoiserSteps;
@@ -385,27 +319,12 @@ export class Engine {
    * exactly as it was; the page decides what to fall back to.
    */
   private async loadPretrained(kind: ModelKind, id: number): Promise<void> {
-    const read = this.deps.readPretrained;
     try {
-      if (read == null) throw new PretrainedError('This engine cannot fetch pretrained models.', 'unreadable');
-      const throttle = new Throttle(PRETRAINED_PROGRESS_PER_SECOND);
-      this.deps.post({ type: 'pretrained/progress', id, kind, loaded: 0, total: null });
-      const files = await readPretrainedFiles(read, kind, (loaded, total) => {
-        if (throttle.ready(total !== null && loaded >= total)) this.deps.post({ type: 'pretrained/progress', id, kind, loaded, total });
-      });
-      let loaded: ReturnType<typeof loadModel>;
-      try {
-        loaded = loadModel(files.modelJson, files.weightsBin);
-      } catch (err) {
-        throw new PretrainedError(`The pretrained ${kind} model is damaged: ${err instanceof Error ? err.message : String(err)}`, 'damaged', { cause: err });
-      }
-      const { model, info } = loaded;
-      if (info.setup.kind !== kind) {
-        model.dispose();
-        throw new PretrainedError(`The pretrained ${kind} model is damaged: its model.json holds a ${info.setup.kind} model.`, 'damaged');
-      }
+      const { model, info, pretrained } = await readPretrainedModel(this.deps.readPretrained, kind, (loaded, total) =>
+        this.deps.post({ type: 'pretrained/progress', id, kind, loaded, total }),
+      );
       await this.installModel(model, info);
-      this.deps.post({ type: 'pretrained/loaded', id, kind, setup: info.setup, info: pretrainedInfoOf(kind, info, files.manifest, files.bytes) });
+      this.deps.post({ type: 'pretrained/loaded', id, kind, setup: info.setup, info: pretrained });
       this.postModelInfo();
       this.postTrainState();
       this.postMemory();

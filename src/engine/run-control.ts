@@ -1,6 +1,6 @@
 /**
  * Pause / resume / cancel for a long-running loop (a training run or a sampling run).
- * The loop calls `await control.checkpoint()` between steps: it resolves at once while running,
+ * The loop calls `await control.stepBoundary()` between steps: it resolves at once while running,
  * waits while paused, and throws `RunCancelled` once cancelled, so that every loop stops at a step
  * boundary and its `finally` blocks free its tensors. A new run gets a new control, so a stale loop
  * can never resume after a reset (TF Playground's run counter, in object form).
@@ -39,7 +39,7 @@ export class RunControl {
   }
 
   /** Yields to the event loop (so that pause / cancel messages get through), then waits while paused. */
-  async checkpoint(): Promise<void> {
+  async stepBoundary(): Promise<void> {
     await yieldToEventLoop();
     while (this.phase === 'paused') {
       await new Promise<void>((resolve) => {

@@ -124,7 +124,7 @@ export async function runSampling(options: SamplingRunOptions): Promise<RunState
       // Let a pause or cancel arrive first, so that a paused run's record is complete on the page.
       await yieldToEventLoop();
       if (recordThrottle.ready(last) || control.state !== 'running') sendRecord();
-      await control.checkpoint();
+      await control.stepBoundary();
     }
     return 'done';
   } catch (err) {

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSetup } from '../models/setup/model-setup';
 import type { TrainingConfig, TrainingStage } from './run-config';
-import { assignWeights, extraTensors, isModelTensorName, loadWeights, type CheckpointArtifacts } from '../io/weights-file';
+import { assignWeights, extraTensors, isModelTensorName, loadWeights, type WeightsArtifacts } from '../io/weights-file';
 import { MODEL_KIND, OPTIMIZER_GROUPS, saveModel, type SavedModelInfo } from '../io/model-files';
 import { checkAdamState, readAdamState, writeAdamState } from '../io/optimizer-state';
 import type { DiffusionModel } from '../models/diffusion-model';
@@ -29,7 +29,7 @@ export interface TrainingParts {
 }
 
 /** Saves model, optimizers and run state as one model file (model.json + weights.bin). */
-export async function saveTrainingCheckpoint(parts: TrainingParts): Promise<CheckpointArtifacts> {
+export async function saveTrainingCheckpoint(parts: TrainingParts): Promise<WeightsArtifacts> {
   const { model, denoiser, autoencoder, offsets } = parts;
   const extras = new Map<string, tf.Tensor>();
   const owned: tf.Tensor[] = [];
@@ -84,7 +84,7 @@ export async function restoreTrainers(parts: Pick<TrainingParts, 'model' | 'deno
  * autoencoder, latent normalization. Returns the file's metadata; the caller restores the trainers
  * with the returned tensors and then disposes them.
  */
-export function assignCheckpointWeights(model: DiffusionModel, artifacts: CheckpointArtifacts): { info: SavedModelInfo; tensors: Map<string, tf.Tensor> } {
+export function assignCheckpointWeights(model: DiffusionModel, artifacts: WeightsArtifacts): { info: SavedModelInfo; tensors: Map<string, tf.Tensor> } {
   const loaded = loadWeights(artifacts.modelJson, artifacts.weightsBin, { kind: MODEL_KIND, extraGroups: ['ema', 'autoencoder', ...OPTIMIZER_GROUPS] });
   try {
     const info = loaded.meta.extra as SavedModelInfo;

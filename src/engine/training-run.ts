@@ -112,7 +112,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<RunState
       }
       await yieldToEventLoop(); // a pause asked for during the last step lands here, before the save
       if (control.state === 'paused' && !(await save('pause', stepCount()))) await recover(stepCount(), NaN);
-      await control.checkpoint();
+      await control.stepBoundary();
       const result = await options.takeStep();
       const data = await readLosses(result);
       const value = data[0];

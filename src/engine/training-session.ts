@@ -18,7 +18,7 @@ import { createBatchProvider } from '../data/batches';
 import { imagesToUnit } from '../data/mnist';
 import { RunControl } from './run-control';
 import { runTraining, type CheckpointReason, type StepResult } from './training-run';
-import type { CheckpointArtifacts } from '../io/weights-file';
+import type { WeightsArtifacts } from '../io/weights-file';
 import { assignCheckpointWeights, restoreTrainers, saveTrainingCheckpoint, type TrainingParts } from './training-checkpoint';
 import { toModelFiles } from '../io/model-files';
 import type { LossTrace, TrainingResume } from '../io/training-state';
@@ -72,7 +72,7 @@ export class TrainingSession {
   /** After a restore: the configuration a Resume goes on with. */
   private restoredConfig: TrainingConfig | null = null;
   /** The last checkpoint (finite weights), which a non-finite loss rolls back to. */
-  private lastGood: { artifacts: CheckpointArtifacts; step: number } | null = null;
+  private lastGood: { artifacts: WeightsArtifacts; step: number } | null = null;
 
   constructor(private readonly options: TrainingSessionOptions) {
     this.stepOffsets = { autoencoder: options.resumeFrom?.autoencoderSteps ?? 0, denoiser: options.resumeFrom?.denoiserSteps ?? 0 };
@@ -255,7 +255,7 @@ export class TrainingSession {
 
   /** Checkpoints the state now; false (and nothing kept) when a weight is not finite. */
   private async save(reason: CheckpointReason): Promise<boolean> {
-    let artifacts: CheckpointArtifacts;
+    let artifacts: WeightsArtifacts;
     try {
       artifacts = await saveTrainingCheckpoint(this.parts());
     } catch (err) {

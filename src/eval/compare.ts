@@ -15,7 +15,7 @@
  * then overflows the stack computing the maximum, and timing each kernel slows the run).
  */
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_SAMPLER, type SamplerKind } from '../diffusion/config';
+import { DEFAULT_SAMPLER, SAMPLER_KINDS, type SamplerKind } from '../diffusion/config';
 import type { NoiseSchedule } from '../diffusion';
 import type { Classifier } from '../models/classifier';
 import type { CompareRow, CompareSettings } from './compare-report';
@@ -23,6 +23,7 @@ import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
 import type { DiffusionModel } from '../models/diffusion-model';
 import { generateImages, type GenerateRequest } from '../sampling/generate';
 import { measurePeak } from './peak-memory';
+import { median } from './stats';
 import { sampleFrames } from '../sampling/sample';
 import { setupStats } from '../models/factory';
 import { compareToReference, scoreImages, type EvalReference } from './evaluate';
@@ -78,18 +79,11 @@ export function caseSteps(c: CompareCase, settings: CompareSettings, quality: bo
 /** The sweep's cases: every sampler at every step count of the list (DDPM too: it respaces). */
 export function sweepCases(stepCounts: number[], T: number): CompareCase[] {
   const steps = [...new Set(stepCounts.filter((s) => Number.isInteger(s) && s >= 1 && s <= T))].sort((a, b) => a - b);
-  const kinds: SamplerKind[] = ['ddpm', 'ddim', 'dpmpp'];
-  return kinds.flatMap((sampler) => steps.map((s) => ({ sampler, steps: s })));
+  return SAMPLER_KINDS.flatMap((sampler) => steps.map((s) => ({ sampler, steps: s })));
 }
 
 function request(c: CompareCase, settings: CompareSettings, numImages: number): GenerateRequest {
   return { ...DEFAULT_SAMPLER, kind: c.sampler, steps: c.steps, guidance: settings.guidance, seed: settings.seed, digit: null, numImages, batch: settings.batch };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /**

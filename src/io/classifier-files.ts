@@ -1,16 +1,16 @@
 /**
- * The evaluation classifier (../models/classifier.ts) as a checkpoint (model.json + weights.bin),
+ * The evaluation classifier (../models/classifier.ts) as a model file (model.json + weights.bin, ./weights-file.ts),
  * with its training record (steps, held-out accuracy) in the metadata.
  */
 import {
   assignWeights,
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
+  WEIGHTS_FORMAT,
+  WEIGHTS_VERSION,
   disposeTensors,
   loadWeights,
   saveWeights,
   shapesOf,
-  type CheckpointArtifacts,
+  type WeightsArtifacts,
 } from './weights-file';
 import { createClassifier, type Classifier } from '../models/classifier';
 
@@ -22,8 +22,8 @@ export interface ClassifierInfo {
   heldOutAccuracy: number;
 }
 
-export function saveClassifier(model: Classifier, info: ClassifierInfo): Promise<CheckpointArtifacts> {
-  return saveWeights(model.weights, { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, kind: CLASSIFIER_KIND, config: { architecture: 'cnn-3conv-128' }, extra: info });
+export function saveClassifier(model: Classifier, info: ClassifierInfo): Promise<WeightsArtifacts> {
+  return saveWeights(model.weights, { format: WEIGHTS_FORMAT, version: WEIGHTS_VERSION, kind: CLASSIFIER_KIND, config: { architecture: 'cnn-3conv-128' }, extra: info });
 }
 
 /** Rebuilds the classifier from its files; throws an Error that says what is wrong, leaving nothing allocated. */

@@ -1,5 +1,5 @@
 /**
- * A whole DiffusionModel as one checkpoint (model.json + weights.bin, see ./checkpoint.ts): the
+ * A whole DiffusionModel as one model file (model.json + weights.bin, see ./weights-file.ts): the
  * denoiser's weights as the model tensors, its EMA as 'ema/…' and the autoencoder as
  * 'autoencoder/…' extras, and in the metadata the full ModelSetup, the latent normalization, the
  * step counts and the loss history, so that a saved file says exactly how to rebuild the model. A
@@ -14,15 +14,15 @@ import type * as tf from '@tensorflow/tfjs';
 import type { ModelSetup } from '../models/setup/model-setup';
 import {
   assignWeights,
-  CHECKPOINT_FORMAT,
-  CHECKPOINT_VERSION,
+  WEIGHTS_FORMAT,
+  WEIGHTS_VERSION,
   extraTensors,
   loadWeights,
   saveWeights,
   withGroup,
   MODEL_FILE,
   WEIGHTS_FILE,
-  type CheckpointArtifacts,
+  type WeightsArtifacts,
 } from './weights-file';
 import { buildModel } from '../models/factory';
 import type { DiffusionModel, LatentNormalization } from '../models/diffusion-model';
@@ -46,7 +46,7 @@ export interface SavedModelInfo {
 export const OPTIMIZER_GROUPS = ['optimizer', 'aeoptimizer'] as const;
 
 /** Saves a model; `extras` adds tensors of the OPTIMIZER_GROUPS (names 'optimizer/…'). */
-export async function saveModel(model: DiffusionModel, info: SavedModelInfo, extras?: Map<string, tf.Tensor>): Promise<CheckpointArtifacts> {
+export async function saveModel(model: DiffusionModel, info: SavedModelInfo, extras?: Map<string, tf.Tensor>): Promise<WeightsArtifacts> {
   const tensors = new Map<string, tf.Tensor>(model.denoiser.weights);
   if (model.ema) for (const [k, v] of withGroup(model.ema.shadow, 'ema')) tensors.set(k, v);
   if (model.autoencoder) for (const [k, v] of withGroup(model.autoencoder.weights, 'autoencoder')) tensors.set(k, v);
@@ -54,7 +54,7 @@ export async function saveModel(model: DiffusionModel, info: SavedModelInfo, ext
   const extra: SavedModelInfo = { setup: info.setup, latent: info.latent, autoencoderSteps: info.autoencoderSteps, denoiserSteps: info.denoiserSteps };
   if (info.history) extra.history = info.history;
   if (info.resume) extra.resume = info.resume;
-  return saveWeights(tensors, { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, kind: MODEL_KIND, config: info.setup, extra });
+  return saveWeights(tensors, { format: WEIGHTS_FORMAT, version: WEIGHTS_VERSION, kind: MODEL_KIND, config: info.setup, extra });
 }
 
 const INFO_KEYS = ['setup', 'latent', 'autoencoderSteps', 'denoiserSteps', 'history', 'resume'];
@@ -149,7 +149,7 @@ export function loadModel(
 }
 
 /** A saved model as the two files the page downloads or stores (copies: the artifacts stay usable). */
-export function toModelFiles(artifacts: CheckpointArtifacts): ModelFile[] {
+export function toModelFiles(artifacts: WeightsArtifacts): ModelFile[] {
   const json = new TextEncoder().encode(JSON.stringify(artifacts.modelJson));
   return [
     { name: MODEL_FILE, data: json.buffer.slice(json.byteOffset, json.byteOffset + json.byteLength) as ArrayBuffer },

@@ -1,5 +1,5 @@
 /**
- * The schema of a ModelSetup read from a file (an import, a checkpoint, a pretrained model): every
+ * The schema of a ModelSetup read from a file (an import, a training checkpoint, a pretrained model): every
  * field present with the right type and an allowed value, no unknown field, then the numeric ranges
  * of `validateSetup`. What a file carries is data only: this returns a fresh plain object built from
  * the checked fields, so nothing else of the file's JSON ever reaches the engine.

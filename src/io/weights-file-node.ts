@@ -1,17 +1,17 @@
 /**
- * Node only (CLI scripts, tests): a checkpoint (./checkpoint.ts) as a directory holding `model.json`
+ * Node only (CLI scripts, tests): a model file (./weights-file.ts) as a directory holding `model.json`
  * and `weights.bin`, the same two files a browser download or `tf.io` handler would use.
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MODEL_FILE, WEIGHTS_FILE, type CheckpointArtifacts } from './weights-file';
+import { MODEL_FILE, WEIGHTS_FILE, type WeightsArtifacts } from './weights-file';
 
 /**
  * Writes `dir/model.json` and `dir/weights.bin` (creating dir). Each file is written to a temporary
  * name and renamed, weights first, so an interrupted save never leaves a model.json whose weights.bin
  * is half written.
  */
-export async function saveToDir(dir: string, artifacts: CheckpointArtifacts): Promise<void> {
+export async function saveToDir(dir: string, artifacts: WeightsArtifacts): Promise<void> {
   await mkdir(dir, { recursive: true });
   const files: [string, string | Uint8Array][] = [
     [WEIGHTS_FILE, new Uint8Array(artifacts.weightsBin)],
@@ -25,7 +25,7 @@ export async function saveToDir(dir: string, artifacts: CheckpointArtifacts): Pr
       await rename(tmp, final);
     } catch (e) {
       await rm(tmp, { force: true });
-      throw new Error(`checkpoint: cannot write ${final}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new Error(`model file: cannot write ${final}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
   }
 }
@@ -40,7 +40,7 @@ export async function loadFromDir(dir: string): Promise<{ modelJson: unknown; we
     try {
       return await readFile(path);
     } catch (e) {
-      throw new Error(`checkpoint: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new Error(`model file: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
   };
   // One after the other, so that a missing directory always reports model.json first (not whichever read fails first).
@@ -50,7 +50,7 @@ export async function loadFromDir(dir: string): Promise<{ modelJson: unknown; we
   try {
     modelJson = JSON.parse(jsonBytes.toString('utf8'));
   } catch (e) {
-    throw new Error(`checkpoint: ${join(dir, MODEL_FILE)} is not valid JSON (${e instanceof Error ? e.message : String(e)}).`, {
+    throw new Error(`model file: ${join(dir, MODEL_FILE)} is not valid JSON (${e instanceof Error ? e.message : String(e)}).`, {
       cause: e,
     });
   }

@@ -1,13 +1,13 @@
 /**
- * Checkpoints as TensorFlow.js model artifacts: `model.json` (JSON) + `weights.bin` (raw little-endian
+ * The weights file format: TensorFlow.js model artifacts, `model.json` (JSON) + `weights.bin` (raw little-endian
  * float32 values of every tensor, concatenated in manifest order), written with `tf.io.encodeWeights`
  * and read with `tf.io.decodeWeights`. Works the same in the browser and in Node (see
- * ./checkpoint-node.ts for reading and writing a directory).
+ * ./weights-file-node.ts for reading and writing a directory).
  *
  * model.json:
  *   {
  *     "format": "diffusion-playground",
- *     "generatedBy": "diffusion-playground checkpoint v1",
+ *     "generatedBy": "diffusion-playground model file v1",
  *     "modelTopology": null,                      // not a tf.layers / graph model
  *     "weightsManifest": [{ "paths": ["weights.bin"], "weights": [{ "name", "shape", "dtype": "float32" }, ...] }],
  *     "userDefinedMetadata": {
@@ -20,7 +20,7 @@
  * A saved model says how to rebuild it: `create<kind>(meta.config, anySeed)`, then `assignWeights`.
  *
  * Extra tensors. A tensor name containing '/' is an auxiliary tensor, grouped by the part before the
- * first '/': 'optimizer/…' (Adam's moments and step, later), 'ema/…' (EMA shadow weights), etc. Model
+ * first '/': 'optimizer/…' (Adam's moments and step), 'ema/…' (EMA shadow weights), etc. Model
  * weight names never contain '/'. Put extras into the same map given to `saveWeights`; on load,
  * `expected.shapes` constrains only the model names, `expected.extraGroups` (when given) lists the
  * allowed groups, `assignWeights` ignores extras, and `extraTensors(tensors, 'optimizer')` picks a group.
@@ -31,14 +31,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-export const CHECKPOINT_FORMAT = 'diffusion-playground';
-export const CHECKPOINT_VERSION = 1;
+export const WEIGHTS_FORMAT = 'diffusion-playground';
+export const WEIGHTS_VERSION = 1;
 export const WEIGHTS_FILE = 'weights.bin';
 export const MODEL_FILE = 'model.json';
 
-export interface CheckpointMeta {
-  format: typeof CHECKPOINT_FORMAT;
-  version: typeof CHECKPOINT_VERSION;
+export interface WeightsMeta {
+  format: typeof WEIGHTS_FORMAT;
+  version: typeof WEIGHTS_VERSION;
   /** Which model builder `config` belongs to: 'unet', 'autoencoder', ... */
   kind: string;
   /** The model's full configuration (JSON: finite numbers, strings, booleans, null, arrays, objects). */
@@ -47,27 +47,27 @@ export interface CheckpointMeta {
   extra?: unknown;
 }
 
-export interface CheckpointWeightSpec {
+export interface WeightSpec {
   name: string;
   shape: number[];
   dtype: 'float32';
 }
 
-export interface CheckpointModelJson {
-  format: typeof CHECKPOINT_FORMAT;
+export interface WeightsModelJson {
+  format: typeof WEIGHTS_FORMAT;
   generatedBy: string;
   modelTopology: null;
-  weightsManifest: [{ paths: [typeof WEIGHTS_FILE]; weights: CheckpointWeightSpec[] }];
-  userDefinedMetadata: CheckpointMeta;
+  weightsManifest: [{ paths: [typeof WEIGHTS_FILE]; weights: WeightSpec[] }];
+  userDefinedMetadata: WeightsMeta;
 }
 
-export interface CheckpointArtifacts {
-  modelJson: CheckpointModelJson;
+export interface WeightsArtifacts {
+  modelJson: WeightsModelJson;
   weightsBin: ArrayBuffer;
 }
 
 export interface LoadExpectations {
-  /** Reject a checkpoint of another kind. */
+  /** Reject a model file of another kind. */
   kind?: string;
   /** Exactly these model tensors (names without '/') with these shapes; see {@link shapesOf}. */
   shapes?: Map<string, readonly number[]>;
@@ -75,14 +75,14 @@ export interface LoadExpectations {
   extraGroups?: string[];
 }
 
-export interface LoadedCheckpoint {
-  meta: CheckpointMeta;
+export interface LoadedWeights {
+  meta: WeightsMeta;
   /** Every tensor in manifest order; the caller owns (and disposes) them. */
   tensors: Map<string, tf.Tensor>;
 }
 
 function fail(message: string): never {
-  throw new Error(`checkpoint: ${message}`);
+  throw new Error(`model file: ${message}`);
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {
@@ -151,12 +151,12 @@ function checkJson(value: unknown, path: string, ancestors: Set<object> = new Se
   ancestors.delete(value);
 }
 
-function checkMetaForSave(meta: CheckpointMeta): void {
+function checkMetaForSave(meta: WeightsMeta): void {
   if (!isPlainObject(meta)) fail('meta must be an object.');
-  if (meta.format !== CHECKPOINT_FORMAT) fail(`meta.format must be '${CHECKPOINT_FORMAT}', got ${describe(meta.format)}.`);
-  if (meta.version !== CHECKPOINT_VERSION) fail(`meta.version must be ${CHECKPOINT_VERSION}, got ${describe(meta.version)}.`);
+  if (meta.format !== WEIGHTS_FORMAT) fail(`meta.format must be '${WEIGHTS_FORMAT}', got ${describe(meta.format)}.`);
+  if (meta.version !== WEIGHTS_VERSION) fail(`meta.version must be ${WEIGHTS_VERSION}, got ${describe(meta.version)}.`);
   if (typeof meta.kind !== 'string' || meta.kind === '') fail(`meta.kind must be a non-empty string, got ${describe(meta.kind)}.`);
-  if (meta.config === undefined) fail('meta.config is missing: a checkpoint must say how to rebuild its model.');
+  if (meta.config === undefined) fail('meta.config is missing: a model file must say how to rebuild its model.');
   checkJson(meta.config, 'meta.config');
   if (meta.extra !== undefined) checkJson(meta.extra, 'meta.extra');
 }
@@ -175,14 +175,14 @@ function firstNonFinite(values: Float32Array): number | null {
  * weights.bin. Rejects non-float32 tensors, non-finite values and meta that JSON cannot hold exactly.
  * Does not dispose or change the tensors.
  */
-export async function saveWeights(weights: Map<string, tf.Tensor>, meta: CheckpointMeta): Promise<CheckpointArtifacts> {
+export async function saveWeights(weights: Map<string, tf.Tensor>, meta: WeightsMeta): Promise<WeightsArtifacts> {
   checkMetaForSave(meta);
   const named: { name: string; tensor: tf.Tensor }[] = [];
   for (const [name, tensor] of weights) {
     if (typeof name !== 'string' || name === '') fail(`tensor names must be non-empty strings, got ${describe(name)}.`);
     if (name.startsWith('/') || name.endsWith('/')) fail(`tensor name '${name}' must not start or end with '/'.`);
     if (tensor.isDisposed) fail(`tensor '${name}' is disposed.`);
-    if (tensor.dtype !== 'float32') fail(`tensor '${name}' has dtype ${tensor.dtype}; checkpoints hold float32 only.`);
+    if (tensor.dtype !== 'float32') fail(`tensor '${name}' has dtype ${tensor.dtype}; model files hold float32 only.`);
     named.push({ name, tensor });
   }
   const { data, specs } = await tf.io.encodeWeights(named);
@@ -191,18 +191,18 @@ export async function saveWeights(weights: Map<string, tf.Tensor>, meta: Checkpo
     const size = spec.shape.reduce((a, b) => a * b, 1);
     const bad = firstNonFinite(new Float32Array(data, offset, size));
     if (bad != null) {
-      fail(`tensor '${spec.name}' has a non-finite value at flat index ${bad}; refusing to save a checkpoint that cannot be loaded.`);
+      fail(`tensor '${spec.name}' has a non-finite value at flat index ${bad}; refusing to save a model file that cannot be loaded.`);
     }
     offset += 4 * size;
   }
   if (offset !== data.byteLength) fail(`internal: encoded ${data.byteLength} bytes for ${offset} bytes of tensors.`);
   const { format, version, kind, config, extra } = meta;
-  const userDefinedMetadata: CheckpointMeta = { format, version, kind, config: structuredClone(config) };
+  const userDefinedMetadata: WeightsMeta = { format, version, kind, config: structuredClone(config) };
   if (extra !== undefined) userDefinedMetadata.extra = structuredClone(extra);
   return {
     modelJson: {
-      format: CHECKPOINT_FORMAT,
-      generatedBy: `${CHECKPOINT_FORMAT} checkpoint v${CHECKPOINT_VERSION}`,
+      format: WEIGHTS_FORMAT,
+      generatedBy: `${WEIGHTS_FORMAT} model file v${WEIGHTS_VERSION}`,
       modelTopology: null,
       weightsManifest: [
         { paths: [WEIGHTS_FILE], weights: specs.map((s) => ({ name: s.name, shape: [...s.shape], dtype: 'float32' as const })) },
@@ -213,29 +213,29 @@ export async function saveWeights(weights: Map<string, tf.Tensor>, meta: Checkpo
   };
 }
 
-function parseMeta(json: Record<string, unknown>, expected: LoadExpectations): CheckpointMeta {
-  if (json.format !== CHECKPOINT_FORMAT) {
-    fail(`model.json "format" must be '${CHECKPOINT_FORMAT}', got ${describe(json.format)}; this is not a diffusion-playground checkpoint.`);
+function parseMeta(json: Record<string, unknown>, expected: LoadExpectations): WeightsMeta {
+  if (json.format !== WEIGHTS_FORMAT) {
+    fail(`model.json "format" must be '${WEIGHTS_FORMAT}', got ${describe(json.format)}; this is not a diffusion-playground model file.`);
   }
   const m = json.userDefinedMetadata;
   if (!isPlainObject(m)) fail(`model.json "userDefinedMetadata" must be an object, got ${describe(m)}.`);
-  if (m.format !== CHECKPOINT_FORMAT) fail(`userDefinedMetadata.format must be '${CHECKPOINT_FORMAT}', got ${describe(m.format)}.`);
-  if (m.version !== CHECKPOINT_VERSION) {
-    fail(`unsupported checkpoint version ${describe(m.version)}; this build reads version ${CHECKPOINT_VERSION}.`);
+  if (m.format !== WEIGHTS_FORMAT) fail(`userDefinedMetadata.format must be '${WEIGHTS_FORMAT}', got ${describe(m.format)}.`);
+  if (m.version !== WEIGHTS_VERSION) {
+    fail(`unsupported model file version ${describe(m.version)}; this build reads version ${WEIGHTS_VERSION}.`);
   }
   if (typeof m.kind !== 'string' || m.kind === '') fail(`userDefinedMetadata.kind must be a non-empty string, got ${describe(m.kind)}.`);
   if (expected.kind !== undefined && m.kind !== expected.kind) {
-    fail(`this checkpoint holds a '${m.kind}' model, expected '${expected.kind}'.`);
+    fail(`this model file holds a '${m.kind}' model, expected '${expected.kind}'.`);
   }
   if (!('config' in m) || m.config === undefined) fail('userDefinedMetadata.config is missing: cannot tell how to rebuild the model.');
-  const meta: CheckpointMeta = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, kind: m.kind, config: m.config };
+  const meta: WeightsMeta = { format: WEIGHTS_FORMAT, version: WEIGHTS_VERSION, kind: m.kind, config: m.config };
   if (m.extra !== undefined) meta.extra = m.extra;
   return meta;
 }
 
 const MAX_RANK = 8;
 
-function parseSpecs(json: Record<string, unknown>): CheckpointWeightSpec[] {
+function parseSpecs(json: Record<string, unknown>): WeightSpec[] {
   const manifest = json.weightsManifest;
   if (!Array.isArray(manifest)) fail(`model.json "weightsManifest" must be an array, got ${manifest === undefined ? 'nothing (missing)' : describe(manifest)}.`);
   if (manifest.length !== 1) fail(`weightsManifest must have exactly one group (one ${WEIGHTS_FILE}), got ${manifest.length}.`);
@@ -248,15 +248,15 @@ function parseSpecs(json: Record<string, unknown>): CheckpointWeightSpec[] {
   const entries = group.weights;
   if (!Array.isArray(entries)) fail(`weightsManifest[0].weights must be an array, got ${entries === undefined ? 'nothing (missing)' : describe(entries)}.`);
   const seen = new Set<string>();
-  return entries.map((e: unknown, i: number): CheckpointWeightSpec => {
+  return entries.map((e: unknown, i: number): WeightSpec => {
     const where = `weightsManifest[0].weights[${i}]`;
     if (!isPlainObject(e)) fail(`${where} must be an object, got ${describe(e)}.`);
     const { name, shape, dtype } = e;
     if (typeof name !== 'string' || name === '') fail(`${where}.name must be a non-empty string, got ${describe(name)}.`);
     if (seen.has(name)) fail(`tensor '${name}' appears twice in the manifest.`);
     seen.add(name);
-    if ('quantization' in e) fail(`tensor '${name}' is quantized; checkpoints hold plain float32 only.`);
-    if (dtype !== 'float32') fail(`tensor '${name}' has dtype ${describe(dtype)}; checkpoints hold float32 only.`);
+    if ('quantization' in e) fail(`tensor '${name}' is quantized; model files hold plain float32 only.`);
+    if (dtype !== 'float32') fail(`tensor '${name}' has dtype ${describe(dtype)}; model files hold float32 only.`);
     if (!Array.isArray(shape) || shape.length > MAX_RANK) {
       fail(`tensor '${name}' has shape ${JSON.stringify(shape) ?? 'nothing'}; expected an array of at most ${MAX_RANK} dimensions.`);
     }
@@ -272,7 +272,7 @@ function parseSpecs(json: Record<string, unknown>): CheckpointWeightSpec[] {
   });
 }
 
-function checkExpectedNames(specs: CheckpointWeightSpec[], expected: LoadExpectations): void {
+function checkExpectedNames(specs: WeightSpec[], expected: LoadExpectations): void {
   if (expected.extraGroups !== undefined) {
     for (const s of specs) {
       const g = extraGroupOf(s.name);
@@ -314,7 +314,7 @@ function toArrayBuffer(bin: unknown): ArrayBuffer {
  * Validates model.json (an object, or its text) and weights.bin and decodes every tensor. Throws an
  * Error naming the problem, leaving no tensor allocated, unless all is well. The caller owns the tensors.
  */
-export function loadWeights(modelJson: unknown, weightsBin: ArrayBuffer | ArrayBufferView, expected: LoadExpectations = {}): LoadedCheckpoint {
+export function loadWeights(modelJson: unknown, weightsBin: ArrayBuffer | ArrayBufferView, expected: LoadExpectations = {}): LoadedWeights {
   let json: unknown = modelJson;
   if (typeof json === 'string') {
     try {

@@ -14,6 +14,7 @@
  * - the plain GroupNorm is written with few ops: one reshape to [b,h,w,g,c/g] and `moments` over [1,2,4].
  */
 import * as tf from '@tensorflow/tfjs';
+import { mulberry32 } from '../diffusion/random';
 import type { UNetWeightSpec } from './setup/unet-config';
 import { conv2dFast, denseFast, fastOpsEnabled, groupNormFast, siluFast, upsampleNearest2xFast } from '../kernels/fast-ops';
 
@@ -107,16 +108,8 @@ export function timestepEmbedding(t: tf.Tensor1D, dim: number, maxPeriod = 10000
   return tf.concat([tf.sin(args), tf.cos(args)], 1);
 }
 
-/** Mulberry32: a small, fast, seeded PRNG with uniform floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded uniform generator the initial weights are drawn from (src/diffusion/random.ts). */
+export { mulberry32 };
 
 /** FNV-1a hash of a string, mixed with the seed: each weight gets its own stream, so adding a
  * layer (attention, class embedding) leaves every other weight's initial values unchanged. */

@@ -4,23 +4,12 @@
  * x_t = √ᾱ_t·x0 + √(1−ᾱ_t)·ε (Ho et al. 2020, Eq. 4), and a soft round brush for drawing a digit.
  * Pixels are in the models' range [-1, 1] (−1 black background, +1 white ink).
  */
+import { mulberry32 } from '../diffusion/random';
 
 export const IMAGE_SIZE = 28;
 export const IMAGE_PIXELS = IMAGE_SIZE * IMAGE_SIZE;
 
-/** mulberry32: a tiny seeded uniform generator in [0, 1) (the same one src/data/random.ts uses). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** `n` standard normal samples from `seed` (Box-Muller), the same for the same seed on every run. */
+/** `n` standard normal samples from `seed` (Box-Muller on mulberry32), the same for the same seed on every run. */
 export function seededGaussian(seed: number, n = IMAGE_PIXELS): Float32Array {
   const uniform = mulberry32(Number.isFinite(seed) ? Math.trunc(seed) : 0);
   const out = new Float32Array(n);

@@ -1,4 +1,3 @@
-/// <reference lib="webworker" />
 /**
  * The dedicated module worker that owns TensorFlow.js. It only wires the worker's globals to the
  * Engine (src/engine/engine.ts): messages in, messages out with their buffers transferred.

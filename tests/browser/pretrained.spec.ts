@@ -168,7 +168,7 @@ test.describe('missing or damaged pretrained files', () => {
     await openApp(page, '?backend=wasm', { pretrained: true });
     const model = region(page, 'Model');
     const problem = model.getByRole('alert', { name: 'Pretrained model problem' });
-    await expect(problem).toContainText('The pretrained pixel model is damaged: checkpoint:');
+    await expect(problem).toContainText('The pretrained pixel model is damaged: model file:');
     await expect(model.getByRole('group', { name: 'Model source' }).getByRole('radio', { name: 'Train from scratch' })).toBeChecked();
     const training = region(page, 'Training');
     await training.getByRole('spinbutton', { name: 'Batch size' }).fill('2');

@@ -18,7 +18,7 @@ import type { TrainingConfig } from '../../src/engine/run-config';
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const training: TrainingConfig = { stage: 'denoiser', learningRate: 1e-3, batchSize: 2, steps: 3, previewEvery: 0, seed: 5, checkpointEvery: 2 };
-const CLEAN = /^(checkpoint: |model file: |model\.json is not valid JSON|A model needs two files|This file is a model, not a training checkpoint)/;
+const CLEAN = /^(model file: |model\.json is not valid JSON|A model needs two files|This file is a model, not a training checkpoint)/;
 
 /** mulberry32: a seeded generator, so every run breaks the files the same way. */
 function rng(seed: number) {

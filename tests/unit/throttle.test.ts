@@ -35,17 +35,17 @@ describe('RateMeter', () => {
 describe('RunControl', () => {
   it('waits while paused, resumes, and throws RunCancelled once cancelled', async () => {
     const control = new RunControl();
-    await control.checkpoint();
+    await control.stepBoundary();
     control.pause();
     let passed = false;
-    const waiting = control.checkpoint().then(() => (passed = true));
+    const waiting = control.stepBoundary().then(() => (passed = true));
     await new Promise((r) => setTimeout(r, 20));
     expect(passed).toBe(false);
     control.resume();
     await waiting;
     expect(passed).toBe(true);
     control.pause();
-    const cancelled = control.checkpoint();
+    const cancelled = control.stepBoundary();
     control.cancel();
     await expect(cancelled).rejects.toBeInstanceOf(RunCancelled);
   });

@@ -1,5 +1,5 @@
 /**
- * Checkpoints (src/io/weights-file.ts, checkpoint-node.ts) on the wasm backend: a saved U-Net
+ * Weights files (src/io/weights-file.ts, weights-file-node.ts) on the wasm backend: a saved U-Net
  * rebuilds bit-identically from its own metadata; every malformed input is rejected with an Error
  * that names the problem and leaves no tensor behind; a seeded fuzz of both files never sees
  * anything else.
@@ -18,18 +18,18 @@ import {
   saveWeights,
   shapesOf,
   withGroup,
-  type CheckpointArtifacts,
-  type CheckpointMeta,
+  type WeightsArtifacts,
+  type WeightsMeta,
 } from '../../src/io/weights-file';
 import { loadFromDir, saveToDir } from '../../src/io/weights-file-node';
 import { UNET_CONFIGS, type UNetConfig } from '../../src/models/setup/unet-config';
 import { createUNet, type UNet } from '../../src/models/unet';
 
 let model: UNet;
-let saved: CheckpointArtifacts;
+let saved: WeightsArtifacts;
 let x: tf.Tensor4D;
 let t: tf.Tensor1D;
-const meta = (config: unknown = UNET_CONFIGS.tiny): CheckpointMeta => ({
+const meta = (config: unknown = UNET_CONFIGS.tiny): WeightsMeta => ({
   format: 'diffusion-playground',
   version: 1,
   kind: 'unet',
@@ -161,7 +161,7 @@ describe('saveWeights / loadWeights / assignWeights', () => {
     const bad = tf.tensor([1, Number.NaN]);
     const int = tf.tensor([1, 2], [2], 'int32');
     await expect(saveWeights(new Map([['w', bad]]), meta())).rejects.toThrow(/'w' has a non-finite value at flat index 1/);
-    await expect(saveWeights(new Map([['w', int]]), meta())).rejects.toThrow(/dtype int32; checkpoints hold float32 only/);
+    await expect(saveWeights(new Map([['w', int]]), meta())).rejects.toThrow(/dtype int32; model files hold float32 only/);
     await expect(saveWeights(new Map(), { ...meta(), config: undefined })).rejects.toThrow(/meta.config is missing/);
     await expect(saveWeights(new Map(), meta({ a: Number.NaN }))).rejects.toThrow(/meta.config.a is NaN/);
     await expect(saveWeights(new Map(), { ...meta(), version: 2 as 1 })).rejects.toThrow(/meta.version must be 1/);
@@ -180,7 +180,7 @@ describe('rejections', () => {
     expectRejected(() => loadWeights(a, bin()), /"format" must be 'diffusion-playground', got the string "keras"/);
     const b = json();
     b.userDefinedMetadata.version = 2;
-    expectRejected(() => loadWeights(b, bin()), /unsupported checkpoint version number 2; this build reads version 1/);
+    expectRejected(() => loadWeights(b, bin()), /unsupported model file version number 2; this build reads version 1/);
     const c = json();
     delete c.userDefinedMetadata;
     expectRejected(() => loadWeights(c, bin()), /"userDefinedMetadata" must be an object, got undefined/);
@@ -251,7 +251,7 @@ describe('rejections', () => {
     for (const dtype of ['int32', 'float16', undefined]) {
       const j = json();
       specs(j)[0].dtype = dtype as string;
-      expectRejected(() => loadWeights(j, bin()), new RegExp(`tensor '${specs(j)[0].name}' has dtype .*; checkpoints hold float32 only`));
+      expectRejected(() => loadWeights(j, bin()), new RegExp(`tensor '${specs(j)[0].name}' has dtype .*; model files hold float32 only`));
     }
     const q = json();
     (specs(q)[0] as Record<string, unknown>).quantization = { dtype: 'uint8', min: 0, scale: 1 };
@@ -365,7 +365,7 @@ describe('fuzz', () => {
         return true;
       } catch (e) {
         expect(e).toBeInstanceOf(Error);
-        expect((e as Error).message).toMatch(/^checkpoint: \S/);
+        expect((e as Error).message).toMatch(/^model file: \S/);
         return false;
       } finally {
         expect(tf.memory().numTensors).toBe(start);
