@@ -5,7 +5,7 @@
  *
  *   npx tsx src/cli/bench-autoencoder.ts [preset=ae-small] [steps=200] [batch=32] [lr=2e-3] [klWeight=preset]
  *
- * Not a test; numbers vary with the machine (quote ratios, see shared/docs/MEASURED.md).
+ * Not a test; numbers vary with the machine: quote ratios from one run (README, "Benchmarks").
  */
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backends/node';

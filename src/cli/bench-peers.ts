@@ -13,8 +13,8 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 const PYTHON = '/usr/bin/python3';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TORCH_SCRIPT = path.join(ROOT, 'tests/perf/reference_unet.py');
-/** MEASURED.md's figure for this machine, used when numpy cannot be run. */
-const MEASURED_PEAK_GFLOPS = 160;
+/** A fixed float32 peak (GFLOP/s) reported, and marked as such, when numpy cannot be run to measure one. */
+const FALLBACK_PEAK_GFLOPS = 160;
 
 export interface Timing {
   framework: string;
@@ -36,12 +36,6 @@ export interface TorchResult {
   runs: { threads: number; trainBatch: number; forwardS: number; trainStepS: number; forwardAllS: number[]; trainStepAllS: number[]; loadAvg1mBefore: number }[];
 }
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 /** float32 peak: numpy sgemm 2048³, best of 5, or null with the reason. */
 export function measurePeak(): { gflops: number; source: string } {
   const code = [
@@ -52,11 +46,11 @@ export function measurePeak(): { gflops: number; source: string } {
     '    t = time.perf_counter(); a @ b; ts.append(time.perf_counter() - t)',
     'print(2 * 2048 ** 3 / min(ts) / 1e9)',
   ].join('\n');
-  if (!existsSync(PYTHON)) return { gflops: MEASURED_PEAK_GFLOPS, source: `MEASURED.md (~${MEASURED_PEAK_GFLOPS}; ${PYTHON} missing)` };
+  if (!existsSync(PYTHON)) return { gflops: FALLBACK_PEAK_GFLOPS, source: `fixed fallback, not measured; ${PYTHON} missing` };
   const r = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 60_000 });
   const v = Number(r.stdout?.trim());
   if (r.status !== 0 || !Number.isFinite(v)) {
-    return { gflops: MEASURED_PEAK_GFLOPS, source: `MEASURED.md (~${MEASURED_PEAK_GFLOPS}; numpy not usable: ${(r.stderr || '').trim().split('\n').pop()})` };
+    return { gflops: FALLBACK_PEAK_GFLOPS, source: `fixed fallback, not measured; numpy not usable: ${(r.stderr || '').trim().split('\n').pop()}` };
   }
   return { gflops: v, source: 'numpy sgemm 2048³, best of 5' };
 }
@@ -97,8 +91,7 @@ export async function tfjsSgemm(): Promise<Timing> {
   return { framework: `tfjs ${tf.version.tfjs} ${tf.getBackend()}`, threads: wasmThreads(), case: 'sgemm 1024³', batch: 1, seconds: Math.min(...all), all };
 }
 
-
-/** Threads the wasm backend runs on (1 in Node here, see MEASURED.md), or '?' when it will not say. */
+/** Threads the wasm backend runs on (see TFJS_WASM_THREADS in src/backends/node.ts), or '?' when it will not say. */
 export function wasmThreads(): number | string {
   try {
     return getThreadsCount();

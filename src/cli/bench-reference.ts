@@ -1,6 +1,6 @@
 /**
- * `npm run bench:reference`: the "Fast training" issue's reference U-Net (class-conditional DDPM
- * U-Net for 28x28: base 32 channels, levels 28/14/7 with 32/64/64 channels, 2 residual blocks a
+ * `npm run bench:reference`: the reference U-Net (README, "Training speed: the reference U-Net
+ * against PyTorch on the same CPU"; a class-conditional DDPM U-Net for 28x28: base 32 channels, levels 28/14/7 with 32/64/64 channels, 2 residual blocks a
  * level, GroupNorm(8) + SiLU, self-attention at 7x7), timed on the wasm backend in Node at batch 64:
  *   - train step: one step of the engine's Trainer (ε-prediction MSE, Adam) on a DiffusionModel,
  *     as the app trains (EMA off, the app's default);
@@ -19,9 +19,9 @@
  * --threads times tfjs with each number of wasm threads (a child process each where this process
  * runs another count; default: this process's own, 1 unless TFJS_WASM_THREADS says otherwise).
  *
- * A train step keeps ~80 MiB of tensors per image on wasm today (over 4 GiB at batch 64, which
- * aborts the wasm backend): the bench measures that first and, unless --train-batch says otherwise,
- * times the train step on both sides at the largest halving of --batch that fits.
+ * A train step's tensors can pass wasm32's 4 GiB at batch 64 (which aborts the wasm backend): the
+ * bench measures the bytes per image first and, unless --train-batch says otherwise, times the train
+ * step on both sides at the largest halving of --batch that fits.
  *
  * Numbers are a snapshot of the working tree (the header gives the commit and whether it differs).
  */
@@ -41,15 +41,16 @@ import { createUNet } from '../models/unet';
 import { setFastOps } from '../kernels/fast-ops';
 import { setFastConcat } from '../kernels/fast-concat';
 import { ProgressBar } from './progress';
-import { ROOT, SGEMM_N, measurePeak, median, numpySgemm, runTorch, tfjsSgemm, torchParamNames, wasmThreads, type Timing, type TorchResult } from './bench-peers';
+import { median } from '../eval/stats';
+import { ROOT, SGEMM_N, measurePeak, numpySgemm, runTorch, tfjsSgemm, torchParamNames, wasmThreads, type Timing, type TorchResult } from './bench-peers';
 import { parseArgs, UsageError } from './args';
 
 /**
- * The issue's reference U-Net as a configuration of ours (not a UI preset). unetStats gives
- * 1,624,577 parameters and 0.563 GFLOP per image forward, not the issue's ~1.27 M / ~0.45 GFLOP:
- * our up path has numResBlocks + 1 = 3 blocks a level, each on concat(h, skip) with every skip of
- * the way down (in.conv and the downsample convs included), as in Ho et al.; a 2-block up path
- * taking only the residual blocks' skips would have ~1.34 M. Both sides of this bench run ours.
+ * The reference U-Net as a configuration of ours (not a UI preset). unetStats gives 1,624,577
+ * parameters and 0.563 GFLOP per image forward: our up path has numResBlocks + 1 = 3 blocks a level,
+ * each on concat(h, skip) with every skip of the way down (in.conv and the downsample convs
+ * included), as in Ho et al.; a 2-block up path taking only the residual blocks' skips would have
+ * ~1.34 M. Both sides of this bench run ours.
  */
 export const REFERENCE_UNET_CONFIG: UNetConfig = {
   ...UNET_CONFIGS.base,

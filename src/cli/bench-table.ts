@@ -1,8 +1,9 @@
 /**
- * `npm run bench`'s cases and how they print: the markdown table and the ratios the project's
- * targets are about (issue 7), each computed from cases of one run, on one backend.
+ * `npm run bench`'s cases and how they print: the markdown table and the ratios the project's speed
+ * and memory targets are about (README, "Benchmarks"), each computed from cases of one run, on one
+ * backend.
  */
-import type { SamplerKind } from '../diffusion/config';
+import { samplerStepsLabel, type SamplerKind } from '../diffusion/config';
 
 export interface BenchCase {
   /** Node (the CLI's wasm or cpu backend) or the built app in Chromium. */
@@ -21,20 +22,13 @@ export interface BenchCase {
   flopsPerImage: number;
 }
 
-export const SAMPLER_NAMES: Record<SamplerKind, string> = { ddpm: 'DDPM', ddim: 'DDIM', dpmpp: 'DPM-Solver++' };
-
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 export function benchTable(cases: BenchCase[]): string {
   const mb = (b?: number) => (b == null ? '' : (b / 2 ** 20).toFixed(1));
   const rows = cases.map((c) => {
     const head = `| ${c.where} | ${c.backend}`;
     return c.kind === 'train'
       ? `${head} | train | ${c.model} | ${c.batch} | | ${c.msPerStep!.toFixed(0)} ms/step | ${c.stepsPerSec!.toFixed(2)} steps/s | ${mb(c.peakBytes)} | ${(c.flopsPerImage / 1e6).toFixed(1)} |`
-      : `${head} | sample ${SAMPLER_NAMES[c.sampler ?? 'ddim']}-${c.steps} | ${c.model} | ${c.batch} | ${c.steps} | ${c.msPerImage!.toFixed(1)} ms/image | ${c.imagesPerSec!.toFixed(2)} images/s | ${mb(c.peakBytes)} | ${(c.flopsPerImage / 1e6).toFixed(1)} |`;
+      : `${head} | sample ${samplerStepsLabel(c.sampler ?? 'ddim', c.steps!)} | ${c.model} | ${c.batch} | ${c.steps} | ${c.msPerImage!.toFixed(1)} ms/image | ${c.imagesPerSec!.toFixed(2)} images/s | ${mb(c.peakBytes)} | ${(c.flopsPerImage / 1e6).toFixed(1)} |`;
   });
   return ['| where | backend | case | model | batch | steps | time | rate | peak MiB | MFLOP/image |', '|---|---|---|---|---|---|---|---|---|---|', ...rows].join('\n');
 }
@@ -46,7 +40,7 @@ const PAIRS: [string, string][] = [
   ['pixel (pretrained', 'LDM (pretrained'],
 ];
 
-/** The issue's targets are defined at DDIM / DPM-Solver++ 20 against DDPM 1000; other settings get no verdict. */
+/** The sampler targets are defined at DDIM / DPM-Solver++ 20 against DDPM 1000; other settings get no verdict. */
 const verdict = (ok: boolean, target: string, applies = true) => (applies ? ` (target ${target}: ${ok ? 'met' : 'missed'})` : '');
 
 /** "ddim-20,ddpm-1000" → sampler cases; an entry that is not sampler-steps is an error naming it. */
@@ -72,7 +66,7 @@ export function ratioLines(cases: BenchCase[], steps: number, ddpmSteps: number)
       if (!p || !l) continue;
       const speed = p.msPerImage! / l.msPerImage!;
       const memory = l.peakBytes! / p.peakBytes!;
-      lines.push(`${group}: ${l.model} vs ${p.model}, DDIM-${steps}: ${speed.toFixed(1)}x faster per image${verdict(speed >= 8, '8x')}, ${memory.toFixed(2)}x the peak memory${verdict(memory <= 0.25, '0.25x')}`);
+      lines.push(`${group}: ${l.model} vs ${p.model}, ${samplerStepsLabel('ddim', steps)}: ${speed.toFixed(1)}x faster per image${verdict(speed >= 8, '8x')}, ${memory.toFixed(2)}x the peak memory${verdict(memory <= 0.25, '0.25x')}`);
     }
     for (const model of new Set(cs.filter((c) => c.kind === 'sample').map((c) => c.model))) {
       const slow = sample(model, 'ddpm', ddpmSteps);
@@ -80,7 +74,7 @@ export function ratioLines(cases: BenchCase[], steps: number, ddpmSteps: number)
       for (const fast of (['ddim', 'dpmpp'] as const).map((k) => sample(model, k, steps))) {
         if (!fast) continue;
         const speed = slow.msPerImage! / fast.msPerImage!;
-        lines.push(`${group}: ${model}: ${SAMPLER_NAMES[fast.sampler!]}-${steps} vs DDPM-${ddpmSteps}: ${speed.toFixed(1)}x faster per image${verdict(speed >= 40, '40x', steps === 20 && ddpmSteps === 1000)}`);
+        lines.push(`${group}: ${model}: ${samplerStepsLabel(fast.sampler!, steps)} vs ${samplerStepsLabel('ddpm', ddpmSteps)}: ${speed.toFixed(1)}x faster per image${verdict(speed >= 40, '40x', steps === 20 && ddpmSteps === 1000)}`);
       }
     }
   }

@@ -8,13 +8,14 @@
  * e.g. `npx tsx src/cli/bench-unet.ts 16,64 3 small,base`. --profile adds, per preset and batch, one
  * profiled training step per mode: kernel time summed by kernel name (tf.profile). --fast-only skips
  * the plain formulation.
- * Not a test; numbers vary with the machine (quote ratios, see shared/docs/MEASURED.md).
+ * Not a test; numbers vary with the machine: quote ratios from one run (README, "Benchmarks").
  */
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backends/node';
 import { UNET_CONFIGS, unetStats, type UNetPreset } from '../models/setup/unet-config';
 import { setFastOps } from '../kernels/fast-ops';
 import { createUNet, type UNet } from '../models/unet';
+import { median } from '../eval/stats';
 
 interface Inputs {
   x: tf.Tensor4D;
@@ -39,8 +40,6 @@ async function timed(f: () => tf.Tensor): Promise<number> {
   y.dispose();
   return ms;
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Kernel time of one profiled training step, summed by kernel name (custom-op scopes, which
  * contain kernels already counted, are left out). */

@@ -26,13 +26,14 @@ import { Trainer } from '../engine/trainer';
 import { sampleFrames } from '../sampling/sample';
 import { measurePeak } from '../eval/peak-memory';
 import { makeSchedule } from '../diffusion';
-import { DEFAULT_SAMPLER, type SamplerKind } from '../diffusion/config';
+import { DEFAULT_SAMPLER, samplerStepsLabel, type SamplerKind } from '../diffusion/config';
+import { median } from '../eval/stats';
 import { DEFAULT_MODEL_SETUP, type ModelSetup } from '../models/setup/model-setup';
 import { ProgressBar } from './progress';
 import { presetAttention } from '../models/setup/model-setup';
 import { parseArgs, UsageError } from './args';
 import { benchInBrowser } from './bench-compare';
-import { SAMPLER_NAMES, benchTable, median, parseCases, ratioLines, type BenchCase } from './bench-table';
+import { benchTable, parseCases, ratioLines, type BenchCase } from './bench-table';
 
 /** Each preset as the Model panel starts it: with its own attention default. */
 const preset = (setup: ModelSetup): ModelSetup => ({ ...setup, attention: presetAttention(setup) });
@@ -84,7 +85,7 @@ async function benchSampling(name: string, setup: ModelSetup, batch: number, ste
   let runs = 0;
   const run = async (measure: boolean) => {
     const what = measure ? 'warm-up' : `timed run ${++runs}`;
-    const bar = new ProgressBar(`sample ${name} ${SAMPLER_NAMES[sampler]}-${steps}, ${what}`, steps);
+    const bar = new ProgressBar(`sample ${name} ${samplerStepsLabel(sampler, steps)}, ${what}`, steps);
     const frames = sampleFrames(model, schedule, setup.prediction, request, false);
     for (let i = 0; ; i++) {
       const result = measure && i === 0 ? await measurePeak(() => frames.next(), (b) => (peak = b)) : frames.next();
@@ -99,8 +100,7 @@ async function benchSampling(name: string, setup: ModelSetup, batch: number, ste
   };
   await run(true); // warm-up and peak memory
   // Timed runs: at least one, then more until MIN_TIMED_RUNS and MIN_TIMED_MS are both reached, or
-  // until LONG_RUN_MS (DDPM-1000: one run is long enough). A DDIM-20 batch takes about a second
-  // here, and one run of it varied by ±20 % between runs of the bench; the median is reported.
+  // until LONG_RUN_MS (DDPM-1000: one run is long enough). Single runs are noisy: the median is reported.
   const times: number[] = [];
   let total = 0;
   do {
@@ -132,7 +132,7 @@ async function benchNode(args: { batch: number; 'sample-batch': number; reps: nu
     cases.push(await benchSampling(name, setup, sampleBatch, args['ddpm-steps'], 'ddpm'));
   }
   if (!args['no-cpu']) {
-    // The cpu backend (tfjs's JS kernels) is 1-2 orders slower (pixel small: minutes per step): the tiny preset, one timed step.
+    // The cpu backend (tfjs's JS kernels) is far slower than wasm: only the tiny preset, one timed step.
     await initNodeBackend('cpu');
     for (const { name, setup } of MODELS.filter((m) => m.name === 'pixel tiny')) cases.push(await benchTraining(name, setup, args.batch, 1));
   }

@@ -14,6 +14,14 @@ export const SAMPLER_KINDS = ['ddpm', 'ddim', 'dpmpp'] as const;
 /** DDPM ancestral (Ho et al. 2020), DDIM (Song et al. 2021), DPM-Solver++(2M) (Lu et al. 2022). */
 export type SamplerKind = (typeof SAMPLER_KINDS)[number];
 
+/** The samplers' display names, the one table that the page, the CLI's output and the reports use. */
+export const SAMPLER_LABELS: Readonly<Record<SamplerKind, string>> = { ddpm: 'DDPM', ddim: 'DDIM', dpmpp: 'DPM-Solver++' };
+
+/** A sampler and its step count as tables and logs name a run, e.g. "DDIM-20", "DPM-Solver++-20". */
+export function samplerStepsLabel(kind: SamplerKind, steps: number): string {
+  return `${SAMPLER_LABELS[kind]}-${steps}`;
+}
+
 export const TIMESTEP_SPACINGS = ['linspace', 'leading', 'trailing'] as const;
 export type TimestepSpacing = (typeof TIMESTEP_SPACINGS)[number];
 

@@ -3,7 +3,7 @@
  *
  * tfjs's own Concat gradient saves both inputs (the engine clones each saved input: a full copy per
  * input on wasm) and splits dy with SplitV, which on wasm is a JavaScript Slice copying one run of
- * channels per position (two `TypedArray.set` calls per row: ~45 ms for dy [64·28·28, 96]). This
+ * channels per position (two `TypedArray.set` calls per row), slow for the U-Net's activations. This
  * op saves nothing (its gradient needs only the channel counts) and splits dy by:
  *   - on wasm, with g = gcd(ca, cb) ≥ 8: dy viewed as [rows, (ca+cb)/g, g] is transposed (a C++
  *     kernel) to [(ca+cb)/g, rows, g], whose two parts along the first axis are contiguous (one

@@ -15,7 +15,8 @@ import type { PredictionType } from '../diffusion/config';
 import { deriveSeed } from '../data/random';
 import { unitToPixel } from '../data/mnist';
 import type { DiffusionModel } from '../models/diffusion-model';
-import { sampleFrames, type SamplingRequest } from './sample';
+import { sampleFrames } from './sample';
+import type { SamplingRequest } from './config';
 
 export interface GenerateRequest extends SamplingRequest {
   /** Images per sampling run (the last run may be smaller). */

@@ -15,18 +15,12 @@ import {
   type NoiseSchedule,
   type SampleFrame,
 } from '../diffusion';
-import type { PredictionType, SamplerConfig } from '../diffusion/config';
+import type { PredictionType } from '../diffusion/config';
 import { deriveSeed } from '../data/random';
 import { nullLabel } from '../models/setup/unet-config';
 import { createUNet, type UNet } from '../models/unet';
 import type { DiffusionModel } from '../models/diffusion-model';
-
-export interface SamplingRequest extends SamplerConfig {
-  numImages: number;
-  seed: number;
-  /** The digit to draw (0-9), or null for every digit across the grid (image i gets i mod 10). */
-  digit: number | null;
-}
+import type { SamplingRequest } from './config';
 
 /** The class labels of a request: one digit for all, or 0..9 cycling. */
 export function requestLabels(numImages: number, digit: number | null): Int32Array {

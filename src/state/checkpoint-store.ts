@@ -6,6 +6,7 @@
  * summary to offer it by. Without IndexedDB (private windows of some browsers) nothing is kept and
  * the page says so once.
  */
+import { createStore, del, get, set, type UseStore } from 'idb-keyval';
 import type { ModelFile } from '../io/model-file';
 import type { ModelKind } from '../models/setup/model-setup';
 import type { TrainingStage } from '../engine/run-config';
@@ -42,55 +43,27 @@ function isStored(x: unknown): x is StoredCheckpoint {
   );
 }
 
-function request<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB request failed'));
-  });
-}
+let store: UseStore | null = null;
 
-let opening: Promise<IDBDatabase> | null = null;
-
-function open(): Promise<IDBDatabase> {
-  if (typeof indexedDB === 'undefined') return Promise.reject(new Error('IndexedDB is not available'));
-  opening ??= new Promise<IDBDatabase>((resolve, reject) => {
-    const req = indexedDB.open(CHECKPOINT_DB, 1);
-    req.onupgradeneeded = () => {
-      if (!req.result.objectStoreNames.contains(STORE)) req.result.createObjectStore(STORE);
-    };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error ?? new Error('IndexedDB could not be opened'));
-    req.onblocked = () => reject(new Error('IndexedDB is blocked by another tab'));
-  }).catch((err: unknown) => {
-    opening = null;
-    throw err;
-  });
-  return opening;
-}
-
-async function withStore<T>(mode: IDBTransactionMode, fn: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-  const db = await open();
-  const tx = db.transaction(STORE, mode);
-  const result = request(fn(tx.objectStore(STORE)));
-  await new Promise<void>((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction failed'));
-  });
-  return result;
+/** The checkpoints store (idb-keyval: one database, one object store, plain get / set / delete). */
+function checkpoints(): UseStore {
+  if (typeof indexedDB === 'undefined') throw new Error('IndexedDB is not available');
+  store ??= createStore(CHECKPOINT_DB, STORE);
+  return store;
 }
 
 /** The stored checkpoint, or null when there is none (or it is not one this page wrote). */
 export async function loadCheckpoint(): Promise<StoredCheckpoint | null> {
-  const value = await withStore('readonly', (s) => s.get(KEY));
+  const value: unknown = await get(KEY, checkpoints());
   return isStored(value) ? value : null;
 }
 
 export async function saveCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
-  await withStore('readwrite', (s) => s.put(checkpoint, KEY));
+  await set(KEY, checkpoint, checkpoints());
 }
 
 export async function clearCheckpoint(): Promise<void> {
-  await withStore('readwrite', (s) => s.delete(KEY));
+  await del(KEY, checkpoints());
 }
 
 /**

@@ -4,12 +4,13 @@
  * good as real digits). The numbers sit in a table below it, for reading and for screen readers.
  */
 import { CartesianGrid, Legend, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
-import type { SamplerKind } from '../diffusion/config';
+import { SAMPLER_LABELS, type SamplerKind } from '../diffusion/config';
 import type { CompareRow } from '../eval/compare-report';
 import type { ModelKind } from '../models/setup/model-setup';
 import { useWidth } from './use-width';
 
-export const SAMPLER_LABELS: Record<SamplerKind, string> = { ddpm: 'DDPM', ddim: 'DDIM', dpmpp: 'DPM-Solver++' };
+/** Re-exported for ComparePanel.tsx, which still imports the table from here. */
+export { SAMPLER_LABELS };
 const MODEL_LABELS: Record<ModelKind, string> = { pixel: 'pixel', latent: 'LDM' };
 const COLORS: Record<SamplerKind, string> = { ddpm: '#f97316', ddim: '#38bdf8', dpmpp: '#a3e635' };
 const HEIGHT = 260;

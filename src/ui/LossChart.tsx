@@ -64,8 +64,8 @@ function pathOf(points: LossPoint[], key: 'loss' | 'ema', width: number, xMax: n
 /**
  * Raw and EMA-smoothed training loss. The engine client bumps `lossVersion` a few times a second
  * at most; the history lives in typed arrays, is downsampled to ≤ MAX_CHART_POINTS and drawn by
- * setting two SVG paths' `d` directly (no React render per update): on a busy 2-core machine a
- * full recharts update took 12-40 ms of main-thread CPU, which showed up as 50-300 ms long tasks.
+ * setting two SVG paths' `d` directly (no React render per update): a full recharts update per
+ * progress message cost the main thread long tasks on a slow laptop.
  */
 export function LossChart() {
   const client = useEngine();

@@ -3,7 +3,7 @@
  * sentence or two in plain language. They follow the settings: the loss shows the target the model
  * predicts (ε, x0 or v) and the sampler's note is marked when that sampler is chosen.
  */
-import type { PredictionType } from '../diffusion/config';
+import { SAMPLER_LABELS, type PredictionType } from '../diffusion/config';
 import { useApp } from './context';
 import { MathNote } from './Equation';
 
@@ -70,16 +70,16 @@ export function SamplerMath() {
   const variance = useApp((s) => s.sampling.ddpmVariance);
   return (
     <aside className="math-panel" aria-label="Sampler equations">
-      <MathNote title="DDPM reverse step" tex={DDPM_TEX} chosen={kind === 'ddpm'}>
+      <MathNote title={`${SAMPLER_LABELS.ddpm} reverse step`} tex={DDPM_TEX} chosen={kind === 'ddpm'}>
         From the noisy x_t, subtract a little of the noise the network sees, then add back a little fresh noise z: one of T small steps
         from pure noise to a digit. σ_t² is {variance === 'beta' ? 'β_t' : 'β̃_t, the posterior variance'} (the DDPM variance setting).
       </MathNote>
-      <MathNote title="DDIM step" tex={DDIM_TEX} chosen={kind === 'ddim'}>
+      <MathNote title={`${SAMPLER_LABELS.ddim} step`} tex={DDIM_TEX} chosen={kind === 'ddim'}>
         Guess the clean digit x̂₀, then jump straight to an earlier time s (which may skip many steps) along the same noise direction.
         {kind === 'ddim' ? ` With η = ${eta}` : ' With η = 0'} {kind === 'ddim' && eta > 0 ? 'some fresh noise is added each step.' : 'no fresh noise is added: the same seed always gives the same digits.'}
       </MathNote>
       {kind === 'dpmpp' ? (
-        <p className="field-hint">DPM-Solver++(2M), the chosen sampler, takes DDIM-like steps that also use the previous step&apos;s x̂₀ to follow the curve more closely (second order).</p>
+        <p className="field-hint">{SAMPLER_LABELS.dpmpp}(2M), the chosen sampler, takes DDIM-like steps that also use the previous step&apos;s x̂₀ to follow the curve more closely (second order).</p>
       ) : null}
     </aside>
   );

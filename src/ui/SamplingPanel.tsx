@@ -1,14 +1,15 @@
 import { useId } from 'react';
-import { DDPM_VARIANCES, SAMPLER_KINDS, TIMESTEP_SPACINGS, X0_CLIPPINGS, type DdpmVariance, type SamplerKind, type TimestepSpacing, type X0Clipping } from '../diffusion/config';
+import { DDPM_VARIANCES, SAMPLER_KINDS, SAMPLER_LABELS, TIMESTEP_SPACINGS, X0_CLIPPINGS, type DdpmVariance, type SamplerKind, type TimestepSpacing, type X0Clipping } from '../diffusion/config';
 import { stageSteps } from '../state/store';
 import { sampleStepsValidator, setupProblem, validateEta, validateNumImages, validateSeed } from '../state/validate';
 import { useApp, useEngine } from './context';
 import { CheckboxField, NumberField, Panel, SelectField } from './fields';
 
-const SAMPLER_LABELS: Record<SamplerKind, string> = {
-  ddpm: 'DDPM (ancestral)',
-  ddim: 'DDIM',
-  dpmpp: 'DPM-Solver++ (2M)',
+/** The sampler menu's entries: each sampler's name with the variant implemented, where it has one. */
+const SAMPLER_OPTION_LABELS: Record<SamplerKind, string> = {
+  ddpm: `${SAMPLER_LABELS.ddpm} (ancestral)`,
+  ddim: SAMPLER_LABELS.ddim,
+  dpmpp: `${SAMPLER_LABELS.dpmpp} (2M)`,
 };
 
 const VARIANCE_LABELS: Record<DdpmVariance, string> = {
@@ -84,7 +85,7 @@ export function SamplingPanel() {
         <SelectField
           label="Sampler"
           value={form.kind}
-          options={SAMPLER_KINDS.map((k) => ({ value: k, label: SAMPLER_LABELS[k] }))}
+          options={SAMPLER_KINDS.map((k) => ({ value: k, label: SAMPLER_OPTION_LABELS[k] }))}
           onChange={(kind) => client.setSampling({ kind })}
         />
         <NumberField label="Sampling steps" value={form.steps} step={1} min={1} max={T} validate={validateSteps} onCommit={(steps) => client.setSampling({ steps })} />

@@ -1,5 +1,5 @@
 /**
- * The memory guard's arithmetic (issue 8, item 5): how many bytes a training step or a sampling
+ * The memory guard's arithmetic: how many bytes a training step or a sampling
  * run of a setup needs, and whether that fits what the device can hold. Pure data (no TensorFlow.js):
  * the engine checks before it starts a run, and the arithmetic is unit-tested in Node.
  *
