@@ -2,7 +2,7 @@ import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
 /**
- * Content-Security-Policy (issue 8, item 7): the app loads nothing from other origins and evaluates
+ * Content-Security-Policy: the app loads nothing from other origins and evaluates
  * no strings. 'wasm-unsafe-eval' lets the wasm backend compile its binaries (no JavaScript eval);
  * workers come from our origin, and the wasm backend's pthread workers from blob: URLs; KaTeX sets
  * inline styles; one small KaTeX font is inlined by the build as a data: URL; images (canvases'

@@ -2,9 +2,9 @@
  * Node only: lets tfjs-backend-wasm 4.22 start its multithreaded SIMD build (pthreads on
  * worker_threads). Call {@link prepareNodeWasmThreads} before the wasm backend first initialises.
  *
- * Why each step (measured in Node 20, tfjs 4.22; see the report in src/cli/bench-threads.ts):
- * 1. tfjs hard-codes `WASM_HAS_MULTITHREAD_SUPPORT` to false in Node (flags_wasm.js, "Enable node
- *    support once ... tfjs issue 3830"), so the flag must be forced on.
+ * Why each step (tfjs 4.22 in Node; the thread speed-up is reported by src/cli/bench-threads.ts):
+ * 1. tfjs hard-codes `WASM_HAS_MULTITHREAD_SUPPORT` to false in Node (flags_wasm.js leaves Node
+ *    support for later), so the flag must be forced on.
  * 2. With the flag on, init fails: backend_wasm.js `locateFile` hands emscripten a `blob:` URL for
  *    the pthread worker script, and Node's `new Worker('blob:nodedata:...')` throws ERR_WORKER_PATH
  *    (tf-backend-wasm.node.js, `PThread.allocateUnusedWorker`). The threaded factory assigns

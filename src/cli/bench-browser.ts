@@ -1,6 +1,6 @@
 /**
- * The browser half of `npm run bench`: drives the built app in headless Chromium (Debian's, with
- * WebGPU on SwiftShader here) exactly as a user would, and measures what streaming costs training:
+ * `npm run bench:browser`: drives the built app in headless Chromium (the browser and flags of the
+ * browser tests, playwright.config.ts) exactly as a user would, and measures what streaming costs training:
  * the same training run with live progress (loss updates ≤ 10/s, previews every N steps) and with
  * `?stream=0` (only the final figures), alternating, on each backend given.
  *
@@ -11,11 +11,12 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { chromium, type Page } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../playwright.config';
+import { median } from '../eval/stats';
 import { parseArgs } from './args';
 import { ProgressBar } from './progress';
 
 const PORT = 4179;
-const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 interface StreamCase {
   backend: string;
@@ -57,7 +58,7 @@ async function trainOnce(page: Page, url: string, steps: number, batch: number, 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), { backends: 'webgpu,wasm', steps: 30, batch: 8, reps: 3, preview: 10, json: '' });
   const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' });
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const cases: StreamCase[] = [];
   try {
     await waitForServer(`http://127.0.0.1:${PORT}/`);
@@ -80,7 +81,6 @@ async function main(): Promise<void> {
     await browser.close();
     server.kill();
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(`\nStreaming cost, ${new Date().toISOString()}: tiny U-Net, batch ${args.batch}, ${args.steps} steps a run, median of ${args.reps}\n`);
   console.log('| backend | variant | steps/s | vs no streaming |\n|---|---|---|---|');
   for (const backend of new Set(cases.map((c) => c.backend))) {

@@ -1,6 +1,6 @@
 /**
- * The browser half of `npm run bench`: the built app in headless Chromium (Debian's; WebGPU and
- * WebGL on SwiftShader here), driven as a user drives it. For each backend it opens the page with
+ * The browser half of `npm run bench`: the built app in headless Chromium (the browser and flags of
+ * the browser tests, playwright.config.ts), driven as a user drives it. For each backend it opens the page with
  * `?backend=…`, runs the Compare panel on the pretrained pixel DDPM and LDM for each sampler case
  * (timing only: quality comes from `npm run eval`), and reads the rows back from the panel's
  * "Download results (JSON)" file. A backend the browser cannot give (the app fell back to another)
@@ -10,11 +10,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chromium, type Page } from '@playwright/test';
 import type { CompareReport } from '../eval/compare-report';
-import type { SamplerKind } from '../diffusion/config';
+import { samplerStepsLabel, type SamplerKind } from '../diffusion/config';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../playwright.config';
 import type { BenchCase } from './bench-table';
 import { ProgressBar } from './progress';
-
-export const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export interface BrowserBenchOptions {
   backends: string[];
@@ -82,7 +81,7 @@ async function compareOnce(page: Page, backend: string, c: { sampler: SamplerKin
     const max = Number(await progress.getAttribute('max').catch(() => null));
     const value = Number(await progress.getAttribute('value').catch(() => null));
     if (max > 1 && max !== barTotal) {
-      bar = new ProgressBar(`${backend} ${c.sampler.toUpperCase()}-${c.steps}`, max);
+      bar = new ProgressBar(`${backend} ${samplerStepsLabel(c.sampler, c.steps)}`, max);
       barTotal = max;
     }
     if (value !== shown) bar?.update(value);
@@ -103,7 +102,7 @@ export async function benchInBrowser(o: BrowserBenchOptions): Promise<BrowserBen
   }
   // vite itself, not through npx: killing npx would leave the server running.
   const server = spawn(process.execPath, ['node_modules/vite/bin/vite.js', 'preview', '--outDir', dist, '--host', '127.0.0.1', '--port', String(o.port), '--strictPort'], { stdio: 'ignore' });
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   const result: BrowserBenchResult = { cases: [], notes: [], browser: `Chromium ${browser.version()}` };
   try {
     const url = `http://127.0.0.1:${o.port}/`;

@@ -7,8 +7,8 @@
  *   npx tsx src/cli/bench-conv-grad.ts [cpuBatch]
  *
  * Shape: x [32,28,28,32], filter [3,3,32,64], stride 1, 'same'. The cpu backend needs minutes for
- * the full batch (MEASURED.md: 137 s), so cpu and wasm are also compared on a batch of `cpuBatch`
- * (default 2); the work is linear in the batch, and the ratio is reported on that shared shape.
+ * the full batch, so cpu and wasm are also compared on a batch of `cpuBatch` (default 2); the work
+ * is linear in the batch, and the ratio is reported on that shared shape.
  */
 import * as tf from '@tensorflow/tfjs';
 import { medianTensorMs } from './timing';

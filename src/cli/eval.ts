@@ -20,6 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadMnistNode } from '../data/load-node';
 import { evaluate, type EvalReport, type SetReport } from '../eval/evaluate';
 import { initNodeBackend, machineWasmThreads, nodeWasmThreadsInfo, setDefaultWasmThreads } from '../backends/node';
+import { samplerStepsLabel } from '../diffusion/config';
 import { UsageError } from './args';
 import { npyToImages, readNpy } from './npy';
 import {
@@ -30,7 +31,6 @@ import {
   loadSpecModel,
   parseOptions,
   runTool,
-  samplerName,
   samplingSpec,
   SAMPLING_DEFAULTS,
   SAMPLING_USAGE,
@@ -164,7 +164,7 @@ export async function evalMain(argv: string[], io: ToolIO = { out: process.stdou
             kind: 'generated',
             model: spec.model,
             modelDir: spec.modelDir,
-            sampler: samplerName(r),
+            sampler: samplerStepsLabel(r.kind, r.steps),
             steps: r.steps,
             eta: r.eta,
             guidance: r.guidance,

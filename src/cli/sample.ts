@@ -15,6 +15,7 @@
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { initNodeBackend, machineWasmThreads, nodeWasmThreadsInfo, setDefaultWasmThreads } from '../backends/node';
+import { samplerStepsLabel } from '../diffusion/config';
 import { UsageError } from './args';
 import { writeNpy } from './npy';
 import { encodeGrayPng, imageGrid } from './png';
@@ -24,7 +25,6 @@ import {
   loadSpecModel,
   parseOptions,
   runTool,
-  samplerName,
   samplingSpec,
   SAMPLING_DEFAULTS,
   SAMPLING_USAGE,
@@ -57,7 +57,7 @@ export async function sampleMain(argv: string[], io: ToolIO = { out: process.std
       const r = spec.request;
       const digits = r.digit === null ? (loaded.classConditional ? 'digits 0-9 cycling' : 'unconditional') : `digit ${r.digit}`;
       io.out.write(
-        `wrote ${args.out}: ${result.n} images (${spec.model}, ${samplerName(r)}, ${digits}, guidance ${r.guidance}, ${r.spacing} spacing, seed ${r.seed}, batch ${r.batch})\n` +
+        `wrote ${args.out}: ${result.n} images (${spec.model}, ${samplerStepsLabel(r.kind, r.steps)}, ${digits}, guidance ${r.guidance}, ${r.spacing} spacing, seed ${r.seed}, batch ${r.batch})\n` +
           `${result.seconds.toFixed(1)} s, ${result.msPerImage.toFixed(1)} ms/image\n`,
       );
     } finally {

@@ -12,6 +12,7 @@ import {
   SAMPLER_KINDS,
   TIMESTEP_SPACINGS,
   X0_CLIPPINGS,
+  samplerStepsLabel,
   type PredictionType,
   type SamplerKind,
   type TimestepSpacing,
@@ -160,13 +161,10 @@ export interface Generated {
   msPerImage: number;
 }
 
-/** A short name of the sampler run, e.g. "DDIM-50". */
-export const samplerName = (r: GenerateRequest): string => `${r.kind === 'dpmpp' ? 'DPM-Solver++' : r.kind.toUpperCase()}-${r.steps}`;
-
 /** Generates the spec's images with a progress bar on `err`; the time per image excludes loading. */
 export async function generate(loaded: LoadedModel, spec: SamplingSpec, err: NodeJS.WriteStream): Promise<Generated> {
   const { request } = spec;
-  const bar = new ProgressBar(`sample ${spec.model} ${samplerName(request)}`, Math.ceil(request.numImages / request.batch) * request.steps, err);
+  const bar = new ProgressBar(`sample ${spec.model} ${samplerStepsLabel(request.kind, request.steps)}`, Math.ceil(request.numImages / request.batch) * request.steps, err);
   const t0 = performance.now();
   const pixels = await generateImages(loaded.model, loaded.schedule, loaded.prediction, request, (done) => bar.update(done));
   const seconds = (performance.now() - t0) / 1000;

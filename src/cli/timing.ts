@@ -1,5 +1,6 @@
 /** Timing for the command-line benchmarks. */
 import type * as tf from '@tensorflow/tfjs';
+import { median } from '../eval/stats';
 
 /**
  * Median wall time in ms of `reps` runs of `fn` after `warmups` untimed runs, reading the result
@@ -19,6 +20,5 @@ export async function medianTensorMs(fn: () => tf.Tensor, reps: number, warmups 
     times.push(performance.now() - t0);
     out.dispose();
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return median(times);
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { makeSchedule } from '../diffusion';
-import { SAMPLER_KINDS } from '../diffusion/config';
+import { SAMPLER_KINDS, samplerStepsLabel } from '../diffusion/config';
 import type { MnistDataset } from '../data/mnist';
 import type { Classifier } from '../models/classifier';
 import type { CompareSettings } from '../eval/compare-report';
@@ -152,8 +152,8 @@ export class CompareSession {
       progress.phase('sampling', 'steps', models.length * cases.reduce((sum, { c }) => sum + caseSteps(c, settings, quality != null), 0));
       for (const { c, sweep } of cases) {
         for (const m of models) {
-          progress.label(`${MODEL_NAMES[m.kind]}, ${c.sampler.toUpperCase()}-${c.steps}`);
-          const row = await measureCase(m, c, settings, quality, sweep, { onStep: progress.step, checkpoint: () => control.stepBoundary() });
+          progress.label(`${MODEL_NAMES[m.kind]}, ${samplerStepsLabel(c.sampler, c.steps)}`);
+          const row = await measureCase(m, c, settings, quality, sweep, { onStep: progress.step, stepBoundary: () => control.stepBoundary() });
           this.deps.post({ type: 'compare/row', row });
         }
       }

@@ -24,7 +24,8 @@ import { TrainingSession } from './training-session';
 import { readModel, readPretrainedModel, readTrainingCheckpoint } from './model-sources';
 import type { PretrainedReader } from '../io/pretrained';
 import { CompareSession } from './compare-run';
-import { memoryProblem, samplingMemory, trainingMemory, type MemoryBudget } from '../models/setup/memory';
+import type { MemoryBudget } from '../models/setup/memory';
+import { samplingMemoryProblem, trainingMemoryProblem } from './memory-guard';
 import { memoryBudgetOf } from '../backends/memory-limits';
 
 export interface EngineDeps {
@@ -161,8 +162,7 @@ export class Engine {
 
   /** The memory guard for a training run: throws (nothing started) when its batch cannot fit the device. */
   private checkTrainingMemory(config: TrainingConfig): void {
-    const run = this.setup.kind === 'latent' ? `training the ${config.stage === 'autoencoder' ? 'autoencoder (stage 1)' : 'latent denoiser (stage 2)'}` : 'training';
-    const problem = memoryProblem(trainingMemory(this.setup, config.stage, config.batchSize), this.memoryBudget(), { label: 'Batch size', count: config.batchSize, run });
+    const problem = trainingMemoryProblem(this.setup, config, this.memoryBudget());
     if (problem) throw new Error(problem);
   }
 
@@ -189,12 +189,7 @@ export class Engine {
   private async startSampling(config: SamplingConfig, run = 0): Promise<void> {
     await this.compare.stop();
     await this.sampling.stop();
-    const twoPasses = config.guidance !== 0 && config.guidance !== 1 && this.setup.classConditional;
-    const problem = memoryProblem(samplingMemory(this.setup, config.numImages, twoPasses), this.memoryBudget(), {
-      label: 'Number of images',
-      count: config.numImages,
-      run: twoPasses ? 'sampling with guidance (two passes per image)' : 'sampling',
-    });
+    const problem = samplingMemoryProblem(this.setup, config, this.memoryBudget());
     if (problem) {
       this.deps.post({ type: 'sample/state', state: 'idle' });
       throw new Error(problem);

@@ -56,7 +56,7 @@ export interface QualityContext {
 export interface MeasureHooks {
   onStep?: () => void;
   /** Awaited between batches; throws (e.g. RunCancelled) to stop the measurement. */
-  checkpoint?: () => Promise<void>;
+  stepBoundary?: () => Promise<void>;
 }
 
 /** Denoiser passes per step: two with classifier-free guidance (w ∉ {0, 1}) on a conditional model. */
@@ -123,13 +123,13 @@ export async function timeCase(m: CompareModel, c: CompareCase, settings: Compar
   const req = request(c, settings, settings.batch);
   const batch = () => generateImages(m.model, m.schedule, m.setup.prediction, req, () => hooks.onStep?.());
   const peakBytes = await warmUp(m, req, () => hooks.onStep?.());
-  await hooks.checkpoint?.();
+  await hooks.stepBoundary?.();
   const times: number[] = [];
   for (let r = 0; r < settings.reps; r++) {
     const t0 = performance.now();
     await batch();
     times.push(performance.now() - t0);
-    await hooks.checkpoint?.();
+    await hooks.stepBoundary?.();
   }
   return { msPerImage: median(times) / settings.batch, peakBytes };
 }
@@ -139,7 +139,7 @@ export async function qualityOfCase(m: CompareModel, c: CompareCase, settings: C
   const n = Math.min(settings.qualityImages, q.floor.n);
   if (n < 2) throw new Error(`Quality needs at least 2 samples, got ${settings.qualityImages}.`);
   const pixels = await generateImages(m.model, m.schedule, m.setup.prediction, request(c, settings, n), () => hooks.onStep?.());
-  await hooks.checkpoint?.();
+  await hooks.stepBoundary?.();
   const samples = compareToReference(await scoreImages(q.classifier, pixels, n), q.reference);
   let floorFd = q.floorFd.get(n);
   if (floorFd == null) {

@@ -3,11 +3,11 @@
  * runs on every backend (webgpu, webgl, wasm, cpu) and its weights are just named variables.
  *
  * The hot layers (conv + bias, dense, SiLU, GroupNorm, nearest ×2 upsampling) run as fused
- * forward + backward ops (tf.customGrad, ./fast-ops.ts) whose gradients use the backends' fast
+ * forward + backward ops (tf.customGrad, ../kernels/fast-ops.ts) whose gradients use the backends' fast
  * kernels; `setFastOps(false)` there switches back to the plain formulations below, which tfjs
  * differentiates itself (kept as the reference for tests and benchmarks).
  *
- * Choices forced by the backends (see shared/docs/MEASURED.md):
+ * Choices forced by the backends (README, "Training speed"):
  * - nearest upsampling never uses ResizeNearestNeighbor's gradient (the cpu backend's is wrong) nor
  *   broadcastTo (wasm's Tile is slow; webgpu's Tile supports rank < 5 only): the fast op has its
  *   own gradient, the plain one is two rank-3 concats + reshapes;
@@ -109,7 +109,6 @@ export function timestepEmbedding(t: tf.Tensor1D, dim: number, maxPeriod = 10000
 }
 
 /** The seeded uniform generator the initial weights are drawn from (src/diffusion/random.ts). */
-export { mulberry32 };
 
 /** FNV-1a hash of a string, mixed with the seed: each weight gets its own stream, so adding a
  * layer (attention, class embedding) leaves every other weight's initial values unchanged. */

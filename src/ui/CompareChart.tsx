@@ -10,7 +10,6 @@ import type { ModelKind } from '../models/setup/model-setup';
 import { useWidth } from './use-width';
 
 /** Re-exported for ComparePanel.tsx, which still imports the table from here. */
-export { SAMPLER_LABELS };
 const MODEL_LABELS: Record<ModelKind, string> = { pixel: 'pixel', latent: 'LDM' };
 const COLORS: Record<SamplerKind, string> = { ddpm: '#f97316', ddim: '#38bdf8', dpmpp: '#a3e635' };
 const HEIGHT = 260;

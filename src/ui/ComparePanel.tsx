@@ -6,12 +6,12 @@
  */
 import { useState } from 'react';
 import { useStore } from 'zustand';
-import { SAMPLER_KINDS } from '../diffusion/config';
+import { SAMPLER_KINDS, SAMPLER_LABELS } from '../diffusion/config';
 import { compareRatios, parseStepList, type CompareState } from '../state/compare';
 import { integerIn, numberIn, validateSeed } from '../state/validate';
 import type { CompareRow, CompareSettings } from '../eval/compare-report';
 import { useApp, useEngine } from './context';
-import { CompareChart, SAMPLER_LABELS } from './CompareChart';
+import { CompareChart } from './CompareChart';
 import { NumberField, Panel, SelectField } from './fields';
 import { formatBytes, formatCount, formatDuration, formatRate } from './format';
 import './compare.css';

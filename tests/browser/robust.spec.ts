@@ -1,5 +1,5 @@
 /**
- * Never lose work (issue 8) in the browser: a reload resumes from the checkpoint in IndexedDB with
+ * Never lose work, in the browser: a reload resumes from the checkpoint in IndexedDB with
  * the same step count and loss history; a NaN rolls back to the last checkpoint and says to lower
  * the learning rate; a killed worker is restarted and training resumes from the checkpoint.
  * The tiny U-Net at batch 2 on wasm (faster than WebGPU on SwiftShader here), checkpoints every 3

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """
-The "Fast training" issue's reference U-Net in PyTorch, layer for layer as src/models/unet.ts builds
+The reference U-Net (README, "Training speed") in PyTorch, layer for layer as src/models/unet.ts builds
 it (weights named and sized as config.ts's unetLayout lists them), timed on the CPU: one DDPM
 training step (epsilon-prediction MSE on random x0, t, labels; Adam) and one forward pass (no grad)
 at a fixed batch, with 2 threads and with 1 thread (torch.set_num_threads), median of a few repeats

@@ -20,6 +20,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { UNET_CONFIGS, type UNetPreset } from '../../src/models/setup/unet-config';
 import { createUNet, type UNet } from '../../src/models/unet';
 import { conv2d } from '../../src/models/layers';
+import { median } from '../../src/eval/stats';
 import {
   convGradChoice,
   setConvGradStrategy,
@@ -100,8 +101,6 @@ function log(msg: string): void {
   console.log(`[bench] ${msg}`);
   logEl.textContent += `${msg}\n`;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function adapterInfo(): Promise<Record<string, string> | null> {
   if (BACKEND === 'webgpu') {

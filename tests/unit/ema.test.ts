@@ -2,6 +2,7 @@
  * EMA of model weights (src/models/ema.ts) on the wasm backend: the recursion against float64
  * closed forms, warm-up, sampling with the EMA (withShadow / copyTo) and tensor hygiene.
  */
+import { mulberry32 } from '../../src/diffusion/random';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../../src/backends/node';
@@ -13,18 +14,10 @@ beforeAll(async () => {
   await initNodeBackend('wasm');
 });
 
-/** Deterministic values in [-2, 2) (mulberry32). */
+/** Deterministic values in [-2, 2). */
 function rand(seed: number, n: number): Float64Array {
-  let a = seed >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 4 - 2;
-  }
-  return out;
+  const next = mulberry32(seed);
+  return Float64Array.from({ length: n }, () => next() * 4 - 2);
 }
 
 /** Float32-exact values (so float64 expectations start from what the variables hold). */

@@ -1,11 +1,12 @@
 /**
- * Import fuzz (issue 8): a trained model's export, and a training checkpoint, broken in 200+ ways —
+ * Import fuzz: a trained model's export, and a training checkpoint, broken in 200+ ways —
  * corrupted fields of every kind, truncated or padded weights, non-finite values, mismatched
  * shapes, names and setups, wrong files — through the engine's own 'model/import' and
  * 'train/restore'. Every one must be a clean rejection (an Error whose message names the problem,
  * never a TypeError or a crash), and the current model must stay exactly as it was: its export is
  * byte-identical afterwards and no tensor leaks.
  */
+import { mulberry32 } from '../../src/diffusion/random';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { makeNodeEngine } from './engine-helpers';
@@ -20,17 +21,8 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 const training: TrainingConfig = { stage: 'denoiser', learningRate: 1e-3, batchSize: 2, steps: 3, previewEvery: 0, seed: 5, checkpointEvery: 2 };
 const CLEAN = /^(model file: |model\.json is not valid JSON|A model needs two files|This file is a model, not a training checkpoint)/;
 
-/** mulberry32: a seeded generator, so every run breaks the files the same way. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so every run breaks the files the same way. */
+const rng = mulberry32;
 
 const encode = (x: unknown) => new TextEncoder().encode(JSON.stringify(x)).buffer as ArrayBuffer;
 const files = (json: ArrayBuffer, bin: ArrayBuffer): ModelFile[] => [

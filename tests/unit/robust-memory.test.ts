@@ -1,5 +1,5 @@
 /**
- * The memory guard (issue 8, item 5): the estimate of a run's memory grows with the batch, bounds
+ * The memory guard: the estimate of a run's memory grows with the batch, bounds
  * the peak tf.profile measures on wasm, and a batch the device cannot hold is refused before
  * anything starts, with a message that names the batch, the memory and what would fit.
  */

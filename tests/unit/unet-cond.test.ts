@@ -19,7 +19,8 @@ import {
 } from '../../src/models/setup/unet-config';
 import { createUNet, type UNet } from '../../src/models/unet';
 import { selfAttention, type AttentionWeights } from '../../src/models/attention';
-import { classEmbedding, initWeightValues, mulberry32 } from '../../src/models/layers';
+import { classEmbedding, initWeightValues } from '../../src/models/layers';
+import { mulberry32 } from '../../src/diffusion/random';
 import { deadWeights } from './gradient-helpers';
 
 beforeAll(async () => {

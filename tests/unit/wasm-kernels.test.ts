@@ -1,5 +1,5 @@
 /**
- * The wasm Slice and BatchMatMul replacements (src/backends/wasm/slice.ts, wasm-batch-matmul.ts)
+ * The wasm Slice and BatchMatMul replacements (src/backends/wasm/slice.ts, batch-matmul.ts)
  * against the cpu backend's kernels on the same values: every rank 1-4 slice kind (contiguous, row
  * runs, empty) and matrix products with batches, broadcast batches and transpose flags, on both the
  * per-entry XNNPACK path and the original kernel's. No tensor is left behind.

@@ -4,6 +4,7 @@
  * that names the problem and leaves no tensor behind; a seeded fuzz of both files never sees
  * anything else.
  */
+import { mulberry32 } from '../../src/diffusion/random';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -72,17 +73,7 @@ function expectRejected(load: () => unknown, message: RegExp): void {
   expect(tf.memory().numTensors).toBe(before);
 }
 
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = a;
-    r = Math.imul(r ^ (r >>> 15), r | 1);
-    r ^= r + Math.imul(r ^ (r >>> 7), r | 61);
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 describe('saveWeights / loadWeights / assignWeights', () => {
   it('writes tf.io artifacts that carry the full config', () => {

@@ -3,7 +3,7 @@
  *
  * tfjs-backend-wasm 4.22 sends a product to XNNPACK only when it is a single matrix product
  * without transpose flags; a batch of products (batch > 1) or any transpose flag runs a naive
- * blocked loop instead, measured here at about 1.6 GFLOP/s (30 GFLOP/s on XNNPACK): the U-Net's
+ * blocked loop instead, many times slower than XNNPACK (README's Benchmarks section): the U-Net's
  * attention ([b, 49, 49] x [b, 49, 64]), GroupNorm's per-example sums ([b, 1, hw] x [b, hw, c]) and
  * tfjs's own gradients of dense layers (transposed operands) all took that path.
  *
@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DataId, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { runWasmKernel } from './conv-gradients';
+import { runWasmKernel } from './run-kernel';
 
 /** The parts of the wasm backend this kernel uses (tfjs types a kernel's backend as `{}`). */
 interface WasmBackendInternals {
@@ -48,11 +48,10 @@ function swapLastAxes(x: TensorInfo, backend: WasmBackendInternals): TensorInfo 
 }
 
 /**
- * Whether the per-entry XNNPACK products beat the original kernel for an [m, k] x [k, n] entry, by
- * measurement (reference U-Net train step at batch 32, 1 thread): XNNPACK packs b for every entry
- * (and a flagged operand costs a transpose), which pays off for the attention's 49 x 49 x 64
- * products (3.4x faster, 4x for q·kᵀ) but not for matrix-vector shapes: GroupNorm's per-example
- * sums [1, hw] x [hw, c] were 3-4x slower, and sums over rows ([P, c]ᵀ x [P, 1]) 3x slower.
+ * Whether the per-entry XNNPACK products beat the original kernel for an [m, k] x [k, n] entry:
+ * XNNPACK packs b for every entry (and a flagged operand costs a transpose), which pays off for the
+ * attention's 49 x 49 x 64 products but not for matrix-vector shapes such as GroupNorm's
+ * per-example sums [1, hw] x [hw, c] or sums over rows ([P, c]ᵀ x [P, 1]), which ran slower.
  */
 export function worthXnnpack(m: number, n: number): boolean {
   return m >= 8 && n >= 8;

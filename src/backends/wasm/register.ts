@@ -1,9 +1,8 @@
 /**
  * The project's kernels for the TensorFlow.js `wasm` backend, registered in one call: the conv
- * gradients built on XNNPACK's forward conv (./wasm-gradients) and a Slice that does not copy its
- * whole input out of the heap first (./wasm-slice), and a BatchMatMul that runs every product on
- * XNNPACK (./wasm-batch-matmul). Call after the wasm backend is imported;
- * idempotent.
+ * gradients built on XNNPACK's forward conv (./conv-gradients), a Slice that does not copy its
+ * whole input out of the heap first (./slice), and a BatchMatMul that runs every product on
+ * XNNPACK (./batch-matmul). Call after the wasm backend is imported; idempotent.
  */
 import { registerWasmBatchMatMul } from './batch-matmul';
 import { registerWasmConvGradients } from './conv-gradients';

@@ -3,9 +3,8 @@
  *
  * tfjs-backend-wasm 4.22's Slice (a JavaScript kernel) starts with `backend.readSync(x)`, which
  * copies ALL of x out of the wasm heap into a fresh JavaScript ArrayBuffer before copying the
- * part it keeps: taking half of a [2, 25088, 32] tensor cost about 19 ms instead of 0.2 ms
- * (measured here in Node, 1 thread), and the U-Net's skip-concat gradient and the conv gradients
- * slice tensors of that size many times a step (about 250 ms of a 3-4 s reference train step).
+ * part it keeps, and the U-Net's skip-concat gradient and the conv gradients slice activation-sized
+ * tensors many times a step (a sizeable share of a train step: README's Benchmarks section).
  * This kernel reads x through a view of the heap instead: the same row loops, no extra copy.
  *
  * Views of the heap go stale when the heap grows, so both are taken after the output is allocated.
