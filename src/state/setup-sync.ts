@@ -1,0 +1,131 @@
+/**
+ * The Model panel's setup on its way to the engine. An edit changes the store's setup at once (or,
+ * when a trained model would change, waits as `pendingSetup` for the user to confirm a reset) and
+ * reaches the engine once the user stops typing: a rebuild per keystroke would be wasted. A run
+ * sends a waiting edit first; a model the engine brings itself (pretrained, imported, restored)
+ * drops it, since sending it would rebuild that model.
+ */
+import type { PageToWorker } from '../protocol/messages';
+import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
+import { modelIsTrained, stageSteps, type AppState, type AppStore, type TrainingForm } from './store';
+import { setupProblem } from './validate';
+
+/** Setup changes are sent to the worker after the user stops typing for this long. */
+export const SETUP_DEBOUNCE_MS = 250;
+
+export interface SetupSyncHost {
+  readonly store: AppStore;
+  send(message: PageToWorker): void;
+  /** Loads the pretrained model of `kind` (a change of kind while on a pretrained model). */
+  loadPretrained(kind: ModelKind): void;
+  /** Forgets the trained weights (a confirmed change of a trained model's setup). */
+  resetTraining(): void;
+}
+
+/** The 'setup' message for the store's setup; null while the engine is not ready or the setup is invalid (the UI shows why and blocks Start and Sample). */
+export function setupRequest(s: Pick<AppState, 'engine' | 'setup'>): PageToWorker | null {
+  if (s.engine.status !== 'ready' || setupProblem(s.setup) !== null) return null;
+  return { type: 'setup', setup: s.setup };
+}
+
+function sameSetup(a: ModelSetup, b: ModelSetup): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** True when the model has trained beyond its pretrained steps (or is training): switching it away loses work. */
+function fineTuned(s: AppState): boolean {
+  if (s.train.state === 'running' || s.train.state === 'paused') return true;
+  const info = s.pretrained.info;
+  if (info == null) return modelIsTrained(s);
+  const steps = stageSteps(s);
+  return steps.denoiser > info.denoiserSteps || steps.autoencoder > info.autoencoderSteps;
+}
+
+/** A switch to a latent model starts at stage 1 (the autoencoder); a pixel model has only the denoiser. */
+function trainingFor(training: TrainingForm, prev: ModelSetup, next: ModelSetup): TrainingForm {
+  if (prev.kind === next.kind) return training;
+  return { ...training, stage: next.kind === 'latent' ? 'autoencoder' : 'denoiser' };
+}
+
+export class SetupSync {
+  /** The debounce of an edit not yet sent (null when none waits). */
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly host: SetupSyncHost) {}
+
+  /**
+   * Changes the model setup; asks for a reset (pendingSetup) when a trained model would change. With
+   * a pretrained model, a change of kind loads that kind's pretrained model instead (asking first
+   * only when the current one has been fine-tuned).
+   */
+  update(change: (current: ModelSetup) => ModelSetup): void {
+    const { store } = this.host;
+    const s = store.getState();
+    const next = change(s.pendingSetup ?? s.setup);
+    if (s.pretrained.source === 'pretrained' && next.kind !== s.setup.kind && !fineTuned(s)) {
+      this.host.loadPretrained(next.kind);
+      return;
+    }
+    if (modelIsTrained(s)) {
+      store.setState({ pendingSetup: sameSetup(next, s.setup) ? null : next });
+      return;
+    }
+    store.setState({ setup: next, pendingSetup: null, training: trainingFor(s.training, s.setup, next) });
+    this.schedule();
+  }
+
+  /**
+   * Confirms a pending setup change: resets training, then applies the new setup. With a pretrained
+   * model, a change of kind loads that kind's pretrained model; any other change means fresh weights.
+   */
+  confirmReset(): void {
+    const { store } = this.host;
+    const s = store.getState();
+    const pending = s.pendingSetup;
+    if (pending && s.pretrained.source === 'pretrained' && pending.kind !== s.setup.kind) {
+      this.host.loadPretrained(pending.kind);
+      return;
+    }
+    this.host.resetTraining();
+    if (pending) {
+      store.setState((s) => ({ setup: pending, pendingSetup: null, training: trainingFor(s.training, s.setup, pending) }));
+      this.sendNow();
+    }
+  }
+
+  /** Drops a pending setup change and keeps the trained model. */
+  keepModel(): void {
+    this.host.store.setState({ pendingSetup: null });
+  }
+
+  /** Sends the store's setup once the user has stopped editing for SETUP_DEBOUNCE_MS. */
+  private schedule(): void {
+    this.cancel();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.sendNow();
+    }, SETUP_DEBOUNCE_MS);
+  }
+
+  /** Sends an edit still waiting now: a run about to start must use it. */
+  flush(): void {
+    if (this.timer) {
+      this.cancel();
+      this.sendNow();
+    }
+  }
+
+  /** Drops an edit still waiting: the engine's model now comes with its own setup. */
+  cancel(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  /** Sends the store's setup now (when the engine is ready and the setup valid). */
+  sendNow(): void {
+    const request = setupRequest(this.host.store.getState());
+    if (request) this.host.send(request);
+  }
+}
