@@ -1,9 +1,8 @@
 /**
- * The Model panel's setup on its way to the engine. An edit changes the store's setup at once (or,
- * when a trained model would change, waits as `pendingSetup` for the user to confirm a reset) and
- * reaches the engine once the user stops typing: a rebuild per keystroke would be wasted. A run
- * sends a waiting edit first; a model the engine brings itself (pretrained, imported, restored)
- * drops it, since sending it would rebuild that model.
+ * The Model panel's setup on its way to the engine. An edit changes the store at once (or waits as
+ * `pendingSetup` when a trained model would change) and is sent once the user stops typing, not a
+ * rebuild per keystroke. A run sends a waiting edit first; a model the engine brings itself
+ * (pretrained, imported, restored) drops it, since sending it would rebuild that model.
  */
 import type { PageToWorker } from '../protocol/messages';
 import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
