@@ -11,12 +11,13 @@ import type { TrainingStage } from '../engine/run-config';
 import { createFrameStore, type FrameStore } from './frames';
 import { DenoisingRecord } from './denoising-record';
 import { applyCompareMessage, compareReport, createCompareStore, type CompareStore } from './compare';
+import { runCaption } from './run-caption';
 import { createAppStore, initialState, IDLE_SAMPLE, type AppStore, type ExportedFile, type TrainingForm } from './store';
 import { parseBackendParam, parsePretrainedParam, parseStreamParam } from './url';
 import { Recovery } from './recovery';
 import { installTestHooks } from './test-hooks';
 import { reduceMessage, type Bookkeeping, type Effect } from './message-reducer';
-import { defaultDownload, ModelSources } from './model-sources';
+import { defaultDownload, keepableAs, ModelSources } from './model-sources';
 import { SetupSync } from './setup-sync';
 import { TrainingView } from './training-view';
 import { defaultWorker, WorkerHost } from './worker-host';
@@ -71,7 +72,13 @@ export class EngineClient {
     this.view = new TrainingView(this.store, this.frames);
     this.loss = this.view.loss;
     this.lossBands = this.view.lossBands;
-    this.setup = new SetupSync({ store: this.store, send, loadPretrained: (kind) => this.loadPretrained(kind), resetTraining: () => this.resetTraining() });
+    this.setup = new SetupSync({
+      store: this.store,
+      send,
+      loadPretrained: (kind) => this.sources.loadPretrained(kind),
+      resetTraining: () => this.resetTraining(),
+      keepThen: (apply) => this.sources.keepThen(apply),
+    });
     this.sources = new ModelSources({ store: this.store, book: this.book, setup: this.setup, send, reportError, clearTrainingView: () => this.clearTrainingView(), download: this.download });
     this.recovery = new Recovery({
       store: this.store,
@@ -142,9 +149,19 @@ export class EngineClient {
     this.setup.update(change);
   }
 
-  /** Confirms a pending setup change: resets training, then applies the new setup. */
-  confirmReset(): void {
-    this.setup.confirmReset();
+  /** Confirms a pending setup change: keeps the current model (unless `keep` is false), resets training, then applies the new setup. */
+  confirmReset(keep = true): void {
+    this.setup.confirmReset(keep);
+  }
+
+  /** "Undo: switch back": brings the kept model back, keeping the current one in its place. */
+  switchBack(): void {
+    this.sources.switchBack();
+  }
+
+  /** Forgets the kept model. */
+  forgetKept(): void {
+    this.sources.forgetKept();
   }
 
   /** Drops a pending setup change and keeps the trained model. */
@@ -190,14 +207,17 @@ export class EngineClient {
     this.sources.toScratch();
   }
 
-  /** Loads the pretrained model of `kind` once the engine is ready (see ModelSources.loadPretrained). */
+  /** Loads the pretrained model of `kind` once the engine is ready (see ModelSources.loadPretrained); the model it replaces is kept. */
   loadPretrained(kind: ModelKind): void {
-    this.sources.loadPretrained(kind);
+    const s = this.store.getState();
+    if (keepableAs(s) === 'pretrained' && s.pretrained.kind === kind) return this.sources.loadPretrained(kind);
+    this.sources.keepThen(() => this.sources.loadPretrained(kind));
   }
 
-  /** Fresh weights from the Model panel's setup, the training form back at its defaults. */
+  /** Fresh weights from the Model panel's setup, the training form back at its defaults; the model it replaces is kept. */
   trainFromScratch(): void {
-    this.sources.trainFromScratch();
+    if (this.store.getState().pretrained.source === 'scratch') return;
+    this.sources.keepThen(() => this.sources.trainFromScratch());
   }
 
   /** Asks the engine for the model's files; they are downloaded when they arrive. */
@@ -218,7 +238,7 @@ export class EngineClient {
       digit: setup.classConditional ? form.digit : null,
       useEma: setup.emaDecay > 0 && form.useEma,
     };
-    this.store.setState({ sample: { ...IDLE_SAMPLE, state: 'running', total: sampling.steps, numImages: sampling.numImages, latent: setup.kind === 'latent' } });
+    this.store.setState({ sample: { ...IDLE_SAMPLE, state: 'running', total: sampling.steps, numImages: sampling.numImages, latent: setup.kind === 'latent', caption: runCaption(setup, sampling) } });
     const run = ++this.sampleRun;
     this.record.begin(run);
     this.worker.send({ type: 'sample/start', sampling, run });
@@ -259,6 +279,7 @@ export class EngineClient {
     if (result.book) Object.assign(this.book, result.book);
     if (Object.keys(result.patch).length > 0) this.store.setState(result.patch);
     for (const effect of result.after ?? []) this.run(effect);
+    this.sources.afterMessage(msg);
   }
 
   private run(effect: Effect): void {

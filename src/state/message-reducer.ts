@@ -79,13 +79,13 @@ export function failurePatch(s: Pick<AppState, 'engine' | 'pretrained' | 'train'
 
 /** A sampling run in progress stops showing when the engine's model is replaced. */
 function stoppedSample(s: MessageState): AppState['sample'] {
-  return s.sample.state === 'running' || s.sample.state === 'paused' ? IDLE_SAMPLE : s.sample;
+  return s.sample.state === 'running' || s.sample.state === 'paused' ? { ...IDLE_SAMPLE, caption: s.sample.caption } : s.sample;
 }
 
 export function reduceMessage(s: MessageState, msg: WorkerToPage): Reduction {
   switch (msg.type) {
     case 'ready': {
-      const engine = { ...s.engine, status: 'ready' as const, backend: msg.backend, requested: msg.requested, fallbackNote: msg.fallbackNote, adapter: msg.adapter, wasmThreads: msg.wasmThreads ?? null };
+      const engine = { ...s.engine, status: 'ready' as const, backend: msg.backend, requested: msg.requested, fallbackNote: msg.fallbackNote, adapter: msg.adapter, wasmThreads: msg.wasmThreads ?? null, choiceNote: msg.choiceNote ?? null };
       const setup = setupRequest({ engine, setup: s.setup });
       const p = s.pretrained;
       const after: Effect[] = [];

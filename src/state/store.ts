@@ -27,6 +27,8 @@ export interface EngineInfo {
   wasmThreads: number | null;
   /** Note about the URL's `?backend=` (an unknown name), shown beside the fallback note. */
   urlNote: string | null;
+  /** Why the backend was chosen when none was requested (its speed, measured at start), shown in the header. */
+  choiceNote: string | null;
 }
 
 export interface DataInfo {
@@ -66,6 +68,8 @@ export interface SampleRun {
   numImages: number;
   /** True when the run's frames are latents (with decoded images beside them). */
   latent: boolean;
+  /** What made the images, from the run's own request (model, sampler, steps, digit, guidance): captions never read the current form. */
+  caption: string;
 }
 
 /** A file of the last export, ready to download again from its object URL. */
@@ -115,6 +119,32 @@ export interface RecoveryState {
   restoring: boolean;
 }
 
+/**
+ * A model the page put aside when another replaced it (a setup change, another source), so that
+ * one click brings it back (src/state/model-sources.ts keeps its files).
+ */
+export interface KeptModel {
+  /** What it is, in words: "the pretrained pixel DDPM fine-tuned for 120 steps". */
+  label: string;
+  /** A short name for the button: "the fine-tuned pixel DDPM". */
+  name: string;
+  /** Its setup when it was put aside. */
+  setup: ModelSetup;
+  /** How it comes back: its pretrained files, untouched ('pretrained'), or its own exported files ('files', `bytes` long, held by the page). */
+  via: 'pretrained' | 'files';
+  bytes: number;
+}
+
+export interface KeepState {
+  kept: KeptModel | null;
+  /** 'saving': the current model is being put aside before a change goes ahead; 'restoring': the kept model is on its way back. */
+  status: 'idle' | 'saving' | 'restoring';
+  /** Why the last keep or switch back did not happen (the model did not change), else null. */
+  message: string | null;
+}
+
+export const IDLE_KEEP: KeepState = { kept: null, status: 'idle', message: null };
+
 export interface AppState {
   engine: EngineInfo;
   memory: { numTensors: number; numBytes: number } | null;
@@ -135,6 +165,8 @@ export interface AppState {
   /** Notes about the page's link (settings clamped or ignored, fresh weights instead of the pretrained model). */
   linkNotes: string[];
   recovery: RecoveryState;
+  /** The previous model, kept for "Undo: switch back". */
+  keep: KeepState;
 }
 
 export const DEFAULT_TRAINING: TrainingForm = { stage: 'denoiser', learningRate: 2e-3, batchSize: 16, steps: 500, previewEvery: 100, seed: 0, checkpointEvery: 50 };
@@ -155,7 +187,7 @@ export const IDLE_TRAIN: TrainRun = {
   lossStage: null,
 };
 
-export const IDLE_SAMPLE: SampleRun = { state: 'idle', index: 0, total: 0, t: null, elapsedMs: null, numImages: 0, latent: false };
+export const IDLE_SAMPLE: SampleRun = { state: 'idle', index: 0, total: 0, t: null, elapsedMs: null, numImages: 0, latent: false, caption: '' };
 
 /** A page that starts from the pretrained pixel model loads it as soon as the engine is ready. */
 export function initialPretrained(source: 'pretrained' | 'scratch' = 'pretrained'): PretrainedState {
@@ -164,7 +196,7 @@ export function initialPretrained(source: 'pretrained' | 'scratch' = 'pretrained
 
 export function initialState(urlNote: string | null = null, requested: BackendName | null = null, source: 'pretrained' | 'scratch' = 'pretrained'): AppState {
   return {
-    engine: { status: 'starting', backend: null, requested, fallbackNote: null, adapter: null, wasmThreads: null, urlNote },
+    engine: { status: 'starting', backend: null, requested, fallbackNote: null, adapter: null, wasmThreads: null, urlNote, choiceNote: null },
     memory: null,
     data: null,
     setup: DEFAULT_SETUP,
@@ -180,6 +212,7 @@ export function initialState(urlNote: string | null = null, requested: BackendNa
     pretrained: initialPretrained(source),
     linkNotes: [],
     recovery: { offer: null, last: null, restoring: false },
+    keep: IDLE_KEEP,
   };
 }
 

@@ -4,6 +4,7 @@ import { AUTOENCODER_CONFIGS, AUTOENCODER_PRESETS, type AutoencoderPreset } from
 import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
 import { useApp, useEngine } from './context';
 import { formatBytes, formatCount } from './format';
+import { MoreSettings } from './MoreSettings';
 import { CheckboxField, Panel, SelectField } from './fields';
 import { setupFigures } from './model-stats';
 import { presetAttention } from '../models/setup/model-setup';
@@ -133,34 +134,38 @@ export function ModelPanel() {
             onChange={(preset) => updateNetwork((m) => ({ ...m, preset }))}
           />
         )}
-        <SelectField
-          disabled={locked}
-          label="EMA decay"
-          value={String(setup.emaDecay)}
-          options={numberOptions(EMA_CHOICES, setup.emaDecay)}
-          onChange={(v) => update((m) => ({ ...m, emaDecay: Number(v) }))}
-        />
-        <SelectField
-          disabled={locked}
-          label="Dropout"
-          value={String(setup.dropout)}
-          options={numberOptions(DROPOUT_CHOICES, setup.dropout)}
-          onChange={(v) => update((m) => ({ ...m, dropout: Number(v) }))}
-        />
-        <SelectField
-          disabled={locked}
-          label="Min-SNR-γ weighting"
-          value={String(setup.minSnrGamma)}
-          options={numberOptions(MIN_SNR_CHOICES, setup.minSnrGamma)}
-          onChange={(v) => update((m) => ({ ...m, minSnrGamma: Number(v) }))}
-        />
       </div>
-      <CheckboxField
-        disabled={locked}
-        label={`Self-attention at the lowest resolution (${latent ? '4×4 latent' : '7×7'})`}
-        checked={setup.attention}
-        onChange={(attention) => update((m) => ({ ...m, attention }))}
-      />
+      <MoreSettings>
+        <div className="grid2">
+          <SelectField
+            disabled={locked}
+            label="EMA decay"
+            value={String(setup.emaDecay)}
+            options={numberOptions(EMA_CHOICES, setup.emaDecay)}
+            onChange={(v) => update((m) => ({ ...m, emaDecay: Number(v) }))}
+          />
+          <SelectField
+            disabled={locked}
+            label="Dropout"
+            value={String(setup.dropout)}
+            options={numberOptions(DROPOUT_CHOICES, setup.dropout)}
+            onChange={(v) => update((m) => ({ ...m, dropout: Number(v) }))}
+          />
+          <SelectField
+            disabled={locked}
+            label="Min-SNR-γ weighting"
+            value={String(setup.minSnrGamma)}
+            options={numberOptions(MIN_SNR_CHOICES, setup.minSnrGamma)}
+            onChange={(v) => update((m) => ({ ...m, minSnrGamma: Number(v) }))}
+          />
+        </div>
+        <CheckboxField
+          disabled={locked}
+          label={`Self-attention at the lowest resolution (${latent ? '4×4 latent' : '7×7'})`}
+          checked={setup.attention}
+          onChange={(attention) => update((m) => ({ ...m, attention }))}
+        />
+      </MoreSettings>
       <CheckboxField
         disabled={locked}
         label="Class-conditional (learn digit labels, for classifier-free guidance)"

@@ -4,6 +4,7 @@ import { BatchCanvas } from './BatchCanvas';
 import { useApp, useEngine, useFrames } from './context';
 import { drawBatch, gridShape } from './draw';
 import { Panel } from './fields';
+import { runStatus } from '../state/run-caption';
 
 const selectMain = (f: FrameState) => f.main;
 const selectX0 = (f: FrameState) => f.x0;
@@ -62,6 +63,45 @@ function LatentDetail({ index, count, channels, onPick }: { index: number; count
 }
 
 /**
+ * Shown while a run has started and its first frame (sampling) or step (training) has not come: on
+ * WebGPU and WebGL that first step compiles the GPU programs (shaders), which takes seconds, a
+ * software GPU tens of them. The seconds tick so the page is seen to be alive.
+ */
+function FirstStepWait({ gpu }: { gpu: boolean }) {
+  const [seconds, setSeconds] = useState(0);
+  useEffect(() => {
+    const t0 = performance.now();
+    const id = setInterval(() => setSeconds(Math.floor((performance.now() - t0) / 1000)), 250);
+    return () => clearInterval(id);
+  }, []);
+  return (
+    <p className="muted" aria-label="First step">
+      {gpu ? (
+        <>
+          Compiling shaders… {seconds} s <span className="field-hint">(the first step builds the GPU programs; the next steps reuse them)</span>
+        </>
+      ) : (
+        <>Starting…{seconds >= 2 ? ` ${seconds} s` : ''}</>
+      )}
+    </p>
+  );
+}
+
+/** A run that has started and has no frame or step yet, and whether its backend compiles shaders. */
+function useFirstStepWait(): { waiting: boolean; gpu: boolean } {
+  const gpu = useApp((s) => s.engine.backend === 'webgpu' || s.engine.backend === 'webgl');
+  const sampleWaiting = useApp((s) => s.sample.state === 'running' && s.sample.elapsedMs === null);
+  const trainRunning = useApp((s) => s.train.state === 'running');
+  const trainStep = useApp((s) => s.train.step);
+  // The step a training run started from (set when it starts running, cleared when it stops).
+  const [trainFrom, setTrainFrom] = useState<number | null>(null);
+  if (trainRunning && trainFrom === null) setTrainFrom(trainStep);
+  else if (!trainRunning && trainFrom !== null) setTrainFrom(null);
+  const trainWaiting = trainRunning && (trainFrom === null || trainStep === trainFrom);
+  return { waiting: sampleWaiting || trainWaiting, gpu };
+}
+
+/**
  * The image grids: x_t and the predicted x0 while sampling (decoded, for a latent model, with its
  * latent channels below), the latest training preview while training. Frames arrive through the
  * frame store's subscribe and are drawn with putImageData at most once per animation frame; React
@@ -73,10 +113,11 @@ export function SampleCanvas() {
   const previewStep = useFrames((s) => s.previewStep);
   const latentCount = useFrames((s) => (s.mode === 'sample' ? (s.latentXt?.n ?? 0) : 0));
   const latentChannels = useFrames((s) => (s.mode === 'sample' ? (s.latentXt?.c ?? 0) : 0));
-  const digit = useApp((s) => (s.setup.classConditional ? s.sampling.digit : null));
+  const run = useApp((s) => s.sample);
   const main = useRef<HTMLCanvasElement>(null);
   const x0 = useRef<HTMLCanvasElement>(null);
   const [picked, setPicked] = useState(0);
+  const wait = useFirstStepWait();
   const latent = latentCount > 0;
   const inspect = Math.min(picked, Math.max(0, latentCount - 1));
 
@@ -115,19 +156,19 @@ export function SampleCanvas() {
     if (i >= 0 && i < f.main.n) setPicked(i);
   };
 
-  const which = digit === null ? '' : ` of digit ${digit}`;
+  const status = runStatus(run);
+  const atStep = run.total > 0 ? `step ${Math.min(run.index + 1, run.total)} / ${run.total}` : '';
+  const made = run.caption ? ` — ${[run.caption, status, status === 'finished' ? '' : atStep].filter(Boolean).join(', ')}` : '';
   const mainLabel =
     mode === 'sample'
-      ? latent
-        ? `x_t decoded (current images${which})`
-        : `x_t (current noisy images${which})`
+      ? `${status === 'finished' ? 'Samples' : latent ? 'x_t decoded' : 'x_t'}${made}`
       : mode === 'preview'
         ? `Training preview at step ${previewStep ?? '?'}`
         : 'Samples';
   const x0Caption = latent ? 'Predicted x₀, decoded' : 'Predicted x₀';
   return (
     <Panel title="Samples" className="panel--canvas">
-      {mode === 'empty' ? <p className="muted">Train the model or press Sample to see images here.</p> : null}
+      {wait.waiting ? <FirstStepWait gpu={wait.gpu} /> : mode === 'empty' ? <p className="muted">Train the model or press Sample to see images here.</p> : null}
       <div className={`canvases${latent ? ' canvases--latent' : ''}`} hidden={mode === 'empty'}>
         <figure className="canvas-main">
           <canvas ref={main} className="digits digits--main" role="img" aria-label={mainLabel} width={1} height={1} onClick={pickFromGrid} />

@@ -4,6 +4,9 @@ import { stageSteps } from '../state/store';
 import { sampleStepsValidator, setupProblem, validateEta, validateNumImages, validateSeed } from '../state/validate';
 import { useApp, useEngine } from './context';
 import { CheckboxField, NumberField, Panel, SelectField } from './fields';
+import { formatDuration, formatRate } from './format';
+import { MoreSettings } from './MoreSettings';
+import { runStatus, samplingSpeed } from '../state/run-caption';
 
 /** The sampler menu's entries: each sampler's name with the variant implemented, where it has one. */
 const SAMPLER_OPTION_LABELS: Record<SamplerKind, string> = {
@@ -77,10 +80,32 @@ export function SamplingPanel() {
   const needsAutoencoder = setup.kind === 'latent' && (aeSteps === 0 || trainingAutoencoder);
   const canSample = ready && !pending && !busy && !importing && !loadingPretrained && !needsAutoencoder && invalid === null;
   const conditional = setup.classConditional;
-  const perImage = sample.elapsedMs !== null && sample.numImages > 0 ? sample.elapsedMs / sample.numImages : null;
+  const status = runStatus(sample);
+  // Per image only once the run is finished: while it runs, time so far / N would mislead.
+  const perImage = status === 'finished' && sample.elapsedMs !== null && sample.numImages > 0 ? sample.elapsedMs / sample.numImages : null;
+  const speed = busy ? samplingSpeed(sample) : null;
+  const stepsDone = sample.total > 0 ? Math.min(sample.elapsedMs === null ? 0 : sample.index + 1, sample.total) : 0;
 
   return (
     <Panel title="Sampling">
+      <div className="buttons">
+        <button type="button" className="primary" disabled={!canSample} onClick={() => client.startSampling()}>
+          Sample
+        </button>
+        <button type="button" disabled={sample.state !== 'running'} onClick={() => client.pauseSampling()}>
+          Pause
+        </button>
+        <button type="button" disabled={sample.state !== 'paused'} onClick={() => client.resumeSampling()}>
+          Resume
+        </button>
+        <button type="button" disabled={!busy} onClick={() => client.cancelSampling()}>
+          Cancel
+        </button>
+      </div>
+      {loadingPretrained && ready ? <p className="field-hint">Loading the pretrained model: Sample is ready as soon as it is here.</p> : null}
+      {needsAutoencoder && ready && !pending && !loadingPretrained ? <p className="field-hint">A latent model samples once its autoencoder is trained (training stage 1, finished or stopped).</p> : null}
+      <progress className="progress" aria-label="Sampling progress" max={Math.max(1, sample.total)} value={stepsDone} />
+      {sample.caption ? <p className="field-hint" aria-label="Last sampling run">{sample.caption} — {status}</p> : null}
       <div className="grid2">
         <SelectField
           label="Sampler"
@@ -100,56 +125,44 @@ export function SamplingPanel() {
             onChange={(v) => client.setSampling({ digit: v === 'any' ? null : Number(v) })}
           />
         ) : null}
-        <SelectField<TimestepSpacing>
-          label="Timestep spacing"
-          value={form.spacing}
-          options={TIMESTEP_SPACINGS.map((s) => ({ value: s, label: SPACING_LABELS[s] }))}
-          onChange={(spacing) => client.setSampling({ spacing })}
-        />
-        <SelectField<X0Clipping>
-          label={setup.kind === 'latent' ? 'x₀ clipping (pixels only: off for latents)' : 'x₀ clipping'}
-          value={setup.kind === 'latent' ? 'none' : form.clipping}
-          options={X0_CLIPPINGS.map((c) => ({ value: c, label: CLIPPING_LABELS[c] }))}
-          onChange={(clipping) => client.setSampling({ clipping })}
-          disabled={setup.kind === 'latent'}
-        />
-        <SelectField<DdpmVariance>
-          label="DDPM variance"
-          value={form.ddpmVariance}
-          options={DDPM_VARIANCES.map((v) => ({ value: v, label: VARIANCE_LABELS[v] }))}
-          onChange={(ddpmVariance) => client.setSampling({ ddpmVariance })}
-          disabled={form.kind !== 'ddpm'}
-        />
-        <NumberField
-          label="DDIM η"
-          value={form.eta}
-          step={0.1}
-          min={0}
-          max={1}
-          validate={validateEta}
-          disabled={form.kind !== 'ddim'}
-          onCommit={(eta) => client.setSampling({ eta })}
-          hint={form.kind === 'ddim' ? '0 = deterministic, 1 = DDPM-like noise.' : 'Only used by DDIM.'}
-        />
       </div>
+      <MoreSettings>
+        <div className="grid2">
+          <SelectField<TimestepSpacing>
+            label="Timestep spacing"
+            value={form.spacing}
+            options={TIMESTEP_SPACINGS.map((s) => ({ value: s, label: SPACING_LABELS[s] }))}
+            onChange={(spacing) => client.setSampling({ spacing })}
+          />
+          <SelectField<X0Clipping>
+            label={setup.kind === 'latent' ? 'x₀ clipping (pixels only: off for latents)' : 'x₀ clipping'}
+            value={setup.kind === 'latent' ? 'none' : form.clipping}
+            options={X0_CLIPPINGS.map((c) => ({ value: c, label: CLIPPING_LABELS[c] }))}
+            onChange={(clipping) => client.setSampling({ clipping })}
+            disabled={setup.kind === 'latent'}
+          />
+          <SelectField<DdpmVariance>
+            label="DDPM variance"
+            value={form.ddpmVariance}
+            options={DDPM_VARIANCES.map((v) => ({ value: v, label: VARIANCE_LABELS[v] }))}
+            onChange={(ddpmVariance) => client.setSampling({ ddpmVariance })}
+            disabled={form.kind !== 'ddpm'}
+          />
+          <NumberField
+            label="DDIM η"
+            value={form.eta}
+            step={0.1}
+            min={0}
+            max={1}
+            validate={validateEta}
+            disabled={form.kind !== 'ddim'}
+            onCommit={(eta) => client.setSampling({ eta })}
+            hint={form.kind === 'ddim' ? '0 = deterministic, 1 = DDPM-like noise.' : 'Only used by DDIM.'}
+          />
+        </div>
+      </MoreSettings>
       <GuidanceSlider value={form.guidance} disabled={!conditional} onChange={(guidance) => client.setSampling({ guidance })} />
       {setup.emaDecay > 0 ? <CheckboxField label="Use EMA weights" checked={form.useEma} onChange={(useEma) => client.setSampling({ useEma })} /> : null}
-      <div className="buttons">
-        <button type="button" className="primary" disabled={!canSample} onClick={() => client.startSampling()}>
-          Sample
-        </button>
-        <button type="button" disabled={sample.state !== 'running'} onClick={() => client.pauseSampling()}>
-          Pause
-        </button>
-        <button type="button" disabled={sample.state !== 'paused'} onClick={() => client.resumeSampling()}>
-          Resume
-        </button>
-        <button type="button" disabled={!busy} onClick={() => client.cancelSampling()}>
-          Cancel
-        </button>
-      </div>
-      {loadingPretrained && ready ? <p className="field-hint">Loading the pretrained model: Sample is ready as soon as it is here.</p> : null}
-      {needsAutoencoder && ready && !pending && !loadingPretrained ? <p className="field-hint">A latent model samples once its autoencoder is trained (training stage 1, finished or stopped).</p> : null}
       <dl className="run-facts">
         <div>
           <dt>State</dt>
@@ -162,6 +175,14 @@ export function SamplingPanel() {
         <div>
           <dt>t</dt>
           <dd aria-label="Diffusion time t">{sample.t === null ? '–' : sample.t}</dd>
+        </div>
+        <div>
+          <dt>Steps/s</dt>
+          <dd aria-label="Sampling steps per second">{speed ? formatRate(speed.stepsPerSec) : '–'}</dd>
+        </div>
+        <div>
+          <dt>Time left</dt>
+          <dd aria-label="Sampling time left">{speed ? formatDuration(speed.etaSec) : '–'}</dd>
         </div>
         <div>
           <dt>Wall time</dt>

@@ -6,6 +6,7 @@ import type { TrainingStage } from '../engine/run-config';
 import { BatchCanvas } from './BatchCanvas';
 import { useApp, useEngine, useFrames } from './context';
 import { formatDuration, formatRate } from './format';
+import { MoreSettings } from './MoreSettings';
 import { NumberField, Panel } from './fields';
 import { LastCheckpoint, ResumeOffer, validateCheckpointEvery } from './ResumeOffer';
 
@@ -140,16 +141,20 @@ export function TrainingPanel() {
           onCommit={(previewEvery) => client.setTraining({ previewEvery })}
           hint={latent && stage === 'autoencoder' ? 'Reconstructions; 0 turns them off.' : '0 turns previews off.'}
         />
-        <NumberField
-          label="Checkpoint every N steps"
-          value={form.checkpointEvery ?? 0}
-          step={1}
-          min={0}
-          validate={validateCheckpointEvery}
-          onCommit={(checkpointEvery) => client.setTraining({ checkpointEvery })}
-          hint="Saved in this browser (and on pause): a reload or a crash resumes from it."
-        />
       </div>
+      <MoreSettings>
+        <div className="grid2">
+          <NumberField
+            label="Checkpoint every N steps"
+            value={form.checkpointEvery ?? 0}
+            step={1}
+            min={0}
+            validate={validateCheckpointEvery}
+            onCommit={(checkpointEvery) => client.setTraining({ checkpointEvery })}
+            hint="Saved in this browser (and on pause): a reload or a crash resumes from it."
+          />
+        </div>
+      </MoreSettings>
       <div className="buttons">
         <button type="button" className="primary" disabled={!canStart} onClick={() => client.startTraining()}>
           Start

@@ -44,6 +44,12 @@ export const test = base.extend<{ allowConsoleErrors: boolean; consoleErrors: st
 });
 
 export const region = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
+
+/** Opens a panel's folded "More settings" (advanced controls are hidden until then). */
+export async function openMoreSettings(panel: Locator): Promise<void> {
+  const more = panel.locator('details.more-settings');
+  if (!(await more.evaluate((d) => (d as HTMLDetailsElement).open))) await more.getByText('More settings', { exact: true }).click();
+}
 export const PANELS = ['Schedule', 'Model', 'Model files', 'Data', 'Training', 'Sampling', 'Samples', 'Loss'];
 
 /**

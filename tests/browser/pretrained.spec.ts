@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, type Page } from '@playwright/test';
-import { openApp, region, test } from './fixtures';
+import { openApp, openMoreSettings, region, test } from './fixtures';
 
 let modelsDir = '';
 
@@ -89,6 +89,7 @@ test('the page starts with the pretrained model: it samples at once, fine-tunes,
   await expect(model.getByLabel('Pretraining time')).toHaveText('12 min 34 s');
   await expect(model.getByLabel('Pretraining final loss')).toHaveText('0.0421');
   // The page took the pretrained model's setup (the fixture's: tiny, EMA 0.99, T = 100).
+  await openMoreSettings(model);
   await expect(model.getByRole('combobox', { name: 'EMA decay' })).toHaveValue('0.99');
   await expect(region(page, 'Schedule').getByRole('spinbutton', { name: 'Diffusion steps T' })).toHaveValue('100');
   expect(requested).toEqual(['pixel/manifest.json', 'pixel/model.json', 'pixel/weights.bin']);

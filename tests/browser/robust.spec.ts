@@ -6,7 +6,7 @@
  * steps. `?testhooks=1` installs window.__playgroundTest (src/state/test-hooks.ts).
  */
 import { expect, type Locator, type Page } from '@playwright/test';
-import { openApp, PANELS, region, test } from './fixtures';
+import { openApp, openMoreSettings, PANELS, region, test } from './fixtures';
 
 const QUERY = '?backend=wasm&testhooks=1';
 const CHECKPOINT_EVERY = 3;
@@ -29,6 +29,7 @@ async function configure(page: Page, steps: number): Promise<Locator> {
   await training.getByRole('spinbutton', { name: 'Batch size' }).fill('2');
   await training.getByRole('spinbutton', { name: 'Steps', exact: true }).fill(String(steps));
   await training.getByRole('spinbutton', { name: 'Preview every N steps' }).fill('0');
+  await openMoreSettings(training);
   await training.getByRole('spinbutton', { name: 'Checkpoint every N steps' }).fill(String(CHECKPOINT_EVERY));
   return training;
 }
@@ -105,6 +106,7 @@ test('a reload mid-training offers the checkpoint; resuming keeps the step count
   await offer.getByRole('button', { name: 'Resume training' }).click();
   await expect(offer).toHaveCount(0);
   // The run's settings come back with it (the form had the defaults after the reload).
+  await openMoreSettings(training);
   await expect(training.getByRole('spinbutton', { name: 'Checkpoint every N steps' })).toHaveValue(String(CHECKPOINT_EVERY));
   await expect(training.getByRole('spinbutton', { name: 'Batch size' })).toHaveValue('2');
   await expectContinuesFrom(page, training, saved, before);

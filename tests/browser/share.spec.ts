@@ -5,7 +5,7 @@
  * (WebGPU here is SwiftShader, slow); nothing here trains.
  */
 import { expect, type Page } from '@playwright/test';
-import { openApp, region, test } from './fixtures';
+import { openApp, openMoreSettings, region, test } from './fixtures';
 
 const params = (page: Page) => new URL(page.url()).searchParams;
 
@@ -25,6 +25,7 @@ test('a link sets the controls, the address bar follows a change, and a reload k
   await expect(schedule.getByRole('combobox', { name: 'Schedule kind' })).toHaveValue('cosine');
   await expect(schedule.getByRole('spinbutton', { name: 'Diffusion steps T' })).toHaveValue('500');
   await expect(model.getByRole('combobox', { name: 'U-Net preset' })).toHaveValue('small');
+  await openMoreSettings(model);
   await expect(model.getByRole('combobox', { name: 'EMA decay' })).toHaveValue('0.999');
   await expect(model.getByRole('checkbox', { name: /^Self-attention/ })).toBeChecked(); // small's default
   await expect(training.getByRole('spinbutton', { name: 'Learning rate' })).toHaveValue('0.001');
@@ -119,6 +120,7 @@ test('presets set their values; a comparison offers its alternatives', async ({ 
   await presets.getByRole('button', { name: 'DDIM, 50 steps' }).click();
   await expect(sampling.getByRole('combobox', { name: 'Sampler' })).toHaveValue('ddim');
   await expect(sampling.getByRole('spinbutton', { name: 'Sampling steps' })).toHaveValue('50');
+  await openMoreSettings(sampling);
   await expect(sampling.getByRole('spinbutton', { name: 'DDIM η' })).toHaveValue('0');
 
   await presets.getByRole('button', { name: 'guidance 0 vs 3 vs 7' }).click();

@@ -1,0 +1,68 @@
+/**
+ * The page as a lesson: Sample is in the first screen (1440×900, and 1280×720 in presenter mode)
+ * and works with one click; the guided tour walks through every step; captions name the run that
+ * made the images, not the current form. Fresh tiny weights and 2 steps keep it quick.
+ */
+import { expect, type Page } from '@playwright/test';
+import { openApp, region, test } from './fixtures';
+
+const QUICK = 'backend=wasm&steps=2&n=4';
+
+async function sampleOnce(page: Page): Promise<void> {
+  const sampling = region(page, 'Sampling');
+  const sample = sampling.getByRole('button', { name: 'Sample', exact: true });
+  await expect(sample).toBeInViewport();
+  await sample.click();
+  await expect(sampling.getByLabel('Sampling state')).toHaveText('done');
+}
+
+for (const [width, height, presenter] of [
+  [1440, 900, false],
+  [1280, 720, true],
+] as const) {
+  test(`the first screen at ${width}×${height}${presenter ? ' (presenter)' : ''} has Sample, and one click samples`, async ({ page }) => {
+    await page.setViewportSize({ width, height });
+    await openApp(page, QUICK);
+    if (presenter) await page.getByRole('switch', { name: 'Presenter mode' }).check();
+    await sampleOnce(page);
+    await expect(region(page, 'Samples').getByRole('img', { name: /^Samples — / })).toBeInViewport();
+    await page.screenshot({ path: test.info().outputPath(`first-screen-${width}x${height}.png`) });
+  });
+}
+
+test('the guided tour walks the lesson from the stage to Compare, and can be skipped', async ({ page }) => {
+  await openApp(page, QUICK);
+  const lesson = page.getByRole('navigation', { name: 'Lesson' });
+  await lesson.getByRole('button', { name: 'Take the tour' }).click();
+  const tour = page.getByRole('dialog');
+  const titles: string[] = [];
+  for (;;) {
+    titles.push((await tour.getByRole('heading').textContent()) ?? '');
+    const next = tour.getByRole('button', { name: 'Next' });
+    if ((await next.count()) === 0) break;
+    await next.click();
+  }
+  expect(titles[0]).toMatch(/stage/i);
+  expect(titles.at(-1)).toMatch(/Compare/);
+  expect(titles).toHaveLength(6);
+  await expect(page.locator('#step-compare')).toBeInViewport();
+  await page.screenshot({ path: test.info().outputPath('tour-last-step.png') });
+  await tour.getByRole('button', { name: 'Finish tour' }).click();
+  await expect(tour).toHaveCount(0);
+  // Reachable again, and skippable at once.
+  await lesson.getByRole('button', { name: 'Take the tour' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Skip tour' }).click();
+  await expect(page.getByRole('dialog')).toHaveCount(0);
+});
+
+test('captions name the run that made the images after the model kind and digit change', async ({ page }) => {
+  await openApp(page, `${QUICK}&digit=3`);
+  await sampleOnce(page);
+  const samples = region(page, 'Samples');
+  const caption = /pixel DDPM \(tiny\) · DDIM-2 · digit 3 · w = [\d.]+, finished/;
+  await expect(samples.getByRole('img', { name: /^Samples — / })).toHaveAccessibleName(caption);
+  await region(page, 'Sampling').getByRole('combobox', { name: 'Digit' }).selectOption('5');
+  await region(page, 'Model').getByRole('combobox', { name: 'Model kind' }).selectOption('latent');
+  await expect(samples.getByRole('img', { name: /^Samples — / })).toHaveAccessibleName(caption);
+  await expect(samples.getByText(caption)).toBeVisible();
+});
