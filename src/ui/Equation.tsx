@@ -40,7 +40,8 @@ export function Equation({ tex, inline = false }: { tex: string; inline?: boolea
   const className = `equation${inline ? ' equation--inline' : ''}${html === null ? ' equation--pending' : ''}`;
   // KaTeX's output from our own fixed TeX strings: no user input reaches it.
   const props = html === null ? { 'aria-busy': true } : { dangerouslySetInnerHTML: { __html: html } };
-  return inline ? <span className={className} {...props} /> : <div className={className} {...props} />;
+  // A display equation scrolls sideways when wider than its panel: focusable, so keys can scroll it.
+  return inline ? <span className={className} {...props} /> : <div className={className} tabIndex={0} {...props} />;
 }
 
 interface MathNoteProps {

@@ -4,6 +4,7 @@
  * made the images, not the current form. Fresh tiny weights and 2 steps keep it quick.
  */
 import { expect, type Page } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 import { openApp, region, test } from './fixtures';
 
 const QUICK = 'backend=wasm&steps=2&n=4';
@@ -65,4 +66,21 @@ test('captions name the run that made the images after the model kind and digit 
   await region(page, 'Model').getByRole('combobox', { name: 'Model kind' }).selectOption('latent');
   await expect(samples.getByRole('img', { name: /^Samples — / })).toHaveAccessibleName(caption);
   await expect(samples.getByText(caption)).toBeVisible();
+});
+
+test('no serious or critical accessibility violations (axe-core), on the page, during the tour and in presenter mode', async ({ page }) => {
+  await openApp(page, QUICK);
+  const serious = async (): Promise<string[]> => {
+    const result = await new AxeBuilder({ page }).analyze();
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.length} × ${v.nodes[0]?.target.join(' ')} — ${v.help}`);
+  };
+  expect(await serious(), 'the page').toEqual([]);
+  // Every lesson step is a section of the one page (scanned above); the tour adds its card.
+  await page.getByRole('button', { name: 'Take the tour' }).click();
+  expect(await serious(), 'the tour').toEqual([]);
+  await page.getByRole('dialog').getByRole('button', { name: 'Skip tour' }).click();
+  await page.getByRole('switch', { name: 'Presenter mode' }).check();
+  expect(await serious(), 'presenter mode').toEqual([]);
 });
