@@ -238,7 +238,7 @@ export class EngineClient {
       digit: setup.classConditional ? form.digit : null,
       useEma: setup.emaDecay > 0 && form.useEma,
     };
-    this.store.setState({ sample: { ...IDLE_SAMPLE, state: 'running', total: sampling.steps, numImages: sampling.numImages, latent: setup.kind === 'latent', caption: runCaption(setup, sampling) } });
+    this.store.setState({ sample: { ...IDLE_SAMPLE, state: 'running', total: sampling.steps, numImages: sampling.numImages, latent: setup.kind === 'latent', caption: runCaption(setup, sampling), schedule: setup.schedule } });
     const run = ++this.sampleRun;
     this.record.begin(run);
     this.worker.send({ type: 'sample/start', sampling, run });

@@ -5,7 +5,7 @@
  * to look again.
  */
 import { createStore } from 'zustand/vanilla';
-import { DEFAULT_SAMPLER } from '../diffusion/config';
+import { DEFAULT_SAMPLER, type ScheduleConfig } from '../diffusion/config';
 import { DEFAULT_MODEL_SETUP } from '../models/setup/model-setup';
 import type { CheckpointSummary } from './checkpoint-store';
 import type { AdapterInfo, BackendName } from '../backends/names';
@@ -70,6 +70,8 @@ export interface SampleRun {
   latent: boolean;
   /** What made the images, from the run's own request (model, sampler, steps, digit, guidance): captions never read the current form. */
   caption: string;
+  /** The run's noise schedule (the player draws √ᾱ_t of the run's steps from it), null before a run. */
+  schedule: ScheduleConfig | null;
 }
 
 /** A file of the last export, ready to download again from its object URL. */
@@ -187,7 +189,7 @@ export const IDLE_TRAIN: TrainRun = {
   lossStage: null,
 };
 
-export const IDLE_SAMPLE: SampleRun = { state: 'idle', index: 0, total: 0, t: null, elapsedMs: null, numImages: 0, latent: false, caption: '' };
+export const IDLE_SAMPLE: SampleRun = { state: 'idle', index: 0, total: 0, t: null, elapsedMs: null, numImages: 0, latent: false, caption: '', schedule: null };
 
 /** A page that starts from the pretrained pixel model loads it as soon as the engine is ready. */
 export function initialPretrained(source: 'pretrained' | 'scratch' = 'pretrained'): PretrainedState {

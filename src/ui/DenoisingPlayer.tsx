@@ -1,9 +1,10 @@
 import { useEffect, useId, useRef, useState } from 'react';
 import { useStore } from 'zustand';
 import type { RecordState } from '../state/denoising-record';
-import { useEngine } from './context';
+import { useApp, useEngine } from './context';
 import { Panel } from './fields';
 import { imageAt, paintPosition } from './player-paint';
+import { AlphaBarTrack, FilmStrip } from './PlayerFilm';
 import './player.css';
 
 /** What the player shows: a slot of the run's record, following the newest one until the user takes over. */
@@ -38,6 +39,7 @@ export function DenoisingPlayer() {
   const stride = useRecord((s) => s.stride);
   const n = useRecord((s) => s.n);
   const channels = useRecord((s) => s.latentChannels);
+  const runSchedule = useApp((s) => s.sample.schedule);
   const [stored, setView] = useState<View>(() => fresh(run));
   const [picked, setPicked] = useState(0);
   const view = stored.run === run ? stored : fresh(run);
@@ -112,6 +114,8 @@ export function DenoisingPlayer() {
       </div>
       <div className="player-timeline">
         <label htmlFor={sliderId}>Denoising step</label>
+        <span className="alpha-slider">
+        <AlphaBarTrack record={client.record} filled={filled} schedule={runSchedule} />
         <input
           id={sliderId}
           type="range"
@@ -123,12 +127,15 @@ export function DenoisingPlayer() {
           aria-valuetext={`step ${position} of ${steps}`}
           onChange={(e) => go(Number(e.target.value))}
         />
+        </span>
         <output aria-label="Player step">{empty ? '–' : `${position} / ${steps}`}</output>
         <span className="player-t">
           t = <span aria-label="Player timestep">{tText}</span>
         </span>
       </div>
       {stride > 1 ? <p className="field-hint">A long run: one step in every {stride} is kept (and the final sample), to stay within memory.</p> : null}
+      {empty ? null : <p className="field-hint alpha-legend">Shaded behind the slider: the signal left in x_t, √ᾱ_t, at each step of the run.</p>}
+      <FilmStrip record={client.record} filled={filled} selected={selected} shown={shown} onGo={(slot) => go(slot)} />
       <div className="player-body" hidden={empty}>
         <figure className="player-grid">
           <canvas
