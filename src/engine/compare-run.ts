@@ -3,6 +3,9 @@
  * evaluation classifier (models/<kind>/ on the site, validated like an import), measures every case
  * (./compare.ts) and posts a row per case, with progress (steps/s, time left) as it goes. The models
  * are loaded for the run and freed after it, so the engine's own model is never touched.
+ *
+ * Every reverse step and every classifier batch is a step boundary (RunControl), so Stop, and the
+ * page's training or sampling, which stop a comparison first, wait for one model step at most.
  */
 import * as tf from '@tensorflow/tfjs';
 import { makeSchedule } from '../diffusion';
@@ -12,7 +15,7 @@ import type { Classifier } from '../models/classifier';
 import type { CompareSettings } from '../eval/compare-report';
 import type { ModelKind } from '../models/setup/model-setup';
 import type { WorkerToPage } from '../protocol/messages';
-import { caseSteps, measureCase, sweepCases, type CompareCase, type CompareModel, type QualityContext } from '../eval/compare';
+import { caseSteps, measureCase, SCORE_BATCH, sweepCases, type CompareCase, type CompareModel, type QualityContext } from '../eval/compare';
 import { loadClassifier } from '../io/classifier-files';
 import { makeReference, realDigits, scoreImages, type EvalReference } from '../eval/evaluate';
 import { loadModel } from '../io/model-files';
@@ -94,7 +97,7 @@ export class CompareSession {
     return this.finished;
   }
 
-  /** Cancels the comparison in progress (at its next batch boundary) and waits for it to end. */
+  /** Cancels the comparison in progress (at its next step boundary) and waits for it to end. */
   async stop(): Promise<void> {
     this.control?.cancel();
     await this.finished;
@@ -125,8 +128,11 @@ export class CompareSession {
     if (this.reference?.n !== real.reference.n) {
       this.reference = null;
       progress.phase(`scoring ${real.reference.n} real digits (FD reference)`, 'digits', real.reference.n);
-      const features = (await scoreImages(classifier, real.reference.pixels, real.reference.n, 100, (done) => progress.set(done))).features;
-      await control.stepBoundary();
+      const onBatch = (done: number) => {
+        progress.set(done);
+        return control.stepBoundary();
+      };
+      const features = (await scoreImages(classifier, real.reference.pixels, real.reference.n, SCORE_BATCH, onBatch)).features;
       this.reference = makeReference(features, { subsets: 1, subsetSize: Math.min(1000, real.reference.n) });
     }
     return { classifier, reference: this.reference, floor: real.floor, floorFd: new Map() };
@@ -138,11 +144,14 @@ export class CompareSession {
     try {
       const progress = this.progress(control);
       progress.phase('loading the pretrained models');
-      for (const kind of ['pixel', 'latent'] as const) models.push(await this.loadModel(kind));
-      await control.stepBoundary();
+      for (const kind of ['pixel', 'latent'] as const) {
+        models.push(await this.loadModel(kind));
+        await control.stepBoundary();
+      }
       let quality: QualityContext | null = null;
       if (settings.qualityImages > 0) {
         classifier = await this.loadClassifier();
+        await control.stepBoundary();
         quality = await this.qualityContext(classifier, settings, progress, control);
       }
       const T = Math.min(...models.map((m) => m.schedule.T));

@@ -52,12 +52,18 @@ export interface QualityContext {
   floorFd: Map<number, number>;
 }
 
-/** Hooks of a measurement: progress after every reverse step, a cancel point between batches. */
+/** Hooks of a measurement: progress after every reverse step, and a cancel point after every one. */
 export interface MeasureHooks {
   onStep?: () => void;
-  /** Awaited between batches; throws (e.g. RunCancelled) to stop the measurement. */
+  /**
+   * Awaited after every reverse step (timed batches included: a yield costs far less than a step)
+   * and between the classifier's batches; throws (e.g. RunCancelled) to stop the measurement.
+   */
   stepBoundary?: () => Promise<void>;
 }
+
+/** Images per classifier batch while scoring in a comparison: small, so a cancel waits for little. */
+export const SCORE_BATCH = 50;
 
 /** Denoiser passes per step: two with classifier-free guidance (w ∉ {0, 1}) on a conditional model. */
 export function passesPerStep(setup: ModelSetup, guidance: number): number {
@@ -90,7 +96,7 @@ function request(c: CompareCase, settings: CompareSettings, numImages: number): 
  * The warm-up batch: `generateImages`' first batch, step by step, with the peak tensor bytes (weights
  * included) of its first two steps and of its last step with the decode, each under tf.profile.
  */
-async function warmUp(m: CompareModel, req: GenerateRequest, onStep: () => void): Promise<number> {
+async function warmUp(m: CompareModel, req: GenerateRequest, hooks: MeasureHooks): Promise<number> {
   let peak = 0;
   let total = Infinity;
   const frames = sampleFrames(m.model, m.schedule, m.setup.prediction, req, true);
@@ -106,11 +112,12 @@ async function warmUp(m: CompareModel, req: GenerateRequest, onStep: () => void)
       const r = i < 2 || i === total - 1 ? await measurePeak(step, (bytes) => (peak = Math.max(peak, bytes))) : step();
       if (r.done) break;
       total = r.value.total;
-      onStep();
+      hooks.onStep?.();
       if (images != null) {
         const decoded: tf.Tensor = images;
         await decoded.data().finally(() => decoded.dispose());
       }
+      await hooks.stepBoundary?.();
     }
   } finally {
     frames.return(undefined);
@@ -121,15 +128,13 @@ async function warmUp(m: CompareModel, req: GenerateRequest, onStep: () => void)
 /** Times one case: a warm-up batch (measures the peak), then `reps` timed batches. */
 export async function timeCase(m: CompareModel, c: CompareCase, settings: CompareSettings, hooks: MeasureHooks = {}): Promise<{ msPerImage: number; peakBytes: number }> {
   const req = request(c, settings, settings.batch);
-  const batch = () => generateImages(m.model, m.schedule, m.setup.prediction, req, () => hooks.onStep?.());
-  const peakBytes = await warmUp(m, req, () => hooks.onStep?.());
-  await hooks.stepBoundary?.();
+  const batch = () => generateImages(m.model, m.schedule, m.setup.prediction, req, () => hooks.onStep?.(), hooks.stepBoundary);
+  const peakBytes = await warmUp(m, req, hooks);
   const times: number[] = [];
   for (let r = 0; r < settings.reps; r++) {
     const t0 = performance.now();
     await batch();
     times.push(performance.now() - t0);
-    await hooks.stepBoundary?.();
   }
   return { msPerImage: median(times) / settings.batch, peakBytes };
 }
@@ -138,12 +143,12 @@ export async function timeCase(m: CompareModel, c: CompareCase, settings: Compar
 export async function qualityOfCase(m: CompareModel, c: CompareCase, settings: CompareSettings, q: QualityContext, hooks: MeasureHooks = {}): Promise<NonNullable<CompareRow['quality']>> {
   const n = Math.min(settings.qualityImages, q.floor.n);
   if (n < 2) throw new Error(`Quality needs at least 2 samples, got ${settings.qualityImages}.`);
-  const pixels = await generateImages(m.model, m.schedule, m.setup.prediction, request(c, settings, n), () => hooks.onStep?.());
-  await hooks.stepBoundary?.();
-  const samples = compareToReference(await scoreImages(q.classifier, pixels, n), q.reference);
+  const pixels = await generateImages(m.model, m.schedule, m.setup.prediction, request(c, settings, n), () => hooks.onStep?.(), hooks.stepBoundary);
+  const score = (images: Uint8Array) => scoreImages(q.classifier, images, n, SCORE_BATCH, hooks.stepBoundary);
+  const samples = compareToReference(await score(pixels), q.reference);
   let floorFd = q.floorFd.get(n);
   if (floorFd == null) {
-    floorFd = compareToReference(await scoreImages(q.classifier, q.floor.pixels, n), q.reference).fd;
+    floorFd = compareToReference(await score(q.floor.pixels), q.reference).fd;
     q.floorFd.set(n, floorFd);
   }
   return { n, meanConfidence: samples.meanConfidence, labelEntropy: samples.labelEntropy, fd: samples.fd, floorFd, referenceDigits: q.reference.n };

@@ -50,9 +50,16 @@ export function histogramEntropy(histogram: number[]): number {
 /**
  * Runs the classifier over n uint8 images [n, 28, 28] (pixels p → p/127.5 − 1, as in training), in
  * batches; every tensor is freed per batch, so tf.memory().numTensors is unchanged afterwards.
- * `onBatch(done)` is called after each batch with the images scored so far (for progress).
+ * `onBatch(done)` is called after each batch with the images scored so far (for progress); when it
+ * returns a promise, that is awaited (a cancel point: a rejection stops the scoring).
  */
-export async function scoreImages(classifier: Classifier, pixels: Uint8Array, n: number, batch = 250, onBatch?: (done: number) => void): Promise<ClassifierScores> {
+export async function scoreImages(
+  classifier: Classifier,
+  pixels: Uint8Array,
+  n: number,
+  batch = 250,
+  onBatch?: (done: number) => void | Promise<void>,
+): Promise<ClassifierScores> {
   if (!(Number.isInteger(n) && n >= 1)) throw new Error(`scoreImages: n must be an integer ≥ 1, got ${n}.`);
   if (pixels.length < n * IMAGE_PIXELS) throw new Error(`scoreImages: ${n} images need ${n * IMAGE_PIXELS} pixels, got ${pixels.length}.`);
   const features = new Float32Array(n * CLASSIFIER_FEATURES);
@@ -78,7 +85,7 @@ export async function scoreImages(classifier: Classifier, pixels: Uint8Array, n:
     } finally {
       tf.dispose([probs, feats]);
     }
-    onBatch?.(start + b);
+    await onBatch?.(start + b);
   }
   return { n, meanConfidence: confidence / n, histogram, labelEntropy: histogramEntropy(histogram), features: { n, d: CLASSIFIER_FEATURES, data: features } };
 }

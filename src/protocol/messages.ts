@@ -97,6 +97,8 @@ export type WorkerToPage =
       adapter: AdapterInfo | null;
       /** Threads in the wasm backend's pool when running on wasm, else null (absent: unknown). */
       wasmThreads?: number | null;
+      /** Why the backend was chosen when none was requested (the start-up speed test), in words; absent when none was run. */
+      choiceNote?: string | null;
     }
   | { type: 'memory'; numTensors: number; numBytes: number }
   | { type: 'data/preview'; images: ImageBatch; labels: Int32Array; trainCount: number; heldOutCount: number }

@@ -31,13 +31,18 @@ export function batchSeed(seed: number, k: number): number {
 /** Progress after every reverse step of every batch: `done` of `total` steps (batches × steps). */
 export type StepCallback = (done: number, total: number) => void;
 
-/** Samples `request.numImages` images; every tensor made here is freed before it returns or throws. */
+/**
+ * Samples `request.numImages` images; every tensor made here is freed before it returns or throws.
+ * `stepBoundary`, when given, is awaited after every reverse step: a cancel point (it throws, e.g.
+ * RunCancelled, to stop the run within one step) and a chance for queued messages to get through.
+ */
 export async function generateImages(
   model: DiffusionModel,
   schedule: NoiseSchedule,
   prediction: PredictionType,
   request: GenerateRequest,
   onStep?: StepCallback,
+  stepBoundary?: () => Promise<void>,
 ): Promise<Uint8Array> {
   const { numImages: n, batch } = request;
   if (!(Number.isInteger(n) && n >= 1)) throw new Error(`generateImages: the number of images must be an integer ≥ 1, got ${n}.`);
@@ -50,17 +55,20 @@ export async function generateImages(
     const start = k * batch;
     const b = Math.min(batch, n - start);
     const frames = sampleFrames(model, schedule, prediction, { ...request, numImages: b, seed: batchSeed(request.seed, k) }, true);
+    // Leaving the loop early (a throwing stepBoundary) returns the generator, which frees its tensors.
     for (const frame of frames) {
       onStep?.(++done, batches * frame.total);
-      if (frame.index !== frame.total - 1) continue;
-      // The final x_0: read it before resuming the generator, which disposes it.
-      const images = model.decode(frame.xt);
-      try {
-        const values = await images.data();
-        for (let i = 0; i < b * pixels; i++) out[start * pixels + i] = unitToPixel(values[i]);
-      } finally {
-        images.dispose();
+      if (frame.index === frame.total - 1) {
+        // The final x_0: read it before resuming the generator, which disposes it.
+        const images = model.decode(frame.xt);
+        try {
+          const values = await images.data();
+          for (let i = 0; i < b * pixels; i++) out[start * pixels + i] = unitToPixel(values[i]);
+        } finally {
+          images.dispose();
+        }
       }
+      if (stepBoundary) await stepBoundary();
     }
   }
   return out;

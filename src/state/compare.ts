@@ -1,11 +1,16 @@
 /**
  * The Compare panel's state: its form (sampler, steps, batch, seed, guidance, repeats, quality
  * samples, the sweep's step counts), the run's status and progress, and the rows measured so far.
- * A store of its own, fed by EngineClient from the worker's 'compare/*' messages.
+ * A store of its own, fed by EngineClient from the worker's 'compare/*' messages. Also the run's
+ * duration, estimated before it starts: from the last run's measured time per image when there is
+ * one on this backend, else from the pretrained models' FLOPs at a typical rate for the backend.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { CompareReport, CompareRow, CompareSettings } from '../eval/compare-report';
 import type { WorkerToPage } from '../protocol/messages';
+import { autoencoderConfigOf, DEFAULT_MODEL_SETUP, denoiserConfigOf, type ModelKind, type ModelSetup } from '../models/setup/model-setup';
+import { unetStats } from '../models/setup/unet-config';
+import { autoencoderStats } from '../models/setup/autoencoder-config';
 
 export type CompareStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'failed';
 
@@ -16,6 +21,15 @@ export interface CompareProgress {
   total: number;
   stepsPerSec: number;
   etaSec: number;
+}
+
+/** What the last measured rows say about this engine's speed (the estimate's basis). */
+export interface CompareSpeed {
+  backend: string | null;
+  /** The latest row measured per model, with the guidance it ran with. */
+  rows: Partial<Record<ModelKind, { msPerImage: number; steps: number; batch: number; guidance: number }>>;
+  /** FD reference digits the engine has scored and keeps for the page's later runs. */
+  referenceDigits: number | null;
 }
 
 export interface CompareState {
@@ -29,50 +43,178 @@ export interface CompareState {
   rows: CompareRow[];
   /** The settings of the run the rows belong to. */
   ranWith: CompareSettings | null;
+  /** Stop was pressed and the engine has not yet said the run ended. */
+  stopping: boolean;
+  /** When the run started and ended (ms since the epoch), for its elapsed time. */
+  startedAt: number | null;
+  endedAt: number | null;
+  /** Measured speed, kept across runs, for estimates. */
+  speed: CompareSpeed | null;
 }
 
 export type CompareStore = StoreApi<CompareState>;
 
+/** The settings that decide how long a run takes: the quick and the thorough run differ only in these. */
+export type CompareSize = Pick<CompareSettings, 'steps' | 'batch' | 'reps' | 'qualityImages' | 'referenceDigits'>;
+
 /**
- * DDIM-50 (the pretrained models' headline setting) at batch 16; the sweep from 10 to 1000 steps.
- * The FD reference is 2,000 training digits (scored once per page, then cached), not the CLI's 9,000:
- * scoring is ~12 MFLOP a digit, too slow to wait for on a software GPU.
+ * The default, quick run (under a minute on wasm on a 2-core laptop): DDIM-20, batch 4, one timed
+ * batch, 8 quality samples against a 200-digit FD reference. Its FD is rough (N = 8): the floor beside
+ * it, real digits at the same N, is what makes it readable.
  */
+export const QUICK_COMPARE: CompareSize = { steps: 20, batch: 4, reps: 1, qualityImages: 8, referenceDigits: 200 };
+
+/**
+ * The thorough run: DDIM-50 (the pretrained models' headline setting) at batch 16, the median of 3
+ * timed batches, 200 quality samples against 2,000 training digits (scored once per page, then
+ * cached; the CLI's eval uses all 9,000). Minutes on wasm: its estimate is shown before it starts.
+ */
+export const THOROUGH_COMPARE: CompareSize = { steps: 50, batch: 16, reps: 3, qualityImages: 200, referenceDigits: 2000 };
+
 export const DEFAULT_COMPARE: CompareSettings = {
   sampler: 'ddim',
-  steps: 50,
-  batch: 16,
   seed: 0,
   guidance: 1,
-  reps: 3,
-  qualityImages: 200,
-  referenceDigits: 2000,
-  sweepSteps: [10, 20, 50, 100, 250, 1000],
+  ...QUICK_COMPARE,
+  sweepSteps: [5, 10, 20],
 };
 
+/** Whether the form holds these size settings. */
+export function hasSize(form: CompareSettings, size: CompareSize): boolean {
+  return (Object.keys(size) as (keyof CompareSize)[]).every((k) => form[k] === size[k]);
+}
+
 export function createCompareStore(form: CompareSettings = DEFAULT_COMPARE): CompareStore {
-  return createStore<CompareState>(() => ({ form, status: 'idle', message: null, backend: null, progress: null, rows: [], ranWith: null }));
+  return createStore<CompareState>(() => ({
+    form,
+    status: 'idle',
+    message: null,
+    backend: null,
+    progress: null,
+    rows: [],
+    ranWith: null,
+    stopping: false,
+    startedAt: null,
+    endedAt: null,
+    speed: null,
+  }));
 }
 
 type CompareMessage = Extract<WorkerToPage, { type: `compare/${string}` }>;
 
-/** Folds one worker message into the store. A new run ('running') starts with no rows. */
-export function applyCompareMessage(store: CompareStore, msg: CompareMessage): void {
+/** Folds one worker message into the store. A new run ('running') starts with no rows; an ended one keeps its rows. */
+export function applyCompareMessage(store: CompareStore, msg: CompareMessage, now = Date.now()): void {
   switch (msg.type) {
     case 'compare/state':
       store.setState((s) =>
         msg.state === 'running'
-          ? { status: 'running', message: null, backend: msg.backend, progress: null, rows: [] }
-          : { status: msg.state, message: msg.message, backend: msg.backend, progress: msg.state === 'done' ? s.progress : null },
+          ? { status: 'running', message: null, backend: msg.backend, progress: null, rows: [], stopping: false, startedAt: now, endedAt: null }
+          : { status: msg.state, message: msg.message, backend: msg.backend, progress: msg.state === 'done' ? s.progress : null, stopping: false, endedAt: now },
       );
       break;
     case 'compare/progress':
       store.setState({ progress: { phase: msg.phase, unit: msg.unit, done: msg.done, total: msg.total, stepsPerSec: msg.stepsPerSec, etaSec: msg.etaSec } });
       break;
     case 'compare/row':
-      store.setState((s) => ({ rows: [...s.rows, msg.row] }));
+      store.setState((s) => ({ rows: [...s.rows, msg.row], speed: withRow(s.speed, s.backend, msg.row, s.ranWith?.guidance ?? 1) }));
       break;
   }
+}
+
+/** The page pressed Stop: shows "Stopping…" until the engine says the run ended. */
+export function markStopping(store: CompareStore): void {
+  if (store.getState().status === 'running') store.setState({ stopping: true });
+}
+
+function withRow(speed: CompareSpeed | null, backend: string | null, row: CompareRow, guidance: number): CompareSpeed {
+  const base: CompareSpeed = speed?.backend === backend ? speed : { backend, rows: {}, referenceDigits: null };
+  return {
+    backend,
+    rows: { ...base.rows, [row.model]: { msPerImage: row.msPerImage, steps: row.steps, batch: row.batch, guidance } },
+    referenceDigits: row.quality?.referenceDigits ?? base.referenceDigits,
+  };
+}
+
+/**
+ * The pretrained models' architectures (public/models/<kind>/manifest.json), for their FLOPs before
+ * any run has measured them: the small pixel U-Net, and the small latent U-Net over ae-small's 7x7x4.
+ */
+const PRETRAINED_SETUPS: Record<ModelKind, ModelSetup> = {
+  pixel: { ...DEFAULT_MODEL_SETUP, kind: 'pixel', preset: 'small', attention: true },
+  latent: { ...DEFAULT_MODEL_SETUP, kind: 'latent', latent: { autoencoder: 'ae-small', latentChannels: 4, denoiser: 'latent-small', klWeight: 1e-5 }, attention: true },
+};
+
+/** Forward FLOPs of one digit through the evaluation classifier (three small convs and two dense layers). */
+const CLASSIFIER_FLOPS = 12e6;
+
+/**
+ * Rough forward FLOP rates (FLOP per ms, both models together at batch 4) when nothing has been
+ * measured yet: wasm is measured on a 2-core laptop; the others are typical figures, far from exact
+ * (a GPU's rate depends on the GPU, and SwiftShader's WebGPU is a CPU emulation).
+ */
+const BACKEND_FLOPS_PER_MS: Record<string, number> = { wasm: 1.1e6, cpu: 0.15e6, webgl: 8e6, webgpu: 10e6 };
+
+/**
+ * How much faster per image a bigger batch runs: time per image ∝ batch^−γ (fixed costs per step
+ * spread over more images). Measured on wasm between batch 1 and 16; GPUs gain more.
+ */
+function batchExponent(backend: string | null): number {
+  return backend === 'webgl' || backend === 'webgpu' ? 0.5 : 0.25;
+}
+
+/** Forward FLOPs per image of a pretrained model: denoiser passes × steps, plus the LDM's decode. */
+export function pretrainedFlopsPerImage(kind: ModelKind, steps: number, guidance: number): number {
+  const setup = PRETRAINED_SETUPS[kind];
+  const passes = setup.classConditional && guidance !== 0 && guidance !== 1 ? 2 : 1;
+  const ae = autoencoderConfigOf(setup);
+  return unetStats(denoiserConfigOf(setup)).flopsPerImage * passes * steps + (ae ? autoencoderStats(ae).decoderFlops : 0);
+}
+
+/** Loading the pretrained models and the classifier, about. */
+const LOADING_SECONDS = 2;
+
+export interface CompareEstimate {
+  seconds: number;
+  /** 'measured': scaled from this page's last run on this backend; 'flops': the models' FLOPs at a typical rate. */
+  basis: 'measured' | 'flops';
+}
+
+/** The cases a run measures: the main one, then every sampler at every sweep step count (as the engine does). */
+function runCases(settings: CompareSettings, withSweep: boolean): { steps: number }[] {
+  const sweep = withSweep ? [...new Set(settings.sweepSteps.filter((s) => Number.isInteger(s) && s >= 1))] : [];
+  return [{ steps: settings.steps }, ...sweep.flatMap((steps) => [0, 1, 2].map(() => ({ steps })))];
+}
+
+/**
+ * How long a run with these settings will take on `backend`: per model and case, the images sampled
+ * (a warm-up batch, the timed batches, the quality samples) × the time per image, plus the
+ * classifier's digits (the FD reference unless the engine has it, the floor, the samples) and a few
+ * seconds of loading. The time per image comes from the last measured row of each model when it ran
+ * on this backend, scaled by FLOPs to the new steps and by batch^−γ to the new batch; else from FLOPs.
+ */
+export function estimateCompare(settings: CompareSettings, withSweep: boolean, backend: string | null, speed: CompareSpeed | null): CompareEstimate {
+  const gamma = batchExponent(backend);
+  const measured = speed != null && speed.backend === backend && speed.rows.pixel != null && speed.rows.latent != null ? speed.rows : null;
+  const fallbackRate = BACKEND_FLOPS_PER_MS[backend ?? 'wasm'] ?? BACKEND_FLOPS_PER_MS.wasm;
+  const msPerImage = (kind: ModelKind, steps: number): number => {
+    const flops = pretrainedFlopsPerImage(kind, steps, settings.guidance);
+    const row = measured?.[kind];
+    if (row) return row.msPerImage * (flops / pretrainedFlopsPerImage(kind, row.steps, row.guidance)) * (row.batch / settings.batch) ** gamma;
+    return (flops / fallbackRate) * (4 / settings.batch) ** gamma;
+  };
+  // The classifier at the measured rate of both models together (FLOPs per ms), else the typical one.
+  const rate = measured
+    ? (['pixel', 'latent'] as const).reduce((f, k) => f + pretrainedFlopsPerImage(k, measured[k]!.steps, measured[k]!.guidance), 0) /
+      (['pixel', 'latent'] as const).reduce((t, k) => t + measured[k]!.msPerImage, 0)
+    : fallbackRate;
+  const quality = settings.qualityImages > 0 ? Math.min(settings.qualityImages, 1000) : 0;
+  const images = settings.batch * (1 + settings.reps) + quality;
+  let ms = 0;
+  for (const c of runCases(settings, withSweep)) {
+    for (const kind of ['pixel', 'latent'] as const) ms += images * msPerImage(kind, c.steps) + (quality * 2 * CLASSIFIER_FLOPS) / rate;
+  }
+  if (quality > 0 && speed?.referenceDigits !== settings.referenceDigits) ms += (settings.referenceDigits * CLASSIFIER_FLOPS) / rate;
+  return { seconds: ms / 1000 + LOADING_SECONDS, basis: measured ? 'measured' : 'flops' };
 }
 
 /** "1, 20, 50" → [1, 20, 50]; an entry that is not a whole number ≥ 1 is an error naming it. */

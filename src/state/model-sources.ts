@@ -2,12 +2,17 @@
  * Where the engine's model comes from: the pretrained files of a kind (fine-tuned by training),
  * fresh weights built from the Model panel's setup, files the user imports, or a restored
  * checkpoint; and the model's files exported for download.
+ *
+ * The previous model is kept: before a change replaces a trained or pretrained model, that model
+ * is put aside (an untouched pretrained model by its kind, which can be loaded again; any other by
+ * its exported files, held here), and "Undo: switch back" brings it back ('model/pretrained' or
+ * 'model/import'), putting the model it replaces aside in its turn.
  */
-import type { PageToWorker } from '../protocol/messages';
+import type { PageToWorker, WorkerToPage } from '../protocol/messages';
 import type { ModelFile } from '../io/model-file';
 import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
-import { DEFAULT_TRAINING, IDLE_SAMPLE, type AppStore, type ExportedFile, type TrainingForm } from './store';
-import type { SetupSync } from './setup-sync';
+import { DEFAULT_TRAINING, IDLE_KEEP, IDLE_SAMPLE, stageSteps, modelIsTrained, type AppState, type AppStore, type ExportedFile, type KeptModel, type PretrainedState, type TrainingForm } from './store';
+import { fineTuned, type SetupSync } from './setup-sync';
 import { setupProblem } from './validate';
 
 /**
@@ -48,6 +53,57 @@ export interface SourceBook {
   justImported: boolean;
 }
 
+const KIND_WORDS: Record<ModelKind, string> = { pixel: 'pixel DDPM', latent: 'latent diffusion model (LDM)' };
+
+function steps(n: number): string {
+  return `${n.toLocaleString('en-US')} step${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * How the engine's model would be kept: by its pretrained kind (untouched pretrained files, which
+ * can be loaded again), by its files (trained here, fine-tuned or imported), or not at all (fresh
+ * weights never trained, a pretrained model still loading, no engine).
+ */
+export function keepableAs(s: AppState): KeptModel['via'] | null {
+  if (s.engine.status !== 'ready' || s.pretrained.status === 'loading') return null;
+  if (s.pretrained.source === 'pretrained' && s.pretrained.status === 'ready' && !fineTuned(s)) return 'pretrained';
+  return modelIsTrained(s) ? 'files' : null;
+}
+
+/** The engine's model in words: a long label ("the pretrained pixel DDPM fine-tuned for 120 steps") and a short name for a button. */
+export function describeModel(s: AppState): { label: string; name: string } {
+  const kind = KIND_WORDS[s.setup.kind];
+  const done = stageSteps(s);
+  const info = s.pretrained.source === 'pretrained' ? s.pretrained.info : null;
+  if (info) {
+    const more = Math.max(0, done.denoiser - info.denoiserSteps) + Math.max(0, done.autoencoder - info.autoencoderSteps);
+    if (more === 0) return { label: `the pretrained ${kind}`, name: `the pretrained ${kind}` };
+    return { label: `the pretrained ${kind} fine-tuned for ${steps(more)}`, name: `the fine-tuned ${kind}` };
+  }
+  const trained = s.setup.kind === 'latent' ? `${done.autoencoder.toLocaleString('en-US')} autoencoder + ${steps(done.denoiser).replace('step', 'denoiser step')}` : steps(done.denoiser);
+  const { kind: schedule, T } = s.setup.schedule;
+  const where = s.pretrained.source === 'imported' ? 'imported' : 'trained here';
+  return { label: `the ${kind} ${where} for ${trained} (${schedule} schedule, T = ${T})`, name: `${where === 'imported' ? 'the imported' : 'your'} ${kind} (${schedule}, T = ${T})` };
+}
+
+/** What the page restores with a kept model besides its weights: where it came from and its training form. */
+interface KeptPage {
+  pretrained: PretrainedState;
+  training: TrainingForm;
+  fineTuneForm: boolean;
+}
+
+/** A kept model with what it takes to bring it back. */
+interface Kept {
+  model: KeptModel;
+  /** Its exported files (via 'files'). */
+  files: ModelFile[] | null;
+  page: KeptPage;
+}
+
+/** A model request the worker answers in order ('model/exported', 'model/imported' or a 'model' error). */
+type ModelRequest = 'download' | 'keep' | 'import' | 'restore';
+
 export interface ModelSourcesHost {
   readonly store: AppStore;
   readonly book: SourceBook;
@@ -60,7 +116,162 @@ export interface ModelSourcesHost {
 }
 
 export class ModelSources {
+  /** The kept model's files and page state (the store shows its description). */
+  private kept: Kept | null = null;
+  /** The change waiting for the current model's files before it replaces the model. */
+  private waiting: { apply: () => void; swap: Kept | null } | null = null;
+  /** The kept model on its way back (and so out of the slot until it has arrived). */
+  private restoring: Kept | null = null;
+  /** The model requests sent and not answered yet, oldest first (the worker answers them in order). */
+  private requests: ModelRequest[] = [];
+
   constructor(private readonly host: ModelSourcesHost) {}
+
+  /**
+   * Puts the engine's model aside when it is worth keeping, then runs `apply` (which replaces it).
+   * An untouched pretrained model is kept by its kind and `apply` runs at once; a trained one is
+   * paused and exported first, and `apply` runs when its files arrive. An untouched pretrained model
+   * never takes the place of a kept trained one (it can be loaded again any time). Returns false
+   * when another keep or switch back is in progress (nothing is done).
+   */
+  keepThen(apply: () => void, swap: Kept | null = null): boolean {
+    const { store } = this.host;
+    const s = store.getState();
+    if (s.keep.status !== 'idle' || this.waiting) return false;
+    const via = keepableAs(s);
+    if (via === null || (via === 'pretrained' && !swap && this.kept?.model.via === 'files')) {
+      store.setState((now) => ({ keep: { ...now.keep, message: null } }));
+      apply();
+      return true;
+    }
+    if (via === 'pretrained') {
+      this.setKept({ model: { ...describeModel(s), setup: s.setup, via, bytes: 0 }, files: null, page: this.pageOf(s) });
+      apply();
+      return true;
+    }
+    this.waiting = { apply, swap };
+    store.setState((now) => ({ keep: { ...now.keep, status: 'saving', message: null } }));
+    // Paused at a step boundary first, so the files hold one step's weights.
+    if (s.train.state === 'running') this.host.send({ type: 'train/pause' });
+    this.requests.push('keep');
+    this.host.send({ type: 'model/export' });
+    return true;
+  }
+
+  /** Brings the kept model back ("Undo: switch back"); the current model, if worth keeping, takes its place. */
+  switchBack(): void {
+    const s = this.host.store.getState();
+    const back = this.kept;
+    if (!back || s.keep.status !== 'idle' || this.waiting) return;
+    this.keepThen(() => this.bringBack(back), back);
+  }
+
+  /** Forgets the kept model (its files are freed). */
+  forgetKept(): void {
+    if (this.host.store.getState().keep.status !== 'idle') return;
+    this.kept = null;
+    this.host.store.setState({ keep: IDLE_KEEP });
+  }
+
+  private pageOf(s: AppState): KeptPage {
+    return { pretrained: s.pretrained, training: s.training, fineTuneForm: this.host.book.fineTuneForm };
+  }
+
+  private setKept(kept: Kept | null): void {
+    this.kept = kept;
+    this.host.store.setState((s) => ({ keep: { ...s.keep, kept: kept?.model ?? null } }));
+  }
+
+  private bringBack(back: Kept): void {
+    const { store } = this.host;
+    // The slot now holds the model just replaced (or nothing): `back` is out of it until it has arrived.
+    if (this.kept === back) this.setKept(null);
+    this.restoring = back;
+    store.setState((s) => ({ keep: { ...s.keep, status: 'restoring', message: null } }));
+    if (back.model.via === 'pretrained' || back.files === null) {
+      this.loadPretrained(back.model.setup.kind);
+      return;
+    }
+    store.setState({ transfer: 'importing' });
+    this.requests.push('restore');
+    // Copies: the message transfers its buffers, and a refused import must leave the kept files whole.
+    this.host.send({ type: 'model/import', files: back.files.map((f) => ({ name: f.name, data: f.data.slice(0) })) });
+  }
+
+  /** The current model's files arrived for keeping: it is kept, and the change waiting for it goes ahead. */
+  private onKeptFiles(files: ModelFile[]): void {
+    const w = this.waiting;
+    this.waiting = null;
+    if (!w) return;
+    const s = this.host.store.getState();
+    const bytes = files.reduce((n, f) => n + f.data.byteLength, 0);
+    this.setKept({ model: { ...describeModel(s), setup: s.setup, via: 'files', bytes }, files, page: this.pageOf(s) });
+    this.host.store.setState((now) => ({ keep: { ...now.keep, status: 'idle' } }));
+    w.apply();
+  }
+
+  /** A keep or a switch back ended without changing the model: the page says why. */
+  private stop(message: string): void {
+    this.host.store.setState((s) => ({ keep: { ...s.keep, status: 'idle', message } }));
+  }
+
+  /**
+   * Follows the worker's answers that concern keeping: the files of a kept model, a switch back
+   * arrived or refused, a restarted worker (requests in flight are lost). Runs after the message
+   * reducer's patch.
+   */
+  afterMessage(msg: WorkerToPage): void {
+    const { store, book } = this.host;
+    switch (msg.type) {
+      case 'model/imported': {
+        if (this.requests.shift() !== 'restore' || !this.restoring) return;
+        // The engine holds the kept model again: it was what it was (pretrained and fine-tuned, trained here), with its training form.
+        const { page } = this.restoring;
+        this.restoring = null;
+        book.fineTuneForm = page.fineTuneForm;
+        store.setState((s) => ({
+          pretrained: { ...page.pretrained, loaded: 0, total: null },
+          training: { ...page.training, stage: s.training.stage },
+          keep: { ...s.keep, status: 'idle', message: null },
+        }));
+        return;
+      }
+      case 'error': {
+        if (msg.source !== 'model') return;
+        const request = this.requests.shift();
+        if (request === 'keep' && this.waiting) {
+          this.waiting = null;
+          this.stop(`The current model could not be kept (${msg.message}), so nothing was changed.`);
+        } else if (request === 'restore' && this.restoring) {
+          // The engine kept its model: the one that was to come back goes back into the slot.
+          const back = this.restoring;
+          this.restoring = null;
+          this.setKept(back);
+          this.stop(`Could not switch back to ${back.model.label}: ${msg.message}`);
+        }
+        return;
+      }
+      case 'pretrained/loaded':
+      case 'pretrained/failed':
+        if (!this.restoring || msg.id !== book.pretrainedId) return;
+        this.restoring = null;
+        if (msg.type === 'pretrained/loaded') store.setState((s) => ({ keep: { ...s.keep, status: 'idle', message: null } }));
+        else this.stop(`Could not switch back to the pretrained ${KIND_WORDS[msg.kind]}: ${msg.message}`);
+        return;
+      case 'ready': {
+        // A restarted worker answers nothing sent to the one before.
+        const busy = this.waiting !== null || this.restoring !== null;
+        this.requests = [];
+        if (this.restoring && this.restoring.model.via === 'files') this.setKept(this.restoring);
+        this.waiting = null;
+        this.restoring = null;
+        if (busy) this.stop('The engine restarted before the model change finished, so nothing was changed; try again.');
+        return;
+      }
+      default:
+        return;
+    }
+  }
 
   /**
    * Loads the pretrained model of `kind` (the files on the site, models/<kind>/), replacing the
@@ -97,7 +308,8 @@ export class ModelSources {
     const { store } = this.host;
     this.host.setup.cancel();
     this.host.clearTrainingView();
-    store.setState((s) => ({ training: { ...s.training, stage: s.setup.kind === 'latent' ? 'autoencoder' : 'denoiser' } }));
+    // model: null until the engine describes the fresh model (the old one's step counts no longer apply).
+    store.setState((s) => ({ model: null, training: { ...s.training, stage: s.setup.kind === 'latent' ? 'autoencoder' : 'denoiser' } }));
     if (store.getState().engine.status === 'ready') {
       if (setupProblem(store.getState().setup) === null) this.host.setup.sendNow();
       else this.host.send({ type: 'train/reset' });
@@ -134,12 +346,14 @@ export class ModelSources {
   /** Asks the engine for the model's files; they are downloaded when they arrive. */
   exportModel(): void {
     this.host.store.setState({ transfer: 'exporting' });
+    this.requests.push('download');
     this.host.send({ type: 'model/export' });
   }
 
-  /** The exported files arrived: they replace the last export's links and are downloaded. */
+  /** The exported files arrived: kept (the export before a change), or they replace the last export's links and are downloaded. */
   onExported(files: ModelFile[]): void {
     const { store } = this.host;
+    if (this.requests.shift() === 'keep') return this.onKeptFiles(files);
     for (const old of store.getState().exported) URL.revokeObjectURL(old.url);
     const exported: ExportedFile[] = files.map((f) => ({
       name: exportName(f.name),
@@ -163,6 +377,7 @@ export class ModelSources {
     store.setState({ transfer: 'importing' });
     try {
       const files: ModelFile[] = await Promise.all([json[0], bin[0]].map(async (f) => ({ name: f.name, data: await f.arrayBuffer() })));
+      this.requests.push('import');
       this.host.send({ type: 'model/import', files });
     } catch (err) {
       store.setState({ transfer: 'idle' });

@@ -2,10 +2,13 @@
  * The Model panel's setup on its way to the engine. An edit changes the store at once (or waits as
  * `pendingSetup` when a trained model would change) and is sent once the user stops typing, not a
  * rebuild per keystroke. A run sends a waiting edit first; a model the engine brings itself
- * (pretrained, imported, restored) drops it, since sending it would rebuild that model.
+ * (pretrained, imported, restored) drops it, since sending it would rebuild that model. A change
+ * that replaces a trained or pretrained model puts that model aside first (host.keepThen), so
+ * "Undo: switch back" can bring it back.
  */
 import type { PageToWorker } from '../protocol/messages';
 import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
+import { PARAMS, type Settings } from './share-params';
 import { modelIsTrained, stageSteps, type AppState, type AppStore, type TrainingForm } from './store';
 import { setupProblem } from './validate';
 
@@ -19,6 +22,8 @@ export interface SetupSyncHost {
   loadPretrained(kind: ModelKind): void;
   /** Forgets the trained weights (a confirmed change of a trained model's setup). */
   resetTraining(): void;
+  /** Puts the engine's model aside when it is worth keeping, then runs `apply`, which replaces it (at once, or once its files have arrived). */
+  keepThen(apply: () => void): void;
 }
 
 /** The 'setup' message for the store's setup; null while the engine is not ready or the setup is invalid (the UI shows why and blocks Start and Sample). */
@@ -31,8 +36,16 @@ function sameSetup(a: ModelSetup, b: ModelSetup): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** True when the model has trained beyond its pretrained steps (or is training): switching it away loses work. */
-function fineTuned(s: AppState): boolean {
+/** The setup's changes, in the page's words ("Diffusion steps T: 1000 → 100"), for the confirmation. */
+export function setupChanges(from: ModelSetup, to: ModelSetup): string[] {
+  const show = (v: unknown) => (v === true ? 'on' : v === false ? 'off' : String(v));
+  const a = { setup: from } as Settings;
+  const b = { setup: to } as Settings;
+  return PARAMS.filter((p) => p.group === 'setup' && p.get(a) !== p.get(b)).map((p) => `${p.what}: ${show(p.get(a))} → ${show(p.get(b))}`);
+}
+
+/** True when the model has trained beyond its pretrained steps (or is training): it is no longer the pretrained files. */
+export function fineTuned(s: AppState): boolean {
   if (s.train.state === 'running' || s.train.state === 'paused') return true;
   const info = s.pretrained.info;
   if (info == null) return modelIsTrained(s);
@@ -55,14 +68,14 @@ export class SetupSync {
   /**
    * Changes the model setup; asks for a reset (pendingSetup) when a trained model would change. With
    * a pretrained model, a change of kind loads that kind's pretrained model instead (asking first
-   * only when the current one has been fine-tuned).
+   * only when the current one has been fine-tuned); the one it replaces is kept for switching back.
    */
   update(change: (current: ModelSetup) => ModelSetup): void {
     const { store } = this.host;
     const s = store.getState();
     const next = change(s.pendingSetup ?? s.setup);
     if (s.pretrained.source === 'pretrained' && next.kind !== s.setup.kind && !fineTuned(s)) {
-      this.host.loadPretrained(next.kind);
+      this.host.keepThen(() => this.host.loadPretrained(next.kind));
       return;
     }
     if (modelIsTrained(s)) {
@@ -74,22 +87,30 @@ export class SetupSync {
   }
 
   /**
-   * Confirms a pending setup change: resets training, then applies the new setup. With a pretrained
-   * model, a change of kind loads that kind's pretrained model; any other change means fresh weights.
+   * Confirms a pending setup change: the current model is put aside (unless `keep` is false: the
+   * user chose to discard it after keeping failed), then training is reset and the new setup
+   * applied. With a pretrained model, a change of kind loads that kind's pretrained model; any other
+   * change means fresh weights.
    */
-  confirmReset(): void {
+  confirmReset(keep = true): void {
     const { store } = this.host;
-    const s = store.getState();
-    const pending = s.pendingSetup;
-    if (pending && s.pretrained.source === 'pretrained' && pending.kind !== s.setup.kind) {
-      this.host.loadPretrained(pending.kind);
-      return;
-    }
-    this.host.resetTraining();
-    if (pending) {
-      store.setState((s) => ({ setup: pending, pendingSetup: null, training: trainingFor(s.training, s.setup, pending) }));
+    if (store.getState().keep.status !== 'idle') return;
+    const apply = () => {
+      // Read again: keeping a trained model waits for its files, and the edit may have changed meanwhile.
+      const s = store.getState();
+      const pending = s.pendingSetup;
+      if (!pending) return;
+      if (s.pretrained.source === 'pretrained' && pending.kind !== s.setup.kind) {
+        this.host.loadPretrained(pending.kind);
+        return;
+      }
+      this.host.resetTraining();
+      // model: null until the engine describes the fresh model (the old one's step counts no longer apply).
+      store.setState((now) => ({ setup: pending, pendingSetup: null, model: null, training: trainingFor(now.training, now.setup, pending) }));
       this.sendNow();
-    }
+    };
+    if (keep) this.host.keepThen(apply);
+    else apply();
   }
 
   /** Drops a pending setup change and keeps the trained model. */

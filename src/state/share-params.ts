@@ -33,6 +33,8 @@ export type ParamGroup = 'setup' | 'training' | 'sampling';
 
 export interface ParamSpec {
   key: string;
+  /** Part of the noise schedule (a setup setting the Schedule panel shows). */
+  schedule?: true;
   /** The setting's name as the page labels it, for notes. */
   what: string;
   group: ParamGroup;
@@ -51,6 +53,7 @@ function sched<K extends keyof ScheduleConfig>(key: string, what: string, field:
     key,
     what,
     group: 'setup',
+    schedule: true,
     type,
     get: (s) => s.setup.schedule[field] as Value,
     set: (s, v) => ({ ...s, setup: { ...s.setup, schedule: { ...s.setup.schedule, [field]: v } } }),

@@ -1,11 +1,18 @@
 /**
  * Presets for the classic demos, written as links (the same query parameters a shared link has).
- * The page holds one model at a time, so a comparison preset sets up its first configuration and
- * offers the others as alternatives, with a note on what to do between them.
+ *
+ * A preset is complete: for each group of settings it touches (sampling, schedule, model,
+ * training) the page goes back to its defaults and then takes the preset's values, so nothing a
+ * previous preset (or the user) set in that group carries over, and the address bar afterwards
+ * shows only the preset's own differences from the defaults. The page holds one model at a time,
+ * so a comparison preset sets up its first configuration and offers each configuration as a
+ * complete preset of its own.
  */
 import type { EngineClient } from './engine-client';
-import { applyValues, decodeShare } from './share';
-import { settingsOf } from './share-link';
+import { applyValues, decodeShare, type Settings, type Value } from './share';
+import { PARAMS, PARAM_BY_KEY, type ParamSpec } from './share-params';
+import { baselineOf, settingsOf } from './share-link';
+import type { AppState } from './store';
 
 export interface PresetChoice {
   /** The button's name. */
@@ -21,7 +28,36 @@ export interface Preset extends PresetChoice {
   alternatives: PresetChoice[];
 }
 
+/** The groups a preset sets as a whole. */
+export type PresetGroup = 'schedule' | 'model' | 'training' | 'sampling';
+
+function groupOf(spec: ParamSpec): PresetGroup {
+  if (spec.group === 'setup') return spec.schedule ? 'schedule' : 'model';
+  return spec.group;
+}
+
+/** The groups of the settings a link sets. */
+export function groupsOf(values: ReadonlyMap<string, Value>): Set<PresetGroup> {
+  const groups = new Set<PresetGroup>();
+  for (const key of values.keys()) {
+    const spec = PARAM_BY_KEY.get(key);
+    if (spec) groups.add(groupOf(spec));
+  }
+  return groups;
+}
+
+/** Query strings joined; a later value replaces an earlier one of the same name. */
+function join(...queries: string[]): string {
+  const out = new URLSearchParams();
+  for (const q of queries) for (const [k, v] of new URLSearchParams(q)) out.set(k, v);
+  return out.toString();
+}
+
 const LINEAR_1000 = 'sched=linear&T=1000&b0=0.0001&b1=0.02&zsnr=0';
+const DDIM_50 = 'sampler=ddim&steps=50';
+const PIXEL_VS_LATENT = join('model=pixel', DDIM_50);
+const SCHEDULES = join(LINEAR_1000, DDIM_50);
+const GUIDANCE = join('cond=1', DDIM_50, 'w=0');
 
 export const PRESETS: readonly Preset[] = [
   {
@@ -32,58 +68,94 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     name: 'DDIM, 50 steps',
-    query: `${LINEAR_1000}&sampler=ddim&steps=50&eta=0&spacing=leading`,
+    query: join(LINEAR_1000, DDIM_50, 'eta=0&spacing=leading'),
     note: 'Song et al. 2021: the same model sampled deterministically (η = 0) in 50 steps, 20× fewer than DDPM\'s 1000.',
     alternatives: [],
   },
   {
     name: 'pixel vs latent',
-    query: 'model=pixel&sampler=ddim&steps=50',
-    note: 'One model at a time: sample the pixel model, then switch to the latent model (its own pretrained model, or two training stages from scratch) and sample again with the same seed.',
+    query: PIXEL_VS_LATENT,
+    note: 'One model at a time: sample the pixel model, then switch to the latent model (its own pretrained model, or two training stages from scratch) and sample again with the same seed. The model you leave is kept: "Undo: switch back" returns to it.',
     alternatives: [
-      { name: 'Pixel model', query: 'model=pixel' },
-      { name: 'Latent model', query: 'model=latent' },
+      { name: 'Pixel model', query: PIXEL_VS_LATENT },
+      { name: 'Latent model', query: join(PIXEL_VS_LATENT, 'model=latent') },
     ],
   },
   {
     name: 'linear vs cosine schedule',
-    query: `${LINEAR_1000}&sampler=ddim&steps=50`,
-    note: 'The Schedule panel plots both at once. To compare samples, train a model on each: switching the schedule of a trained model resets it.',
+    query: SCHEDULES,
+    note: 'The Schedule panel plots both at once. To compare samples, train a model on each: changing the schedule puts the trained model aside, and "Undo: switch back" swaps between the two.',
     alternatives: [
-      { name: 'Linear schedule', query: 'sched=linear' },
-      { name: 'Cosine schedule', query: 'sched=cosine' },
+      { name: 'Linear schedule', query: SCHEDULES },
+      { name: 'Cosine schedule', query: join(SCHEDULES, 'sched=cosine') },
     ],
   },
   {
     name: 'guidance 0 vs 3 vs 7',
-    query: 'cond=1&sampler=ddim&steps=50&w=0',
+    query: GUIDANCE,
     note: 'Classifier-free guidance on a class-conditional model: sample at each scale with the same seed. w = 0 ignores the digit, 3 follows it, 7 exaggerates it (sharper, less varied).',
     alternatives: [
-      { name: 'Guidance 0', query: 'w=0' },
-      { name: 'Guidance 3', query: 'w=3' },
-      { name: 'Guidance 7', query: 'w=7' },
+      { name: 'Guidance 0', query: GUIDANCE },
+      { name: 'Guidance 3', query: join(GUIDANCE, 'w=3') },
+      { name: 'Guidance 7', query: join(GUIDANCE, 'w=7') },
     ],
   },
 ];
 
 /**
- * Applies a preset's (or an alternative's) settings through the client: a model change goes
- * through updateSetup (which asks before resetting a trained model, and loads the other kind's
- * pretrained model on a pretrained page); the forms change at once.
+ * The page's defaults a preset starts from: what the page holds without a link (baselineOf), and
+ * on a pretrained model its setup (a link from that page writes only the kind: the pretrained
+ * model stands for the rest, so changing it is no default).
+ */
+export function presetBase(s: AppState): Settings {
+  const base = baselineOf(s);
+  return s.pretrained.source === 'pretrained' ? { ...base, setup: s.setup } : base;
+}
+
+/** The page's settings after a preset: each group it touches back at presetBase, then its values. */
+export function presetSettings(s: AppState, choice: PresetChoice): Settings {
+  const { values } = decodeShare(choice.query);
+  const groups = groupsOf(values);
+  const base = presetBase(s);
+  let next: Settings = { ...settingsOf(s), setup: s.pendingSetup ?? s.setup };
+  for (const spec of PARAMS) if (groups.has(groupOf(spec))) next = spec.set(next, spec.get(base));
+  next = applyValues(next, values);
+  // A preset that leaves the schedule alone may meet a T below its sampling steps.
+  const T = next.setup.schedule.T;
+  return next.sampling.steps > T ? { ...next, sampling: { ...next.sampling, steps: T } } : next;
+}
+
+/** True when every shareable setting of `a` equals `b`'s (of the setup only, with `setupOnly`). */
+function sameSettings(a: Settings, b: Settings, setupOnly = false): boolean {
+  return PARAMS.every((p) => (setupOnly && p.group !== 'setup') || p.get(a) === p.get(b));
+}
+
+/**
+ * Applies a preset (or a comparison's configuration) through the client: a model change goes
+ * through updateSetup (which asks before changing a trained model, keeps the model it replaces, and
+ * loads the other kind's pretrained model on a pretrained page); the forms change at once. A
+ * pretrained model that starts loading proposes its own forms on arrival: the preset's win.
  */
 export function applyPreset(client: EngineClient, choice: PresetChoice): void {
-  const { values } = decodeShare(choice.query);
-  const s = client.store.getState();
-  const current = s.pendingSetup ?? s.setup;
-  const next = applyValues({ ...settingsOf(s), setup: current }, values);
-  if (JSON.stringify(next.setup) !== JSON.stringify(current)) client.updateSetup(() => next.setup);
+  const { store } = client;
+  const s = store.getState();
+  const next = presetSettings(s, choice);
+  if (!sameSettings(next, { ...next, setup: s.pendingSetup ?? s.setup }, true)) client.updateSetup(() => next.setup);
   client.setTraining(next.training);
   client.setSampling(next.sampling);
+  if (store.getState().pretrained.status === 'loading' && s.pretrained.status !== 'loading') {
+    const stop = store.subscribe((now, prev) => {
+      if (now.pretrained.status === prev.pretrained.status) return;
+      stop();
+      if (now.pretrained.status !== 'ready') return;
+      const again = presetSettings(now, choice);
+      client.setTraining(again.training);
+      client.setSampling(again.sampling);
+    });
+  }
 }
 
 /** True when the page's settings already match the choice (its button shows as pressed). */
-export function presetActive(s: ReturnType<EngineClient['store']['getState']>, choice: PresetChoice): boolean {
-  const { values } = decodeShare(choice.query);
-  const current = { ...settingsOf(s), setup: s.pendingSetup ?? s.setup };
-  return JSON.stringify(applyValues(current, values)) === JSON.stringify(current);
+export function presetActive(s: AppState, choice: PresetChoice): boolean {
+  return sameSettings(presetSettings(s, choice), { ...settingsOf(s), setup: s.pendingSetup ?? s.setup });
 }

@@ -9,7 +9,6 @@ import type { CompareRow } from '../eval/compare-report';
 import type { ModelKind } from '../models/setup/model-setup';
 import { useWidth } from './use-width';
 
-/** Re-exported for ComparePanel.tsx, which still imports the table from here. */
 const MODEL_LABELS: Record<ModelKind, string> = { pixel: 'pixel', latent: 'LDM' };
 const COLORS: Record<SamplerKind, string> = { ddpm: '#f97316', ddim: '#38bdf8', dpmpp: '#a3e635' };
 const HEIGHT = 260;
@@ -33,13 +32,14 @@ export function chartSeries(rows: CompareRow[]): { key: string; model: ModelKind
   return [...out.values()];
 }
 
-export function CompareChart({ rows }: { rows: CompareRow[] }) {
+/** `partial`: the run stopped before the sweep ended; the rows measured so far are shown. */
+export function CompareChart({ rows, partial = false }: { rows: CompareRow[]; partial?: boolean }) {
   const { ref, width } = useWidth();
   if (rows.length === 0) return null;
   const series = chartSeries(rows);
   return (
     <div className="compare-chart" ref={ref}>
-      <h3>Quality against time</h3>
+      <h3>Quality against time{partial ? ' (partial: the sweep was stopped)' : ''}</h3>
       {series.length === 0 ? (
         <p className="compare-note">Set quality samples above 0 to chart FD against time.</p>
       ) : width > 0 ? (

@@ -3,20 +3,36 @@
  * sampler, steps, batch and seed. A table per model (time per image, images/s, peak tensor memory,
  * FLOPs per image, confidence and FD with its real-digit floor) with the ratios the LDM paper is
  * about, and a sweep of step counts for the chart of quality against time.
+ *
+ * The default is a quick run (under a minute on wasm); the thorough run is one click away, with its
+ * duration estimated before it starts. Rows show as they are measured, and Stop keeps them.
  */
 import { useState } from 'react';
 import { useStore } from 'zustand';
-import { SAMPLER_KINDS, SAMPLER_LABELS } from '../diffusion/config';
-import { compareRatios, parseStepList, type CompareState } from '../state/compare';
+import { SAMPLER_KINDS, SAMPLER_LABELS, samplerStepsLabel } from '../diffusion/config';
+import {
+  compareRatios,
+  DEFAULT_COMPARE,
+  estimateCompare,
+  hasSize,
+  markStopping,
+  parseStepList,
+  QUICK_COMPARE,
+  THOROUGH_COMPARE,
+  type CompareEstimate,
+  type CompareState,
+} from '../state/compare';
 import { integerIn, numberIn, validateSeed } from '../state/validate';
 import type { CompareRow, CompareSettings } from '../eval/compare-report';
+import type { ModelKind } from '../models/setup/model-setup';
 import { useApp, useEngine } from './context';
 import { CompareChart } from './CompareChart';
 import { NumberField, Panel, SelectField } from './fields';
 import { formatBytes, formatCount, formatDuration, formatRate } from './format';
 import './compare.css';
 
-const MODEL_LABELS = { pixel: 'Pixel DDPM', latent: 'LDM' } as const;
+const MODEL_LABELS: Record<ModelKind, string> = { pixel: 'Pixel DDPM', latent: 'LDM' };
+const MODELS: ModelKind[] = ['pixel', 'latent'];
 
 const VALIDATORS: Record<'steps' | 'batch' | 'reps' | 'qualityImages' | 'referenceDigits' | 'guidance', (v: number) => string | null> = {
   steps: integerIn(1, 1000, 'Steps'),
@@ -31,8 +47,18 @@ function useCompare<T>(selector: (s: CompareState) => T): T {
   return useStore(useEngine().compare, selector);
 }
 
-function formRows(rows: CompareRow[]) {
-  return rows.filter((r) => !r.sweep);
+/** "about 45 s", "about 19 min": an estimate, rounded as one. */
+function aboutDuration(sec: number): string {
+  if (!Number.isFinite(sec)) return 'unknown';
+  if (sec < 10) return 'a few seconds';
+  if (sec < 60) return `about ${Math.round(sec / 5) * 5} s`;
+  if (sec < 3600) return `about ${Math.round(sec / 60)} min`;
+  return `about ${(sec / 3600).toFixed(1)} h`;
+}
+
+/** "DDIM-50, batch 16, 3 timed batches, 200 quality samples, 2,000 FD reference digits". */
+function describeSize(sampler: CompareSettings['sampler'], size: typeof THOROUGH_COMPARE): string {
+  return `${samplerStepsLabel(sampler, size.steps)}, batch ${size.batch}, ${size.reps} timed batch${size.reps === 1 ? '' : 'es'}, ${size.qualityImages} quality samples, ${size.referenceDigits.toLocaleString('en-US')} FD reference digits`;
 }
 
 function RowCells({ row }: { row: CompareRow }) {
@@ -52,14 +78,29 @@ function RowCells({ row }: { row: CompareRow }) {
   );
 }
 
+/** A model whose row has not come (yet): being measured, waiting its turn, or never measured (stopped). */
+function PendingRow({ model, text }: { model: ModelKind; text: string }) {
+  return (
+    <tr className="compare-pending">
+      <th scope="row">{MODEL_LABELS[model]}</th>
+      <td colSpan={6}>{text}</td>
+    </tr>
+  );
+}
+
 export function ComparePanel() {
   const client = useEngine();
   const form = useCompare((s) => s.form);
   const status = useCompare((s) => s.status);
+  const stopping = useCompare((s) => s.stopping);
   const message = useCompare((s) => s.message);
   const backend = useCompare((s) => s.backend);
   const progress = useCompare((s) => s.progress);
   const rows = useCompare((s) => s.rows);
+  const ranWith = useCompare((s) => s.ranWith);
+  const speed = useCompare((s) => s.speed);
+  const startedAt = useCompare((s) => s.startedAt);
+  const endedAt = useCompare((s) => s.endedAt);
   const engineReady = useApp((s) => s.engine.status === 'ready');
   const activeBackend = useApp((s) => s.engine.backend);
   const [sweepText, setSweepText] = useState(form.sweepSteps.join(', '));
@@ -69,16 +110,38 @@ export function ComparePanel() {
     (Object.keys(VALIDATORS) as (keyof typeof VALIDATORS)[]).some((k) => VALIDATORS[k](form[k]) != null) || validateSeed(form.seed) != null;
   const running = status === 'running';
   const canRun = engineReady && !running && !invalid;
-  const main = formRows(rows);
+  // The thorough run sets its own size; the sampler, seed and guidance stay the form's.
+  const canRunThorough = engineReady && !running && validateSeed(form.seed) == null && VALIDATORS.guidance(form.guidance) == null;
+  const main = rows.filter((r) => !r.sweep);
   const ratios = compareRatios(rows);
   const run = (withSweep: boolean) => {
     if (withSweep && 'steps' in sweep) set({ sweepSteps: sweep.steps });
     client.startCompare(withSweep);
   };
+  const thorough = () => {
+    set(THOROUGH_COMPARE);
+    client.startCompare(false);
+  };
+  const quickSettings = () => {
+    set(QUICK_COMPARE);
+    setSweepText(DEFAULT_COMPARE.sweepSteps.join(', '));
+  };
+  const backendName = activeBackend ?? 'this backend';
+  const withSweepForm = 'steps' in sweep ? { ...form, sweepSteps: sweep.steps } : form;
+  const estimates = invalid
+    ? null
+    : {
+        compare: estimateCompare(form, false, activeBackend, speed),
+        sweep: 'steps' in sweep && sweep.steps.length > 0 ? estimateCompare(withSweepForm, true, activeBackend, speed) : null,
+        thorough: estimateCompare({ ...form, ...THOROUGH_COMPARE }, false, activeBackend, speed),
+      };
+  const showTable = ranWith != null && (running || rows.length > 0);
+  const partial = status === 'cancelled' || status === 'failed';
   return (
     <Panel title="Compare" className="compare">
       <p className="compare-note">
-        The pretrained pixel DDPM and LDM, sampled here on <strong>{activeBackend ?? 'the engine'}</strong> with the same settings. Training pauses while this runs.
+        The pretrained pixel DDPM and LDM, sampled here on <strong>{activeBackend ?? 'the engine'}</strong> with the same settings: time, memory and quality side by side. Training pauses while this
+        runs; starting training or sampling stops it.
       </p>
       <div className="grid2 compare-form">
         <SelectField label="Compare sampler" value={form.sampler} options={SAMPLER_KINDS.map((k) => ({ value: k, label: SAMPLER_LABELS[k] }))} onChange={(v) => set({ sampler: v })} disabled={running} />
@@ -96,7 +159,7 @@ export function ComparePanel() {
           min={0}
           max={1000}
           disabled={running}
-          hint="Scored by the evaluation classifier; FD is shown beside real digits' at the same N. 0: timing only."
+          hint="Scored by the evaluation classifier. Few samples give a rough FD: read it beside the floor, real digits at the same N. 0: timing only."
         />
         <NumberField
           label="FD reference digits"
@@ -112,29 +175,60 @@ export function ComparePanel() {
         <SweepField text={sweepText} error={'error' in sweep ? sweep.error : null} onChange={setSweepText} disabled={running} />
       </div>
       <div className="buttons">
-        <button type="button" onClick={() => run(false)} disabled={!canRun}>
+        <button type="button" className="primary" onClick={() => run(false)} disabled={!canRun}>
           Compare
         </button>
         <button type="button" onClick={() => run(true)} disabled={!canRun || 'error' in sweep}>
           Compare and sweep
         </button>
-        <button type="button" onClick={() => client.cancelCompare()} disabled={!running}>
+        <button type="button" onClick={thorough} disabled={!canRunThorough}>
+          Thorough run
+        </button>
+        <button
+          type="button"
+          className="danger"
+          onClick={() => {
+            markStopping(client.compare);
+            client.cancelCompare();
+          }}
+          disabled={!running || stopping}
+        >
           Stop comparing
         </button>
         <button type="button" onClick={() => client.downloadCompare()} disabled={running || rows.length === 0}>
           Download results (JSON)
         </button>
+        {!running && !hasSize(form, QUICK_COMPARE) ? (
+          <button type="button" onClick={quickSettings}>
+            Quick settings
+          </button>
+        ) : null}
       </div>
-      <CompareProgress status={status} progress={progress} />
+      {!running && estimates ? (
+        <p className="compare-estimate" aria-label="Compare estimate">
+          <strong>Estimated time</strong> on {backendName}: Compare {aboutDuration(estimates.compare.seconds)}
+          {estimates.sweep ? <> · with the sweep {aboutDuration(estimates.sweep.seconds)}</> : null}
+          {hasSize(form, THOROUGH_COMPARE) ? null : (
+            <>
+              {' '}
+              · Thorough run ({describeSize(form.sampler, THOROUGH_COMPARE)}) {aboutDuration(estimates.thorough.seconds)}
+            </>
+          )}
+          . <EstimateBasis estimate={estimates.compare} backend={backendName} />
+        </p>
+      ) : null}
+      <CompareProgress status={status} stopping={stopping} progress={progress} />
+      <CompareSummary status={status} backend={backend} startedAt={startedAt} endedAt={endedAt} measured={main.length} expected={MODELS.length} sweepRows={rows.length - main.length} />
       {status === 'failed' && message ? (
         <p className="compare-error" role="alert" aria-label="Compare error">
           {message}
         </p>
       ) : null}
-      {main.length > 0 ? (
+      {showTable && ranWith ? (
         <table className="compare-table" aria-label="Comparison">
           <caption>
-            {SAMPLER_LABELS[main[0].sampler]}-{main[0].steps}, batch {main[0].batch}, on {backend}
+            {samplerStepsLabel(ranWith.sampler, ranWith.steps)}, batch {ranWith.batch}, on {backend ?? activeBackend}
+            {partial ? ' · partial results: the run stopped before every row was measured' : ''}
           </caption>
           <thead>
             <tr>
@@ -148,9 +242,12 @@ export function ComparePanel() {
             </tr>
           </thead>
           <tbody>
-            {main.map((r) => (
-              <RowCells key={r.model} row={r} />
-            ))}
+            {MODELS.map((model) => {
+              const row = main.find((r) => r.model === model);
+              if (row) return <RowCells key={model} row={row} />;
+              const measuring = running && MODELS.find((m) => !main.some((r) => r.model === m)) === model;
+              return <PendingRow key={model} model={model} text={running ? (measuring ? 'measuring…' : 'waiting') : 'not measured (stopped)'} />;
+            })}
           </tbody>
         </table>
       ) : null}
@@ -159,8 +256,17 @@ export function ComparePanel() {
           LDM: {ratios.speedup.toFixed(1)}× the pixel DDPM&apos;s speed per image, {ratios.memory.toFixed(2)}× its peak memory.
         </p>
       ) : null}
-      <CompareChart rows={rows.filter((r) => r.sweep)} />
+      <CompareChart rows={rows.filter((r) => r.sweep)} partial={partial && (ranWith?.sweepSteps.length ?? 0) > 0} />
     </Panel>
+  );
+}
+
+/** Where an estimate comes from, in words: it is an estimate either way. */
+function EstimateBasis({ estimate, backend }: { estimate: CompareEstimate; backend: string }) {
+  return estimate.basis === 'measured' ? (
+    <span className="compare-basis">Estimates, scaled from the last run&apos;s measured time per image on {backend}.</span>
+  ) : (
+    <span className="compare-basis">Rough estimates from the models&apos; FLOPs at a typical speed for {backend}; a first run measures the real speed.</span>
   );
 }
 
@@ -168,25 +274,73 @@ function SweepField({ text, error, onChange, disabled }: { text: string; error: 
   return (
     <div className={`field field--wide${error ? ' field--invalid' : ''}`}>
       <label htmlFor="compare-sweep">Sweep step counts</label>
-      <input id="compare-sweep" type="text" value={text} disabled={disabled} aria-invalid={error ? true : undefined} aria-describedby={error ? 'compare-sweep-err' : undefined} onChange={(e) => onChange(e.target.value)} />
+      <input id="compare-sweep" type="text" value={text} disabled={disabled} aria-invalid={error ? true : undefined} aria-describedby={error ? 'compare-sweep-err' : 'compare-sweep-hint'} onChange={(e) => onChange(e.target.value)} />
       {error ? (
         <p className="field-error" id="compare-sweep-err">
           {error}
         </p>
-      ) : null}
+      ) : (
+        <p className="field-hint" id="compare-sweep-hint">
+          &quot;Compare and sweep&quot; also runs every sampler at each of these step counts, for the chart of quality against time.
+        </p>
+      )}
     </div>
   );
 }
 
-function CompareProgress({ status, progress }: { status: CompareState['status']; progress: CompareState['progress'] }) {
+/** "Pixel DDPM, DDIM-20": the worker's phase names, capitalised. */
+function phaseText(phase: string | undefined): string {
+  if (!phase) return 'Starting';
+  return phase.charAt(0).toUpperCase() + phase.slice(1);
+}
+
+function CompareProgress({ status, stopping, progress }: { status: CompareState['status']; stopping: boolean; progress: CompareState['progress'] }) {
   if (status !== 'running' && status !== 'done' && status !== 'cancelled') return null;
   const total = Math.max(1, progress?.total ?? 1);
+  const unit = progress?.unit ?? 'steps';
+  const counting = progress != null && progress.total > 0;
+  let text: string;
+  if (status === 'running') {
+    text = stopping
+      ? 'Stopping…'
+      : [
+          phaseText(progress?.phase),
+          counting ? `${progress.done.toLocaleString('en-US')} of ${progress.total.toLocaleString('en-US')} ${unit}` : null,
+          counting ? `${formatRate(progress.stepsPerSec)} ${unit}/s` : null,
+          counting ? `${formatDuration(progress.etaSec)} left` : null,
+        ]
+          .filter(Boolean)
+          .join(' · ');
+  } else text = status === 'done' ? 'Done.' : 'Stopped.';
   return (
     <div className="compare-progress">
-      <progress aria-label="Compare progress" max={total} value={Math.min(progress?.done ?? 0, total)} />
-      <p aria-label="Compare status">
-        {status === 'running' ? `${progress?.phase ?? 'starting'} · ${formatRate(progress?.stepsPerSec ?? 0)} ${progress?.unit ?? 'steps'}/s · ${formatDuration(progress?.etaSec ?? NaN)} left` : status === 'done' ? 'Done.' : 'Stopped.'}
+      <progress aria-label="Compare progress" max={total} value={status === 'running' ? Math.min(progress?.done ?? 0, total) : status === 'done' ? total : Math.min(progress?.done ?? 0, total)} />
+      <p aria-label="Compare status" aria-live="polite" className={`compare-status compare-status--${stopping ? 'stopping' : status}`}>
+        {text}
       </p>
     </div>
+  );
+}
+
+/** After a run: how long it took; after a stop, what was kept. */
+function CompareSummary(props: { status: CompareState['status']; backend: string | null; startedAt: number | null; endedAt: number | null; measured: number; expected: number; sweepRows: number }) {
+  const { status, backend, startedAt, endedAt, measured, expected, sweepRows } = props;
+  if ((status !== 'done' && status !== 'cancelled') || startedAt == null || endedAt == null) return null;
+  const took = formatDuration((endedAt - startedAt) / 1000);
+  if (status === 'done') {
+    return (
+      <p className="compare-summary" aria-label="Compare summary">
+        Finished in {took} on {backend}.
+      </p>
+    );
+  }
+  const kept = measured + sweepRows;
+  return (
+    <p className="compare-summary compare-summary--stopped" aria-label="Compare summary">
+      Stopped after {took}.{' '}
+      {kept === 0
+        ? 'No row was finished before the stop.'
+        : `Partial results: ${measured} of ${expected} models measured${sweepRows > 0 ? ` and ${sweepRows} sweep row${sweepRows === 1 ? '' : 's'}` : ''} before the stop are kept below.`}
+    </p>
   );
 }

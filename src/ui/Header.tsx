@@ -11,9 +11,10 @@ interface HeaderProps {
 }
 
 /**
- * Title bar: active backend, adapter, live tensor memory, any backend fallback note, the
- * presenter-mode switch, "Copy link" (every setting is in the URL), notes about the link, and the
- * classic demos' presets.
+ * Title bar: active backend, adapter, live tensor memory, why the backend was chosen (its speed,
+ * measured at start, when none was requested), any backend fallback note, the presenter-mode
+ * switch, "Copy link" (every setting is in the URL), notes about the link, and the classic demos'
+ * presets.
  */
 export function Header({ presenter, onPresenterChange }: HeaderProps) {
   const presenterId = useId();
@@ -62,6 +63,11 @@ export function Header({ presenter, onPresenterChange }: HeaderProps) {
         <input id={presenterId} type="checkbox" role="switch" checked={presenter} onChange={(e) => onPresenterChange(e.target.checked)} />
         <label htmlFor={presenterId}>Presenter mode</label>
       </div>
+      {engine.status === 'ready' && engine.choiceNote ? (
+        <p className="backend-choice" aria-label="Backend choice" style={{ flexBasis: '100%', margin: 0, fontSize: '0.85rem', color: 'var(--muted)' }}>
+          {engine.choiceNote}
+        </p>
+      ) : null}
       {notes.length > 0 ? (
         <div className="backend-note" role="status" aria-label="Backend note">
           {notes.map((n) => (

@@ -84,12 +84,14 @@ export function ModelSource() {
   const pretrained = useApp((s) => s.pretrained);
   const kind = useApp((s) => (s.pendingSetup ?? s.setup).kind);
   const engineFailed = useApp((s) => s.engine.status === 'failed');
+  // While the current model is put aside (or the kept one comes back), the source waits.
+  const keepBusy = useApp((s) => s.keep.status !== 'idle');
   const loading = pretrained.status === 'loading';
   const source = pretrained.source;
 
   return (
     <div className="model-source">
-      <fieldset className="stages" disabled={engineFailed}>
+      <fieldset className="stages" disabled={engineFailed || keepBusy}>
         <legend>Model source</legend>
         <label className={`stage${source === 'pretrained' ? ' stage--current' : ''}`}>
           <input type="radio" name={name} value="pretrained" checked={source === 'pretrained'} onChange={() => client.loadPretrained(kind)} />

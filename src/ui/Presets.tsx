@@ -3,8 +3,10 @@ import { applyPreset, presetActive, PRESETS, type Preset } from '../state/share-
 import { useApp, useEngine } from './context';
 
 /**
- * The classic demos as presets. A comparison preset sets up its first configuration and shows a
- * note with a button for each configuration to compare (one model at a time).
+ * The classic demos as presets. Each sets the groups of settings it touches as a whole (the page's
+ * defaults plus its own values), so one preset's settings never carry over into the next. A
+ * comparison preset sets up its first configuration and shows a note with a button for each
+ * configuration to compare (one model at a time; the model left behind is kept for switching back).
  */
 export function Presets() {
   const client = useEngine();
@@ -13,8 +15,8 @@ export function Presets() {
   const [chosen, setChosen] = useState<Preset | null>(null);
   // Which alternatives the page matches now, as a string (a primitive: no re-render on other changes).
   const active = useApp((s) => (chosen ? chosen.alternatives.map((a) => (presetActive(s, a) ? '1' : '0')).join('') : ''));
-  // A pretrained model on its way brings its own settings: presets wait for it.
-  const loading = useApp((s) => s.pretrained.status === 'loading');
+  // A pretrained model on its way brings its own settings, and a model being put aside or brought back its own: presets wait for them.
+  const loading = useApp((s) => s.pretrained.status === 'loading' || s.keep.status !== 'idle');
 
   return (
     <div className="presets">

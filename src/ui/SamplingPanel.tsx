@@ -129,12 +129,14 @@ export function SamplingPanel() {
       <MoreSettings>
         <div className="grid2">
           <SelectField<TimestepSpacing>
+            wide
             label="Timestep spacing"
             value={form.spacing}
             options={TIMESTEP_SPACINGS.map((s) => ({ value: s, label: SPACING_LABELS[s] }))}
             onChange={(spacing) => client.setSampling({ spacing })}
           />
           <SelectField<X0Clipping>
+            wide
             label={setup.kind === 'latent' ? 'x₀ clipping (pixels only: off for latents)' : 'x₀ clipping'}
             value={setup.kind === 'latent' ? 'none' : form.clipping}
             options={X0_CLIPPINGS.map((c) => ({ value: c, label: CLIPPING_LABELS[c] }))}
@@ -142,6 +144,7 @@ export function SamplingPanel() {
             disabled={setup.kind === 'latent'}
           />
           <SelectField<DdpmVariance>
+            wide
             label="DDPM variance"
             value={form.ddpmVariance}
             options={DDPM_VARIANCES.map((v) => ({ value: v, label: VARIANCE_LABELS[v] }))}

@@ -25,6 +25,7 @@ export function SchedulePanel() {
     <Panel title="Schedule">
       <div className="grid2">
         <SelectField
+          wide
           label="Schedule kind"
           value={schedule.kind}
           options={SCHEDULE_KINDS.map((k) => ({ value: k, label: KIND_LABELS[k] }))}

@@ -3,7 +3,9 @@
  * ./pretrained-fixture.ts, plus an untrained evaluation classifier) measured case by case. Checked:
  * every case gives a row per model with the FLOPs of the models' own formula, a peak that holds at
  * least the weights, the floor FD the CLI's `evaluate` gives at the same N, progress that ends at
- * its total, cancellation, clear refusals of bad settings, and no tensor left behind.
+ * its total, cancellation, clear refusals of bad settings, and no tensor left behind. A cancel takes
+ * effect within one model step wherever it comes (the quality samples and the FD reference's scoring
+ * included), and the engine samples right after it.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
@@ -16,7 +18,8 @@ import { dirReader } from '../../src/io/pretrained-node';
 import { initNodeBackend } from '../../src/backends/node';
 import { loadMnistNode } from '../../src/data/load-node';
 import { CompareSession } from '../../src/engine/compare-run';
-import { flopsPerImage, sweepCases, timeCase } from '../../src/eval/compare';
+import { flopsPerImage, qualityOfCase, sweepCases, timeCase, type CompareModel, type QualityContext } from '../../src/eval/compare';
+import { RunCancelled, RunControl } from '../../src/engine/run-control';
 import { loadModel } from '../../src/io/model-files';
 import { readPretrainedFiles } from '../../src/io/pretrained';
 import { generateImages } from '../../src/sampling/generate';
@@ -25,7 +28,9 @@ import { DEFAULT_SAMPLER } from '../../src/diffusion/config';
 import { setupStats } from '../../src/models/factory';
 import { createClassifier } from '../../src/models/classifier';
 import { saveClassifier, loadClassifier } from '../../src/io/classifier-files';
-import { evaluate } from '../../src/eval/evaluate';
+import { evaluate, makeReference, realDigits, scoreImages } from '../../src/eval/evaluate';
+import type { Classifier } from '../../src/models/classifier';
+import type { ModelKind } from '../../src/models/setup/model-setup';
 import { DEFAULT_COMPARE } from '../../src/state/compare';
 import type { CompareSettings } from '../../src/eval/compare-report';
 import type { WorkerToPage } from '../../src/protocol/messages';
@@ -49,6 +54,18 @@ function session(messages: WorkerToPage[]) {
 const settings: CompareSettings = { ...DEFAULT_COMPARE, sampler: 'ddim', steps: 3, batch: 4, reps: 2, qualityImages: 8, referenceDigits: REFERENCE, sweepSteps: [] };
 
 const finished = (s: CompareSession) => s.whenDone();
+
+async function fixtureModel(kind: ModelKind): Promise<CompareModel> {
+  const files = await readPretrainedFiles(dirReader(root), kind);
+  const { model, info } = loadModel(files.modelJson, files.weightsBin);
+  return { kind, model, setup: info.setup, schedule: makeSchedule(info.setup.schedule) };
+}
+
+async function fixtureClassifier(): Promise<Classifier> {
+  const read = dirReader(root);
+  const [json, bin] = await Promise.all([read('classifier/model.json'), read('classifier/weights.bin')]);
+  return loadClassifier(JSON.parse(new TextDecoder().decode(json!)), bin!).model;
+}
 
 describe('compare: pixel DDPM against LDM', () => {
   beforeAll(async () => {
@@ -167,6 +184,91 @@ describe('compare: pixel DDPM against LDM', () => {
     expect(messages.filter((m) => m.type === 'compare/state').map((m) => (m.type === 'compare/state' ? m.state : ''))).toEqual(['running', 'cancelled']);
     expect(messages.filter((m) => m.type === 'compare/row').length).toBeLessThan(2);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a cancel inside the quality samples takes effect within one model step, freeing every tensor', async () => {
+    for (const kind of ['pixel', 'latent'] as const) {
+      const m = await fixtureModel(kind);
+      const classifier = await fixtureClassifier();
+      const real = realDigits(await loadMnistNode(), 40, REFERENCE);
+      const reference = makeReference((await scoreImages(classifier, real.reference.pixels, real.reference.n)).features, { subsets: 1, subsetSize: REFERENCE });
+      const q: QualityContext = { classifier, reference, floor: real.floor, floorFd: new Map() };
+      // 40 samples in batches of 4 at DDIM-10: 100 model steps in one generateImages call.
+      const s = { ...settings, steps: 10, batch: 4, qualityImages: 40 };
+      const control = new RunControl();
+      let steps = 0;
+      let atCancel = -1;
+      const before = tf.memory().numTensors;
+      const run = qualityOfCase(m, { sampler: 'ddim', steps: 10 }, s, q, {
+        onStep: () => {
+          steps++;
+          // Mid-way through the second batch, Stop arrives as the page's message would: on a later task.
+          if (steps === 15) {
+            setTimeout(() => {
+              atCancel = steps;
+              control.cancel();
+            }, 0);
+          }
+        },
+        stepBoundary: () => control.stepBoundary(),
+      });
+      await expect(run).rejects.toBeInstanceOf(RunCancelled);
+      expect(atCancel, kind).toBeGreaterThanOrEqual(15);
+      // Model steps run after the cancel: at most the one in flight.
+      expect(steps - atCancel, kind).toBeLessThanOrEqual(1);
+      expect(tf.memory().numTensors, kind).toBe(before);
+      m.model.dispose();
+      classifier.dispose();
+    }
+  });
+
+  it('the classifier stops scoring within one batch when its batch callback throws', async () => {
+    const classifier = await fixtureClassifier();
+    const real = realDigits(await loadMnistNode(), 2, 1000);
+    const before = tf.memory().numTensors;
+    const control = new RunControl();
+    const seen: number[] = [];
+    const scoring = scoreImages(classifier, real.reference.pixels, 1000, 50, (done) => {
+      seen.push(done);
+      if (done === 200) control.cancel();
+      return control.stepBoundary();
+    });
+    await expect(scoring).rejects.toBeInstanceOf(RunCancelled);
+    expect(seen).toEqual([50, 100, 150, 200]);
+    expect(tf.memory().numTensors).toBe(before);
+    classifier.dispose();
+  });
+
+  it('stops while scoring the FD reference, keeping no rows and freeing everything', async () => {
+    const messages: WorkerToPage[] = [];
+    const s = session(messages);
+    const before = tf.memory().numTensors;
+    await s.start({ ...settings, referenceDigits: 5000 });
+    for (let i = 0; i < 2000 && !messages.some((m) => m.type === 'compare/progress' && m.unit === 'digits' && m.done > 0); i++) await new Promise((r) => setTimeout(r, 5));
+    await s.stop();
+    expect(messages.filter((m) => m.type === 'compare/state').map((m) => (m.type === 'compare/state' ? m.state : ''))).toEqual(['running', 'cancelled']);
+    const digits = messages.flatMap((m) => (m.type === 'compare/progress' && m.unit === 'digits' ? [m.done] : []));
+    expect(Math.max(...digits)).toBeGreaterThan(0);
+    expect(Math.max(...digits)).toBeLessThan(5000);
+    // No sampling started: no rows, no progress in sampler steps.
+    expect(messages.filter((m) => m.type === 'compare/row' || (m.type === 'compare/progress' && m.unit === 'steps' && m.total > 0))).toEqual([]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('keeps the rows measured before a cancel; after it the engine samples at once', async () => {
+    const { engine, messages, until } = makeNodeEngine({ readPretrained: dirReader(root) });
+    await engine.handle({ type: 'init', backend: null });
+    // Timing only, many repeats: the pixel row comes quickly, the LDM's would take long.
+    await engine.handle({ type: 'compare/start', compare: { ...settings, steps: 10, qualityImages: 0, reps: 20 } });
+    await until((m) => m.type === 'compare/row');
+    await until((m) => m.type === 'compare/progress' && m.phase.startsWith('LDM'));
+    await engine.handle({ type: 'compare/cancel' });
+    expect(messages.filter((m) => m.type === 'compare/state').map((m) => (m.type === 'compare/state' ? m.state : ''))).toEqual(['running', 'cancelled']);
+    expect(messages.flatMap((m) => (m.type === 'compare/row' ? [m.row.model] : []))).toEqual(['pixel']);
+    await engine.handle({ type: 'sample/start', sampling: { ...DEFAULT_SAMPLER, kind: 'ddim', steps: 3, numImages: 2, seed: 1, digit: null, useEma: true } });
+    await until((m) => m.type === 'sample/state' && m.state === 'done', 30_000);
+    expect(messages.filter((m) => m.type === 'sample/frame').length).toBeGreaterThan(0);
+    await engine.dispose();
   });
 
   it('refuses bad settings with a message that names them, through the engine', async () => {

@@ -209,7 +209,8 @@ describe('the message reducer', () => {
     const starting = state({ engine: { ...state().engine, status: 'starting' } });
     const msg: WorkerToPage = { ...READY, wasmThreads: 4 };
     const r = reduceMessage(starting, msg);
-    expect(r.patch.engine).toMatchObject({ status: 'ready', backend: 'wasm', wasmThreads: 4 });
+    expect(r.patch.engine).toMatchObject({ status: 'ready', backend: 'wasm', wasmThreads: 4, choiceNote: null });
+    expect(reduceMessage(starting, { ...msg, choiceNote: 'wasm: 12× faster here than WebGPU' }).patch.engine?.choiceNote).toBe('wasm: 12× faster here than WebGPU');
     expect(sends(r).map((m) => m.type)).toEqual(['setup', 'data/preview']);
     expect(effects(r).at(-1)).toEqual({ type: 'recovery-ready' });
 
