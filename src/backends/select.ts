@@ -115,8 +115,9 @@ const PROBED: readonly BackendName[] = ['webgpu', 'webgl', 'wasm'];
 
 /**
  * Time budgets of the probes (starting the backends excluded), in ms: wasm's is a guard; the GPU
- * backends share {@link GPU_PROBE_BUDGET_MS}, WebGL (probed first) at most half of it, so a
- * software GPU (seconds to compile a shader) cannot stall start-up for longer.
+ * backends share {@link GPU_PROBE_BUDGET_MS} (WebGL, probed first, half of it when WebGPU is to
+ * follow; WebGPU what is left, at least half), so a software GPU, which takes seconds to compile
+ * a shader, cannot stall start-up for longer.
  */
 export const WASM_PROBE_BUDGET_MS = 3000;
 export const GPU_PROBE_BUDGET_MS = 3000;
@@ -136,17 +137,15 @@ async function started(name: BackendName, failures: string[], requested: Backend
 
 /**
  * With nothing requested: starts each of {@link PROBED} that can; when more than one starts, times
- * the probe step on each (wasm first, so a software GPU's abandoned work cannot slow its timing)
- * and switches to the fastest. One that starts alone is used without a probe; none: cpu.
+ * the probe step on each and switches to the fastest (no probe finished: the preferred order). One
+ * that starts alone is used without a probe; none: cpu.
  */
 async function initFastest(): Promise<BackendInit> {
   const t0 = performance.now();
   const failed = new Map<BackendName, string>();
   const ready: BackendName[] = [];
   for (const name of PROBED) {
-    const tt = performance.now();
     const reason = await trySetBackend(name);
-    console.log(`DEBUGPROBE start ${name} ${Math.round(performance.now() - tt)} ms ${reason}`);
     if (reason == null) ready.push(name);
     else failed.set(name, `${LABELS[name]} (${name}) is unavailable: ${reason}`);
   }
@@ -169,7 +168,6 @@ async function initFastest(): Promise<BackendInit> {
     const s = performance.now();
     const { ms, firstMs, late, error } = await timeProbeStep(budget);
     if (name !== 'wasm') gpuLeft = Math.max(GPU_PROBE_BUDGET_MS / 2, gpuLeft - (performance.now() - s));
-    console.log(`DEBUGPROBE step ${name} budget ${Math.round(budget)} took ${Math.round(performance.now() - s)} ${JSON.stringify({ ms, firstMs, late, error, software })}`);
     timings.push({ backend: name, ms, software, ...(firstMs != null ? { firstMs } : {}), ...(late != null ? { late } : {}), ...(error != null ? { error } : {}) });
   }
   const chosen = chooseFastest(timings, BACKEND_ORDER);

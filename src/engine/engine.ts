@@ -97,7 +97,7 @@ export class Engine {
 
   private async init(requested: BackendName | null): Promise<void> {
     const result = await this.deps.initBackend(requested);
-    this.deps.post({ type: 'ready', backend: result.backend, requested, fallbackNote: result.fallbackNote, adapter: result.adapter, wasmThreads: result.wasmThreads ?? null });
+    this.deps.post({ type: 'ready', backend: result.backend, requested, fallbackNote: result.fallbackNote, adapter: result.adapter, wasmThreads: result.wasmThreads ?? null, ...(result.choiceNote ? { choiceNote: result.choiceNote } : {}) });
     const every = this.deps.memoryIntervalMs ?? 500;
     if (every > 0 && this.memoryTimer == null) this.memoryTimer = setInterval(() => this.postMemory(), every);
     this.postMemory();

@@ -149,17 +149,17 @@ const CLASSIFIER_FLOPS = 12e6;
 
 /**
  * Rough forward FLOP rates (FLOP per ms, both models together at batch 4) when nothing has been
- * measured yet: wasm is measured on a 2-core laptop; the others are typical figures, far from exact
- * (a GPU's rate depends on the GPU, and SwiftShader's WebGPU is a CPU emulation).
+ * measured yet. wasm on a 2-core machine ran at 1 to 9 GFLOP/s (busy or idle): the middle is taken;
+ * the others are typical figures, far from exact (a GPU's rate depends on the GPU).
  */
-const BACKEND_FLOPS_PER_MS: Record<string, number> = { wasm: 1.1e6, cpu: 0.15e6, webgl: 8e6, webgpu: 10e6 };
+const BACKEND_FLOPS_PER_MS: Record<string, number> = { wasm: 3e6, cpu: 0.3e6, webgl: 8e6, webgpu: 10e6 };
 
 /**
  * How much faster per image a bigger batch runs: time per image ∝ batch^−γ (fixed costs per step
- * spread over more images). Measured on wasm between batch 1 and 16; GPUs gain more.
+ * spread over more images). γ ≈ 0.5 on wasm from batch 4 to 16; GPUs gain more.
  */
 function batchExponent(backend: string | null): number {
-  return backend === 'webgl' || backend === 'webgpu' ? 0.5 : 0.25;
+  return backend === 'webgl' || backend === 'webgpu' ? 0.75 : 0.5;
 }
 
 /** Forward FLOPs per image of a pretrained model: denoiser passes × steps, plus the LDM's decode. */

@@ -101,6 +101,9 @@ interface Kept {
   page: KeptPage;
 }
 
+/** A change that replaces the engine's model; false when it turned out to have nothing to do (the model stays). */
+export type ModelChange = () => boolean | void;
+
 /** A model request the worker answers in order ('model/exported', 'model/imported' or a 'model' error). */
 type ModelRequest = 'download' | 'keep' | 'import' | 'restore';
 
@@ -118,8 +121,8 @@ export interface ModelSourcesHost {
 export class ModelSources {
   /** The kept model's files and page state (the store shows its description). */
   private kept: Kept | null = null;
-  /** The change waiting for the current model's files before it replaces the model. */
-  private waiting: { apply: () => void; swap: Kept | null } | null = null;
+  /** The change waiting for the current model's files before it replaces the model (and what the slot held before). */
+  private waiting: { apply: ModelChange; previous: Kept | null } | null = null;
   /** The kept model on its way back (and so out of the slot until it has arrived). */
   private restoring: Kept | null = null;
   /** The model requests sent and not answered yet, oldest first (the worker answers them in order). */
@@ -134,7 +137,7 @@ export class ModelSources {
    * never takes the place of a kept trained one (it can be loaded again any time). Returns false
    * when another keep or switch back is in progress (nothing is done).
    */
-  keepThen(apply: () => void, swap: Kept | null = null): boolean {
+  keepThen(apply: ModelChange, swap: Kept | null = null): boolean {
     const { store } = this.host;
     const s = store.getState();
     if (s.keep.status !== 'idle' || this.waiting) return false;
@@ -144,12 +147,13 @@ export class ModelSources {
       apply();
       return true;
     }
+    const previous = this.kept;
     if (via === 'pretrained') {
       this.setKept({ model: { ...describeModel(s), setup: s.setup, via, bytes: 0 }, files: null, page: this.pageOf(s) });
-      apply();
+      if (apply() === false) this.setKept(previous);
       return true;
     }
-    this.waiting = { apply, swap };
+    this.waiting = { apply, previous };
     store.setState((now) => ({ keep: { ...now.keep, status: 'saving', message: null } }));
     // Paused at a step boundary first, so the files hold one step's weights.
     if (s.train.state === 'running') this.host.send({ type: 'train/pause' });
@@ -207,7 +211,8 @@ export class ModelSources {
     const bytes = files.reduce((n, f) => n + f.data.byteLength, 0);
     this.setKept({ model: { ...describeModel(s), setup: s.setup, via: 'files', bytes }, files, page: this.pageOf(s) });
     this.host.store.setState((now) => ({ keep: { ...now.keep, status: 'idle' } }));
-    w.apply();
+    // The change was dropped meanwhile (the edit went back to the model's setup): the model stays, and so does the slot.
+    if (w.apply() === false) this.setKept(w.previous);
   }
 
   /** A keep or a switch back ended without changing the model: the page says why. */
@@ -259,13 +264,15 @@ export class ModelSources {
         else this.stop(`Could not switch back to the pretrained ${KIND_WORDS[msg.kind]}: ${msg.message}`);
         return;
       case 'ready': {
-        // A restarted worker answers nothing sent to the one before.
-        const busy = this.waiting !== null || this.restoring !== null;
+        // A restarted worker answers nothing sent to the one before (a pretrained load is asked again by the reducer, and goes on).
+        const stopped = this.waiting !== null || (this.restoring !== null && this.restoring.model.via === 'files');
         this.requests = [];
-        if (this.restoring && this.restoring.model.via === 'files') this.setKept(this.restoring);
+        if (this.restoring && this.restoring.model.via === 'files') {
+          this.setKept(this.restoring);
+          this.restoring = null;
+        }
         this.waiting = null;
-        this.restoring = null;
-        if (busy) this.stop('The engine restarted before the model change finished, so nothing was changed; try again.');
+        if (stopped) this.stop('The engine restarted before the model change finished; try again.');
         return;
       }
       default:

@@ -22,8 +22,11 @@ export interface SetupSyncHost {
   loadPretrained(kind: ModelKind): void;
   /** Forgets the trained weights (a confirmed change of a trained model's setup). */
   resetTraining(): void;
-  /** Puts the engine's model aside when it is worth keeping, then runs `apply`, which replaces it (at once, or once its files have arrived). */
-  keepThen(apply: () => void): void;
+  /**
+   * Puts the engine's model aside when it is worth keeping, then runs `apply`, which replaces it (at
+   * once, or once its files have arrived); `apply` returns false when it had nothing to do.
+   */
+  keepThen(apply: () => boolean | void): void;
 }
 
 /** The 'setup' message for the store's setup; null while the engine is not ready or the setup is invalid (the UI shows why and blocks Start and Sample). */
@@ -99,7 +102,7 @@ export class SetupSync {
       // Read again: keeping a trained model waits for its files, and the edit may have changed meanwhile.
       const s = store.getState();
       const pending = s.pendingSetup;
-      if (!pending) return;
+      if (!pending) return false;
       if (s.pretrained.source === 'pretrained' && pending.kind !== s.setup.kind) {
         this.host.loadPretrained(pending.kind);
         return;

@@ -33,6 +33,8 @@ import './compare.css';
 
 const MODEL_LABELS: Record<ModelKind, string> = { pixel: 'Pixel DDPM', latent: 'LDM' };
 const MODELS: ModelKind[] = ['pixel', 'latent'];
+/** Below this many quality samples, FD is mostly small-sample bias (the panel says so). */
+const SMALL_N = 50;
 
 const VALIDATORS: Record<'steps' | 'batch' | 'reps' | 'qualityImages' | 'referenceDigits' | 'guidance', (v: number) => string | null> = {
   steps: integerIn(1, 1000, 'Steps'),
@@ -56,9 +58,9 @@ function aboutDuration(sec: number): string {
   return `about ${(sec / 3600).toFixed(1)} h`;
 }
 
-/** "DDIM-50, batch 16, 3 timed batches, 200 quality samples, 2,000 FD reference digits". */
+/** "DDIM-50, batch 16, 3 timed repeats, 200 quality samples, 2,000 FD reference digits". */
 function describeSize(sampler: CompareSettings['sampler'], size: typeof THOROUGH_COMPARE): string {
-  return `${samplerStepsLabel(sampler, size.steps)}, batch ${size.batch}, ${size.reps} timed batch${size.reps === 1 ? '' : 'es'}, ${size.qualityImages} quality samples, ${size.referenceDigits.toLocaleString('en-US')} FD reference digits`;
+  return `${samplerStepsLabel(sampler, size.steps)}, batch ${size.batch}, ${size.reps} timed repeat${size.reps === 1 ? '' : 's'}, ${size.qualityImages} quality samples, ${size.referenceDigits.toLocaleString('en-US')} FD reference digits`;
 }
 
 function RowCells({ row }: { row: CompareRow }) {
@@ -137,6 +139,9 @@ export function ComparePanel() {
       };
   const showTable = ranWith != null && (running || rows.length > 0);
   const partial = status === 'cancelled' || status === 'failed';
+  // Quality from a handful of samples: say what its FD can and cannot tell.
+  const measuredN = main.find((r) => r.quality)?.quality?.n;
+  const smallN = measuredN != null && measuredN < SMALL_N ? measuredN : null;
   return (
     <Panel title="Compare" className="compare">
       <p className="compare-note">
@@ -207,7 +212,7 @@ export function ComparePanel() {
       {!running && estimates ? (
         <p className="compare-estimate" aria-label="Compare estimate">
           <strong>Estimated time</strong> on {backendName}: Compare {aboutDuration(estimates.compare.seconds)}
-          {estimates.sweep ? <> · with the sweep {aboutDuration(estimates.sweep.seconds)}</> : null}
+          {estimates.sweep ? <> · Compare and sweep {aboutDuration(estimates.sweep.seconds)}</> : null}
           {hasSize(form, THOROUGH_COMPARE) ? null : (
             <>
               {' '}
@@ -256,6 +261,12 @@ export function ComparePanel() {
           LDM: {ratios.speedup.toFixed(1)}× the pixel DDPM&apos;s speed per image, {ratios.memory.toFixed(2)}× its peak memory.
         </p>
       ) : null}
+      {smallN != null ? (
+        <p className="compare-note compare-caution">
+          With only {smallN} samples per model, FD mostly measures how few they are: the floor (real digits at the same N) is almost as far. Read the time and memory here; for FD
+          that tells the models apart, use the Thorough run ({THOROUGH_COMPARE.qualityImages} samples).
+        </p>
+      ) : null}
       <CompareChart rows={rows.filter((r) => r.sweep)} partial={partial && (ranWith?.sweepSteps.length ?? 0) > 0} />
     </Panel>
   );
@@ -295,52 +306,61 @@ function phaseText(phase: string | undefined): string {
 }
 
 function CompareProgress({ status, stopping, progress }: { status: CompareState['status']; stopping: boolean; progress: CompareState['progress'] }) {
-  if (status !== 'running' && status !== 'done' && status !== 'cancelled') return null;
+  if (status !== 'running') return null;
   const total = Math.max(1, progress?.total ?? 1);
   const unit = progress?.unit ?? 'steps';
   const counting = progress != null && progress.total > 0;
-  let text: string;
-  if (status === 'running') {
-    text = stopping
-      ? 'Stopping…'
-      : [
-          phaseText(progress?.phase),
-          counting ? `${progress.done.toLocaleString('en-US')} of ${progress.total.toLocaleString('en-US')} ${unit}` : null,
-          counting ? `${formatRate(progress.stepsPerSec)} ${unit}/s` : null,
-          counting ? `${formatDuration(progress.etaSec)} left` : null,
-        ]
-          .filter(Boolean)
-          .join(' · ');
-  } else text = status === 'done' ? 'Done.' : 'Stopped.';
+  const text = stopping
+    ? 'Stopping…'
+    : [
+        phaseText(progress?.phase),
+        counting ? `${progress.done.toLocaleString('en-US')} of ${progress.total.toLocaleString('en-US')} ${unit}` : null,
+        counting ? `${formatRate(progress.stepsPerSec)} ${unit}/s` : null,
+        counting ? `${formatDuration(progress.etaSec)} left` : null,
+      ]
+        .filter(Boolean)
+        .join(' · ');
   return (
     <div className="compare-progress">
-      <progress aria-label="Compare progress" max={total} value={status === 'running' ? Math.min(progress?.done ?? 0, total) : status === 'done' ? total : Math.min(progress?.done ?? 0, total)} />
-      <p aria-label="Compare status" aria-live="polite" className={`compare-status compare-status--${stopping ? 'stopping' : status}`}>
+      <progress aria-label="Compare progress" max={total} value={Math.min(progress?.done ?? 0, total)} />
+      <p
+        aria-label="Compare status"
+        aria-live="polite"
+        className={`compare-status${stopping ? ' compare-status--stopping' : ''}`}
+        title="A sampler step denoises one batch; each model runs a warm-up batch, the timed batches and the quality batches."
+      >
         {text}
       </p>
     </div>
   );
 }
 
-/** After a run: how long it took; after a stop, what was kept. */
+/** After a run: how long it took; after a stop, which rows were kept. */
 function CompareSummary(props: { status: CompareState['status']; backend: string | null; startedAt: number | null; endedAt: number | null; measured: number; expected: number; sweepRows: number }) {
   const { status, backend, startedAt, endedAt, measured, expected, sweepRows } = props;
-  if ((status !== 'done' && status !== 'cancelled') || startedAt == null || endedAt == null) return null;
-  const took = formatDuration((endedAt - startedAt) / 1000);
+  if (status !== 'done' && status !== 'cancelled') return null;
+  const took = startedAt != null && endedAt != null ? formatDuration((endedAt - startedAt) / 1000) : null;
   if (status === 'done') {
     return (
-      <p className="compare-summary" aria-label="Compare summary">
-        Finished in {took} on {backend}.
-      </p>
+      <div className="compare-end">
+        <p aria-label="Compare status" aria-live="polite" className="compare-status compare-status--done">
+          Done.
+        </p>
+        {took ? <p className="compare-summary">Took {took} on {backend}.</p> : null}
+      </div>
     );
   }
   const kept = measured + sweepRows;
   return (
-    <p className="compare-summary compare-summary--stopped" aria-label="Compare summary">
-      Stopped after {took}.{' '}
-      {kept === 0
-        ? 'No row was finished before the stop.'
-        : `Partial results: ${measured} of ${expected} models measured${sweepRows > 0 ? ` and ${sweepRows} sweep row${sweepRows === 1 ? '' : 's'}` : ''} before the stop are kept below.`}
-    </p>
+    <div className="compare-end">
+      <p aria-label="Compare status" aria-live="polite" className="compare-status compare-status--cancelled">
+        Stopped{took ? ` after ${took}` : ''}.
+      </p>
+      <p className="compare-summary compare-summary--stopped">
+        {kept === 0
+          ? 'No model had finished before the stop, so there are no results.'
+          : `Partial results: ${measured} of ${expected} models${sweepRows > 0 ? ` and ${sweepRows} sweep row${sweepRows === 1 ? '' : 's'}` : ''} measured before the stop, kept below.`}
+      </p>
+    </div>
   );
 }

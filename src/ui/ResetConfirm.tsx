@@ -38,8 +38,15 @@ function ConfirmChange() {
   return (
     <div className="confirm" role="group" aria-label="Confirm model change">
       <p>
-        <strong>This changes the model: reset training?</strong> {changes.length > 0 ? `${changes.join('; ')}.` : null}
+        <strong>This changes the model: reset training?</strong>
       </p>
+      {changes.length > 0 ? (
+        <ul className="confirm-changes" aria-label="Setup changes">
+          {changes.map((c) => (
+            <li key={c}>{c}</li>
+          ))}
+        </ul>
+      ) : null}
       <p>
         {fate}
         {running ? ' Training is running: it stops, and the model is kept at the step it reached.' : null}

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type MouseEvent } from 'react';
 import type { FrameState } from '../state/frames';
+import type { TrainRun } from '../state/store';
 import { BatchCanvas } from './BatchCanvas';
 import { useApp, useEngine, useFrames } from './context';
 import { drawBatch, gridShape } from './draw';
@@ -87,17 +88,19 @@ function FirstStepWait({ gpu }: { gpu: boolean }) {
   );
 }
 
-/** A run that has started and has no frame or step yet, and whether its backend compiles shaders. */
+/**
+ * A run that has started and has no frame or step yet, and whether its backend compiles shaders.
+ * A training run counts from Start (not from Resume, whose programs are already built).
+ */
 function useFirstStepWait(): { waiting: boolean; gpu: boolean } {
   const gpu = useApp((s) => s.engine.backend === 'webgpu' || s.engine.backend === 'webgl');
   const sampleWaiting = useApp((s) => s.sample.state === 'running' && s.sample.elapsedMs === null);
-  const trainRunning = useApp((s) => s.train.state === 'running');
+  const trainState = useApp((s) => s.train.state);
   const trainStep = useApp((s) => s.train.step);
-  // The step a training run started from (set when it starts running, cleared when it stops).
-  const [trainFrom, setTrainFrom] = useState<number | null>(null);
-  if (trainRunning && trainFrom === null) setTrainFrom(trainStep);
-  else if (!trainRunning && trainFrom !== null) setTrainFrom(null);
-  const trainWaiting = trainRunning && (trainFrom === null || trainStep === trainFrom);
+  // The training state last seen, and the step a started run began from (null otherwise).
+  const [seen, setSeen] = useState<{ state: TrainRun['state']; from: number | null }>({ state: trainState, from: null });
+  if (seen.state !== trainState) setSeen({ state: trainState, from: trainState === 'running' && seen.state !== 'paused' ? trainStep : null });
+  const trainWaiting = trainState === 'running' && seen.from !== null && trainStep === seen.from;
   return { waiting: sampleWaiting || trainWaiting, gpu };
 }
 

@@ -12,12 +12,8 @@ import { transferablesOf, type PageToWorker, type WorkerToPage } from '../protoc
 
 declare const self: DedicatedWorkerGlobalScope;
 
-/** Why the start-up probe chose the backend (see ../backends/select), told with the engine's 'ready'. */
-let choiceNote: string | null = null;
-
 function post(message: WorkerToPage): void {
-  const out: WorkerToPage = message.type === 'ready' && choiceNote != null ? { ...message, choiceNote } : message;
-  self.postMessage(out, transferablesOf(out));
+  self.postMessage(message, transferablesOf(message));
 }
 
 const engine = new Engine({
@@ -25,7 +21,6 @@ const engine = new Engine({
   initBackend: async (requested) => {
     configureBrowserWasmPaths();
     const result = await initBackend(requested);
-    choiceNote = result.choiceNote ?? null;
     watchGpuDevice(result.backend, (message) => post({ type: 'device-lost', backend: result.backend, message }));
     return result;
   },

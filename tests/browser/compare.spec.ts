@@ -2,8 +2,9 @@
  * The Compare panel in a real browser: the pretrained pixel DDPM and LDM (public/models, served by
  * the app) sampled with the same settings, a row per model with time, memory, FLOPs and quality,
  * the ratio line, the sweep's table and chart, progress with a rate and time left, bad settings
- * refused with a message, and no tensor left behind. Runs are tiny (2 steps, batch 2). On wasm the
- * whole panel (quality and sweep); on WebGPU (SwiftShader, a CPU emulation: slow) timing only.
+ * refused with a message, estimates of a run's duration before it starts, and no tensor left behind.
+ * Runs are tiny (2 steps, batch 2). On wasm the whole panel (quality and sweep); on WebGPU
+ * (SwiftShader, a CPU emulation: slow) timing only.
  */
 import { expect, type Locator, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
@@ -56,12 +57,16 @@ test('compares pixel DDPM and LDM on wasm: table, quality, ratios, sweep and cha
   await expect(compare.getByText('"x" is not a step count from 1 to 1000.')).toBeVisible();
   await expect(compare.getByRole('button', { name: 'Compare and sweep' })).toBeDisabled();
   await sweep.fill('1');
+  // Before any run, the durations are estimated from the models' FLOPs; after it, from its measured speed.
+  const estimate = compare.getByLabel('Compare estimate');
+  await expect(estimate).toContainText(/Compare (a few seconds|about \d+ (s|min)) · Compare and sweep .* · Thorough run \(DDIM-50, batch 16, .*\) about \d+ min\. Rough estimates from the models' FLOPs/);
   await compare.getByRole('button', { name: 'Compare and sweep' }).click();
 
   // Progress: first the FD reference's digits, then sampler steps, each with a rate and time left.
   await expect(compare.getByLabel('Compare status')).toContainText(/(digits|steps)\/s · .* left|Done/);
   await expect(compare.getByLabel('Compare status')).toHaveText('Done.', { timeout: 180_000 });
   await expectRows(compare, 'wasm', { confidence: /^(0\.\d{3}|1\.000)$/, fd: /^\d+\.\d \(floor \d+\.\d, \d+\.\d\d×\)$/ });
+  await expect(estimate).toContainText("scaled from the last run's measured time per image on wasm");
   // The sweep: 3 samplers × 1 step count × 2 models, and the chart of FD against time.
   await expect(compare.getByRole('table', { name: 'Sweep' }).getByRole('row')).toHaveCount(7);
   await expect(compare.getByRole('img', { name: 'FD over floor against milliseconds per image' })).toBeVisible();

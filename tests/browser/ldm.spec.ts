@@ -76,7 +76,7 @@ test('stage 2 before stage 1 is refused with a clear alert', async ({ page }) =>
 test('on WebGPU the tiny LDM trains both stages and samples in latent space', async ({ page }) => {
   test.setTimeout(300_000);
   await recordDraws(page);
-  await openApp(page);
+  await openApp(page, 'backend=webgpu');
   await expect(page.getByLabel('Active backend')).toHaveText('webgpu');
   await chooseTinyLdm(page);
   const training = region(page, 'Training');

@@ -249,7 +249,7 @@ test.describe('Content-Security-Policy', () => {
     await expect(sampling.getByLabel('Sampling state', { exact: true })).toHaveText('done', { timeout: 120_000 });
 
     // WebGPU (its shaders are WGSL, not scripts) samples too.
-    await openApp(page);
+    await openApp(page, 'backend=webgpu');
     await expect(page.getByLabel('Active backend')).toHaveText('webgpu');
     await sampling.getByRole('spinbutton', { name: 'Sampling steps' }).fill('2');
     await sampling.getByRole('spinbutton', { name: 'Number of images' }).fill('1');
@@ -264,7 +264,7 @@ test.describe('Content-Security-Policy', () => {
 test('garbage URL parameters get visible notes and a working page, never a blank one', async ({ page }) => {
   await page.goto('/?T=abc&steps=-5&backend=nope&batch=1e9&lr=-1&sampler=x&%ZZ=1&stream=maybe&pretrained=0');
   for (const name of PANELS) await expect(region(page, name)).toBeVisible();
-  await expect(page.getByLabel('Active backend')).toHaveText('webgpu');
+  await expect(page.getByLabel('Active backend')).toHaveText('wasm');
   await expect(page.getByRole('status', { name: 'Backend note' })).toContainText('Unknown backend "nope" in the URL');
   const note = page.getByRole('status', { name: 'Link note' });
   for (const text of [

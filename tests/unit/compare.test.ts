@@ -9,6 +9,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,8 +31,8 @@ import { createClassifier } from '../../src/models/classifier';
 import { saveClassifier, loadClassifier } from '../../src/io/classifier-files';
 import { evaluate, makeReference, realDigits, scoreImages } from '../../src/eval/evaluate';
 import type { Classifier } from '../../src/models/classifier';
-import type { ModelKind } from '../../src/models/setup/model-setup';
-import { DEFAULT_COMPARE } from '../../src/state/compare';
+import type { ModelKind, ModelSetup } from '../../src/models/setup/model-setup';
+import { applyCompareMessage, createCompareStore, DEFAULT_COMPARE, estimateCompare, markStopping, pretrainedFlopsPerImage, THOROUGH_COMPARE } from '../../src/state/compare';
 import type { CompareSettings } from '../../src/eval/compare-report';
 import type { WorkerToPage } from '../../src/protocol/messages';
 
@@ -213,8 +214,10 @@ describe('compare: pixel DDPM against LDM', () => {
         stepBoundary: () => control.stepBoundary(),
       });
       await expect(run).rejects.toBeInstanceOf(RunCancelled);
+      // The Stop got through at the next step boundary (not after the whole generation), and at most
+      // the step in flight ran after it.
       expect(atCancel, kind).toBeGreaterThanOrEqual(15);
-      // Model steps run after the cancel: at most the one in flight.
+      expect(atCancel, kind).toBeLessThanOrEqual(16);
       expect(steps - atCancel, kind).toBeLessThanOrEqual(1);
       expect(tf.memory().numTensors, kind).toBe(before);
       m.model.dispose();
@@ -269,6 +272,49 @@ describe('compare: pixel DDPM against LDM', () => {
     await until((m) => m.type === 'sample/state' && m.state === 'done', 30_000);
     expect(messages.filter((m) => m.type === 'sample/frame').length).toBeGreaterThan(0);
     await engine.dispose();
+  });
+
+  it('the page keeps the rows of a stopped run, and estimates a run from them or from FLOPs', () => {
+    const store = createCompareStore();
+    const row = (model: ModelKind, msPerImage: number) => ({
+      model, sampler: 'ddim' as const, steps: 20, batch: 4, msPerImage, imagesPerSec: 1000 / msPerImage, peakBytes: 1, flopsPerImage: 1, quality: null, sweep: false,
+    });
+    applyCompareMessage(store, { type: 'compare/state', state: 'running', message: null, backend: 'wasm' }, 1000);
+    applyCompareMessage(store, { type: 'compare/row', row: row('pixel', 900) });
+    markStopping(store);
+    expect(store.getState().stopping).toBe(true);
+    applyCompareMessage(store, { type: 'compare/state', state: 'cancelled', message: null, backend: 'wasm' }, 13_000);
+    expect(store.getState()).toMatchObject({ status: 'cancelled', stopping: false, startedAt: 1000, endedAt: 13_000 });
+    expect(store.getState().rows.map((r) => r.model)).toEqual(['pixel']);
+
+    // The page's FLOPs of the pretrained models are those of the shipped models' setups.
+    for (const kind of ['pixel', 'latent'] as const) {
+      const { setup } = JSON.parse(readFileSync(join('public', 'models', kind, 'manifest.json'), 'utf8')) as { setup: ModelSetup };
+      const stats = setupStats(setup);
+      expect(pretrainedFlopsPerImage(kind, 10, 1), kind).toBe(10 * stats.flopsPerStep + stats.decodeFlops);
+      expect(pretrainedFlopsPerImage(kind, 10, 3), kind).toBe(2 * 10 * stats.flopsPerStep + stats.decodeFlops);
+    }
+    // Before both models are measured: from FLOPs, and the default quick run fits in a minute on wasm.
+    const quick = estimateCompare(DEFAULT_COMPARE, false, 'wasm', store.getState().speed);
+    expect(quick.basis).toBe('flops');
+    expect(quick.seconds).toBeLessThan(60);
+    applyCompareMessage(store, { type: 'compare/state', state: 'running', message: null, backend: 'wasm' });
+    applyCompareMessage(store, { type: 'compare/row', row: row('pixel', 1000) });
+    applyCompareMessage(store, { type: 'compare/row', row: row('latent', 2000) });
+    const speed = store.getState().speed;
+    // Measured at these very settings: (warm-up + 1 timed batch) × 4 + 8 quality samples, per model.
+    const same = estimateCompare({ ...DEFAULT_COMPARE, qualityImages: 0 }, false, 'wasm', speed);
+    expect(same.basis).toBe('measured');
+    expect(same.seconds).toBeCloseTo(8 * (1 + 2) + 2, 6);
+    // Twice the steps at the same batch: twice the denoiser's share (the LDM's decode stays once per image).
+    const twice = estimateCompare({ ...DEFAULT_COMPARE, qualityImages: 0, steps: 40 }, false, 'wasm', speed).seconds - 2;
+    expect(twice).toBeGreaterThan(1.9 * 24);
+    expect(twice).toBeLessThanOrEqual(2 * 24);
+    // The thorough run is many times longer; on another backend the measurement does not apply.
+    expect(estimateCompare({ ...DEFAULT_COMPARE, ...THOROUGH_COMPARE }, false, 'wasm', speed).seconds).toBeGreaterThan(10 * same.seconds);
+    expect(estimateCompare(DEFAULT_COMPARE, false, 'webgpu', speed).basis).toBe('flops');
+    // The sweep adds every sampler (three) at each step count.
+    expect(estimateCompare({ ...DEFAULT_COMPARE, qualityImages: 0, sweepSteps: [20] }, true, 'wasm', speed).seconds).toBeCloseTo(4 * 24 + 2, 6);
   });
 
   it('refuses bad settings with a message that names them, through the engine', async () => {
