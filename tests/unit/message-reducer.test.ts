@@ -8,27 +8,9 @@ import { EngineClient } from '../../src/state/engine-client';
 import { reduceMessage, type Effect, type MessageState } from '../../src/state/message-reducer';
 import { FINE_TUNE_LEARNING_RATE, FINE_TUNE_STEPS } from '../../src/state/model-sources';
 import { DEFAULT_SETUP, initialState } from '../../src/state/store';
-import type { PageToWorker, WorkerToPage } from '../../src/protocol/messages';
+import type { WorkerToPage } from '../../src/protocol/messages';
 import type { PretrainedInfo } from '../../src/io/pretrained-info';
-
-/** A worker that records what the page sends and lets the test answer. */
-class FakeWorker {
-  sent: PageToWorker[] = [];
-  private listeners: ((ev: MessageEvent<WorkerToPage>) => void)[] = [];
-  addEventListener(type: string, fn: (ev: MessageEvent<WorkerToPage>) => void): void {
-    if (type === 'message') this.listeners.push(fn);
-  }
-  postMessage(msg: PageToWorker): void {
-    this.sent.push(msg);
-  }
-  terminate(): void {}
-  answer(msg: WorkerToPage): void {
-    for (const fn of this.listeners) fn({ data: msg } as MessageEvent<WorkerToPage>);
-  }
-  sentOf<T extends PageToWorker['type']>(type: T): Extract<PageToWorker, { type: T }>[] {
-    return this.sent.filter((m): m is Extract<PageToWorker, { type: T }> => m.type === type);
-  }
-}
+import { FakeWorker } from './fake-worker';
 
 const READY: WorkerToPage = { type: 'ready', backend: 'wasm', requested: null, fallbackNote: null, adapter: null };
 

@@ -8,34 +8,10 @@ import { EngineClient } from '../../src/state/engine-client';
 import { describeModel } from '../../src/state/model-sources';
 import { setupChanges } from '../../src/state/setup-sync';
 import { DEFAULT_SETUP, type ExportedFile } from '../../src/state/store';
-import type { PageToWorker, WorkerToPage } from '../../src/protocol/messages';
+import type { WorkerToPage } from '../../src/protocol/messages';
 import type { PretrainedInfo } from '../../src/io/pretrained-info';
 import type { ModelSetup } from '../../src/models/setup/model-setup';
-
-/** A worker that records what the page sends and lets the test answer. */
-class FakeWorker {
-  sent: PageToWorker[] = [];
-  private listeners: ((ev: MessageEvent<WorkerToPage>) => void)[] = [];
-  addEventListener(type: string, fn: (ev: MessageEvent<WorkerToPage>) => void): void {
-    if (type === 'message') this.listeners.push(fn);
-  }
-  postMessage(msg: PageToWorker): void {
-    this.sent.push(msg);
-  }
-  terminate(): void {}
-  answer(msg: WorkerToPage): void {
-    for (const fn of this.listeners) fn({ data: msg } as MessageEvent<WorkerToPage>);
-  }
-  /** The types sent since `from` (an index into `sent`). */
-  typesSince(from: number): string[] {
-    return this.sent.slice(from).map((m) => m.type);
-  }
-  last<T extends PageToWorker['type']>(type: T): Extract<PageToWorker, { type: T }> {
-    const found = this.sent.filter((m): m is Extract<PageToWorker, { type: T }> => m.type === type).at(-1);
-    if (!found) throw new Error(`nothing of type ${type} was sent`);
-    return found;
-  }
-}
+import { FakeWorker } from './fake-worker';
 
 const READY: WorkerToPage = { type: 'ready', backend: 'wasm', requested: null, fallbackNote: null, adapter: null };
 const PRETRAINED_SETUP: ModelSetup = { ...DEFAULT_SETUP, preset: 'small', attention: true, emaDecay: 0.999 };

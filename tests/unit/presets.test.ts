@@ -11,24 +11,10 @@ import { applyPreset, groupsOf, presetActive, presetBase, PRESETS, type PresetCh
 import { decodeShare } from '../../src/state/share';
 import { PARAM_BY_KEY, formatValue } from '../../src/state/share-params';
 import { DEFAULT_SAMPLING, DEFAULT_SETUP, type AppState } from '../../src/state/store';
-import type { PageToWorker, WorkerToPage } from '../../src/protocol/messages';
+import type { WorkerToPage } from '../../src/protocol/messages';
 import type { PretrainedInfo } from '../../src/io/pretrained-info';
 import type { ModelSetup } from '../../src/models/setup/model-setup';
-
-class FakeWorker {
-  sent: PageToWorker[] = [];
-  private listeners: ((ev: MessageEvent<WorkerToPage>) => void)[] = [];
-  addEventListener(type: string, fn: (ev: MessageEvent<WorkerToPage>) => void): void {
-    if (type === 'message') this.listeners.push(fn);
-  }
-  postMessage(msg: PageToWorker): void {
-    this.sent.push(msg);
-  }
-  terminate(): void {}
-  answer(msg: WorkerToPage): void {
-    for (const fn of this.listeners) fn({ data: msg } as MessageEvent<WorkerToPage>);
-  }
-}
+import { FakeWorker } from './fake-worker';
 
 const READY: WorkerToPage = { type: 'ready', backend: 'wasm', requested: null, fallbackNote: null, adapter: null };
 const PRETRAINED_SETUP: ModelSetup = { ...DEFAULT_SETUP, preset: 'small', attention: true, emaDecay: 0.999 };

@@ -7,24 +7,9 @@ import { EngineClient } from '../../src/state/engine-client';
 import { applyPageLink, FRESH_WEIGHTS_NOTE, pageQuery, syncUrl, type AddressBar } from '../../src/state/share-link';
 import { applyPreset, presetActive, PRESETS } from '../../src/state/share-presets';
 import { DEFAULT_SETUP } from '../../src/state/store';
-import type { PageToWorker, WorkerToPage } from '../../src/protocol/messages';
+import type { WorkerToPage } from '../../src/protocol/messages';
 import type { PretrainedInfo } from '../../src/io/pretrained-info';
-
-/** A worker that records what the page sends and lets the test answer. */
-class FakeWorker {
-  sent: PageToWorker[] = [];
-  private listeners: ((ev: MessageEvent<WorkerToPage>) => void)[] = [];
-  addEventListener(type: string, fn: (ev: MessageEvent<WorkerToPage>) => void): void {
-    if (type === 'message') this.listeners.push(fn);
-  }
-  postMessage(msg: PageToWorker): void {
-    this.sent.push(msg);
-  }
-  terminate(): void {}
-  answer(msg: WorkerToPage): void {
-    for (const fn of this.listeners) fn({ data: msg } as MessageEvent<WorkerToPage>);
-  }
-}
+import { FakeWorker } from './fake-worker';
 
 function page(search: string): { client: EngineClient; worker: FakeWorker } {
   const worker = new FakeWorker();
