@@ -45,6 +45,18 @@ export const test = base.extend<{ allowConsoleErrors: boolean; consoleErrors: st
 
 export const region = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
 
+/** DDIM with `steps` steps on `n` images, sampled and finished: the Sampling region. */
+export async function sampleDdim(page: Page, steps = 2, n = 2): Promise<Locator> {
+  const sampling = region(page, 'Sampling');
+  await sampling.getByRole('combobox', { name: 'Sampler' }).selectOption('ddim');
+  await sampling.getByRole('spinbutton', { name: 'Sampling steps' }).fill(String(steps));
+  await sampling.getByRole('spinbutton', { name: 'Number of images' }).fill(String(n));
+  await sampling.getByRole('button', { name: 'Sample' }).click();
+  await expect(sampling.getByLabel('Sampling state', { exact: true })).toHaveText('done', { timeout: 120_000 });
+  await expect(sampling.getByLabel('Sampling step', { exact: true })).toHaveText(`${steps} / ${steps}`);
+  return sampling;
+}
+
 /** Opens a panel's folded "More settings" (advanced controls are hidden until then). */
 export async function openMoreSettings(panel: Locator): Promise<void> {
   const more = panel.locator('details.more-settings');

@@ -7,7 +7,7 @@
  * emulation (SwiftShader) here and far slower.
  */
 import { expect, type Download, type Locator, type Page } from '@playwright/test';
-import { openApp, region, test } from './fixtures';
+import { openApp, region, sampleDdim, test } from './fixtures';
 
 async function chooseTinyLdm(page: Page): Promise<void> {
   const model = region(page, 'Model');
@@ -85,13 +85,7 @@ test('on WebGPU the tiny LDM trains both stages and samples in latent space', as
   await training.getByRole('radio', { name: '2. Latent denoiser' }).check();
   await train(training, 1, 0);
   await expect(training.getByLabel('Denoiser steps')).toHaveText('1 step');
-  const sampling = region(page, 'Sampling');
-  await sampling.getByRole('combobox', { name: 'Sampler' }).selectOption('ddim');
-  await sampling.getByRole('spinbutton', { name: 'Sampling steps' }).fill('2');
-  await sampling.getByRole('spinbutton', { name: 'Number of images' }).fill('2');
-  await sampling.getByRole('button', { name: 'Sample' }).click();
-  await expect(sampling.getByLabel('Sampling state', { exact: true })).toHaveText('done', { timeout: 120_000 });
-  await expect(sampling.getByLabel('Sampling step', { exact: true })).toHaveText('2 / 2');
+  await sampleDdim(page);
   expect(await drawnImages(page, /^x_t decoded/)).not.toEqual([]);
   expect(await drawnImages(page, /^latent channel 1$/), 'latent channel 1 drawn').not.toEqual([]);
 });

@@ -5,7 +5,7 @@
  * pretrained models of public/models/ (WebGPU here is SwiftShader, slow).
  */
 import { expect, type Page } from '@playwright/test';
-import { openApp, region, test } from './fixtures';
+import { openApp, region, sampleDdim, test } from './fixtures';
 
 const params = (page: Page) => new URL(page.url()).searchParams;
 
@@ -101,12 +101,6 @@ test('changing T on the pretrained model keeps it: Undo switches back, untouched
   await expect(kept).toHaveCount(0);
 
   // ... and it samples.
-  const sampling = region(page, 'Sampling');
-  await sampling.getByRole('combobox', { name: 'Sampler' }).selectOption('ddim');
-  await sampling.getByRole('spinbutton', { name: 'Sampling steps' }).fill('2');
-  await sampling.getByRole('spinbutton', { name: 'Number of images' }).fill('2');
-  await sampling.getByRole('button', { name: 'Sample' }).click();
-  await expect(sampling.getByLabel('Sampling state', { exact: true })).toHaveText('done', { timeout: 120_000 });
-  await expect(sampling.getByLabel('Sampling step', { exact: true })).toHaveText('2 / 2');
+  await sampleDdim(page);
   await expect(page.getByRole('alert', { name: 'Errors' })).toBeEmpty();
 });
