@@ -17,7 +17,8 @@ import { parseBackendParam, parsePretrainedParam, parseStreamParam } from './url
 import { Recovery } from './recovery';
 import { installTestHooks } from './test-hooks';
 import { reduceMessage, type Bookkeeping, type Effect } from './message-reducer';
-import { defaultDownload, keepableAs, ModelSources } from './model-sources';
+import { defaultDownload, ModelSources } from './model-sources';
+import { keepableAs } from './model-words';
 import { SetupSync } from './setup-sync';
 import { TrainingView } from './training-view';
 import { defaultWorker, WorkerHost } from './worker-host';

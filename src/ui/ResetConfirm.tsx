@@ -1,5 +1,5 @@
 import type { ModelKind } from '../models/setup/model-setup';
-import { describeModel, keepableAs } from '../state/model-sources';
+import { describeModel, keepableAs } from '../state/model-words';
 import { setupChanges } from '../state/setup-sync';
 import { setupProblem } from '../state/validate';
 import { useApp, useEngine } from './context';

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EngineClient } from '../../src/state/engine-client';
-import { describeModel } from '../../src/state/model-sources';
+import { describeModel } from '../../src/state/model-words';
 import { setupChanges } from '../../src/state/setup-sync';
 import { DEFAULT_SETUP, type ExportedFile } from '../../src/state/store';
 import type { WorkerToPage } from '../../src/protocol/messages';
