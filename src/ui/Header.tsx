@@ -10,6 +10,23 @@ interface HeaderProps {
   onPresenterChange: (on: boolean) => void;
 }
 
+/** Why this backend: the verdict in one line, how it was measured folded under it. */
+function BackendChoice({ note }: { note: string }) {
+  const cut = note.indexOf(' Chosen by speed:');
+  const [verdict, how] = cut < 0 ? [note, ''] : [note.slice(0, cut), note.slice(cut + 1)];
+  return (
+    <div className="backend-choice" aria-label="Backend choice" role="note">
+      <span>{verdict}</span>
+      {how ? (
+        <details>
+          <summary>How it was measured</summary>
+          {how}
+        </details>
+      ) : null}
+    </div>
+  );
+}
+
 /**
  * Title bar: active backend, adapter, live tensor memory, why the backend was chosen (its speed,
  * measured at start, when none was requested), any backend fallback note, the presenter-mode
@@ -64,9 +81,7 @@ export function Header({ presenter, onPresenterChange }: HeaderProps) {
         <label htmlFor={presenterId}>Presenter mode</label>
       </div>
       {engine.status === 'ready' && engine.choiceNote ? (
-        <p className="backend-choice" aria-label="Backend choice" style={{ flexBasis: '100%', margin: 0, fontSize: '0.85rem', color: 'var(--muted)' }}>
-          {engine.choiceNote}
-        </p>
+        <BackendChoice note={engine.choiceNote} />
       ) : null}
       {notes.length > 0 ? (
         <div className="backend-note" role="status" aria-label="Backend note">

@@ -133,7 +133,7 @@ test('sampling a few steps changes the canvas between frames', async ({ page }) 
   await sampling.getByRole('spinbutton', { name: 'Number of images' }).fill('4');
   await sampling.getByRole('button', { name: 'Sample' }).click();
 
-  const xt = region(page, 'Samples').getByRole('img', { name: /^x_t/ });
+  const xt = region(page, 'Samples').getByRole('img', { name: /^(x_t|Samples) / });
   await expect(xt).toBeVisible();
   await expect(region(page, 'Samples').getByRole('img', { name: 'Predicted x0' })).toBeVisible();
   // Fingerprint the canvas at every animation frame until the run ends.

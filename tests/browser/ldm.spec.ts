@@ -133,7 +133,7 @@ test('the tiny LDM trains both stages, samples a digit with guidance, and its fi
   await sampling.getByRole('button', { name: 'Sample' }).click();
 
   const samples = region(page, 'Samples');
-  const xt = samples.getByRole('img', { name: /^x_t decoded/ });
+  const xt = samples.getByRole('img', { name: /^(x_t decoded|Samples) / });
   await expect(xt).toBeVisible();
   await expect(sampling.getByLabel('Sampling state', { exact: true })).toHaveText('done');
   await expect(sampling.getByLabel('Sampling step', { exact: true })).toHaveText('4 / 4');

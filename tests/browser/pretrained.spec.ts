@@ -98,7 +98,7 @@ test('the page starts with the pretrained model: it samples at once, fine-tunes,
   const training = region(page, 'Training');
   await expect(training.getByLabel('Training step', { exact: true })).toHaveText('2 / 202');
   await sample(page, 4, 4);
-  expect(await hasImage(page, /^x_t/), 'the canvas shows an image').toBe(true);
+  expect(await hasImage(page, /^(x_t|Samples) /), 'the canvas shows an image').toBe(true);
   await expect(page.getByRole('alert', { name: 'Errors' })).toBeEmpty();
 
   // Training fine-tunes it: the step count goes on from the pretrained 2.
@@ -122,7 +122,7 @@ test('the page starts with the pretrained model: it samples at once, fine-tunes,
   await expect(training.getByRole('radio', { name: '2. Latent denoiser' })).toBeChecked();
   await sample(page, 2, 2);
   await expect(region(page, 'Samples').getByRole('img', { name: /^latent channel \d$/ })).toHaveCount(4);
-  expect(await hasImage(page, /^x_t decoded/), 'the decoded canvas shows an image').toBe(true);
+  expect(await hasImage(page, /^(x_t decoded|Samples) /), 'the decoded canvas shows an image').toBe(true);
   // Back to pixel, straight away this time (nothing fine-tuned).
   await model.getByRole('combobox', { name: 'Model kind' }).selectOption('pixel');
   await expect(status).toContainText('Pretrained pixel DDPM');
@@ -161,7 +161,7 @@ test.describe('missing or damaged pretrained files', () => {
     await expect(training.getByLabel('Training state', { exact: true })).toHaveText('done', { timeout: 120_000 });
     await expect(training.getByLabel('Training step', { exact: true })).toHaveText('2 / 2');
     await sample(page, 2, 4);
-    expect(await hasImage(page, /^x_t/)).toBe(true);
+    expect(await hasImage(page, /^(x_t|Samples) /)).toBe(true);
   });
 
   test('a damaged weights.bin: a clear message, and the page falls back to training from scratch', async ({ page }) => {
