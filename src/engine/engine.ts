@@ -315,8 +315,8 @@ export class Engine {
    */
   private async loadPretrained(kind: ModelKind, id: number): Promise<void> {
     try {
-      const { model, info, pretrained } = await readPretrainedModel(this.deps.readPretrained, kind, (loaded, total) =>
-        this.deps.post({ type: 'pretrained/progress', id, kind, loaded, total }),
+      const { model, info, pretrained } = await readPretrainedModel(this.deps.readPretrained, kind, (loaded, total, bytesPerSec) =>
+        this.deps.post({ type: 'pretrained/progress', id, kind, loaded, total, bytesPerSec }),
       );
       await this.installModel(model, info);
       this.deps.post({ type: 'pretrained/loaded', id, kind, setup: info.setup, info: pretrained });

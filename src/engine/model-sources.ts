@@ -58,13 +58,15 @@ export async function readTrainingCheckpoint(files: ModelFile[]): Promise<Traini
 export async function readPretrainedModel(
   read: PretrainedReader | undefined,
   kind: ModelKind,
-  onProgress: (loaded: number, total: number | null) => void,
+  onProgress: (loaded: number, total: number | null, bytesPerSec: number | null) => void,
 ): Promise<{ model: DiffusionModel; info: SavedModelInfo; pretrained: PretrainedInfo }> {
   if (read == null) throw new PretrainedError('This engine cannot fetch pretrained models.', 'unreadable');
   const throttle = new Throttle(PRETRAINED_PROGRESS_PER_SECOND);
-  onProgress(0, null);
+  onProgress(0, null, null);
+  const started = performance.now();
   const files = await readPretrainedFiles(read, kind, (loaded, total) => {
-    if (throttle.ready(total !== null && loaded >= total)) onProgress(loaded, total);
+    const seconds = (performance.now() - started) / 1000;
+    if (throttle.ready(total !== null && loaded >= total)) onProgress(loaded, total, seconds > 0.2 ? loaded / seconds : null);
   });
   let loaded: ReturnType<typeof loadModel>;
   try {

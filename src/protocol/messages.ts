@@ -170,7 +170,7 @@ export type WorkerToPage =
   | { type: 'model/exported'; files: ModelFile[] }
   | { type: 'model/imported'; setup: ModelSetup }
   /** Fetching a pretrained model's files: bytes so far and in all (null when the server does not say). */
-  | { type: 'pretrained/progress'; id: number; kind: ModelKind; loaded: number; total: number | null }
+  | { type: 'pretrained/progress'; id: number; kind: ModelKind; loaded: number; total: number | null; bytesPerSec?: number | null }
   /** The pretrained model is now the engine's model (a 'model' message follows). */
   | { type: 'pretrained/loaded'; id: number; kind: ModelKind; setup: ModelSetup; info: PretrainedInfo }
   /** The pretrained model could not be loaded (missing or damaged files): the engine's model is unchanged. */

@@ -184,7 +184,7 @@ export function reduceMessage(s: MessageState, msg: WorkerToPage): Reduction {
       };
     case 'pretrained/progress':
       if (msg.id !== s.pretrainedId) return NOTHING;
-      return { patch: { pretrained: { ...s.pretrained, loaded: msg.loaded, total: msg.total } } };
+      return { patch: { pretrained: { ...s.pretrained, loaded: msg.loaded, total: msg.total, bytesPerSec: msg.bytesPerSec ?? null } } };
     case 'pretrained/loaded': {
       if (msg.id !== s.pretrainedId) return NOTHING;
       // The engine holds the pretrained model: the page takes its setup and proposes fine-tuning it.

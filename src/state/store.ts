@@ -105,6 +105,8 @@ export interface PretrainedState {
   /** Bytes fetched so far and in all (null when unknown), while loading. */
   loaded: number;
   total: number | null;
+  /** Download speed so far, bytes per second (null until measured). */
+  bytesPerSec?: number | null;
   /** The loaded model's figures (status 'ready'). */
   info: PretrainedInfo | null;
   /** Why loading failed (status 'failed'), for the user. */

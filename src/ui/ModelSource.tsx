@@ -123,6 +123,12 @@ export function ModelSource() {
           value={pretrained.total !== null ? Math.min(pretrained.loaded, pretrained.total) : undefined}
         />
       ) : null}
+      {loading ? (
+        <p className="field-hint" aria-label="Download speed">
+          {pretrained.bytesPerSec ? `${formatBytes(pretrained.bytesPerSec)}/s` : 'Measuring the download speed…'}
+          {pretrained.bytesPerSec && pretrained.total !== null ? ` · ${formatDuration((pretrained.total - pretrained.loaded) / pretrained.bytesPerSec)} left` : ''}
+        </p>
+      ) : null}
       {pretrained.status === 'ready' && pretrained.info ? <PretrainedFacts info={pretrained.info} /> : null}
     </div>
   );
