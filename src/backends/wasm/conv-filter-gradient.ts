@@ -10,15 +10,6 @@ import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { filterGradByConv, padForFilterGrad, type ConvGradGeometry } from '../../kernels/conv-gradients';
 import { wasmConvGradOps, withTemps, type DisposingBackend, type TempRun } from './run-kernel';
 
-/** Attributes tfjs-core passes to `Conv2DBackpropFilter` (mirrors `Conv2DBackpropFilterAttrs`). */
-interface FilterGradAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: [number, number, number, number];
-}
-
 /** How the filter gradient is computed: see {@link conv2DBackpropFilterWasm}. */
 export type WasmFilterGradMethod = 'conv' | 'gemm' | 'auto';
 
@@ -106,7 +97,7 @@ function filterGradByGemm(run: TempRun, x: TensorInfo, dy: TensorInfo, s: Filter
 export const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as DisposingBackend;
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as FilterGradAttrs;
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   if (dataFormat !== 'NHWC') {
     throw new Error(`wasm Conv2DBackpropFilter supports dataFormat 'NHWC' only, got '${dataFormat}'.`);
   }

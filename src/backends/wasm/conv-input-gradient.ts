@@ -8,15 +8,6 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { inputGradByConv } from '../../kernels/conv-gradients';
 import { wasmConvGradOps, withTemps, type DisposingBackend } from './run-kernel';
 
-/** Attributes tfjs-core passes to `Conv2DBackpropInput` (mirrors `Conv2DBackpropInputAttrs`). */
-interface InputGradAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  inputShape: [number, number, number, number];
-}
-
 /** wasm's own (naive) `Conv2DBackpropInput`, kept as the fallback once ours replaces it. */
 let originalInputGrad: KernelConfig | undefined;
 
@@ -32,7 +23,7 @@ export function originalWasmConv2DBackpropInput(): KernelConfig | undefined {
  */
 export const conv2DBackpropInputWasm: KernelFunc = (args) => {
   const { inputs, backend, attrs } = args;
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as InputGradAttrs;
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   if (dataFormat !== 'NHWC') {
     if (originalInputGrad == null) {
       throw new Error(`wasm Conv2DBackpropInput supports dataFormat 'NHWC' only, got '${dataFormat}'.`);
