@@ -27,6 +27,7 @@ import { CompareSession } from './compare-run';
 import type { MemoryBudget } from '../models/setup/memory';
 import { samplingMemoryProblem, trainingMemoryProblem } from './memory-guard';
 import { memoryBudgetOf } from '../backends/memory-limits';
+import { LabEngine } from './lab/lab-engine';
 
 export interface EngineDeps {
   post: (message: WorkerToPage) => void;
@@ -50,9 +51,12 @@ export class Engine {
   private memoryTimer: ReturnType<typeof setInterval> | null = null;
 
   private readonly compare: CompareSession;
+  /** The 2D lab's model and runs (./lab/), independent of the image model. */
+  private readonly lab: LabEngine;
 
   constructor(private readonly deps: EngineDeps) {
     this.sampling = new SamplingHost(deps.post, () => this.postModelInfo());
+    this.lab = new LabEngine(deps.post);
     this.compare = new CompareSession({ post: deps.post, read: deps.readPretrained, loadData: async () => (await this.ensureData()).dataset });
   }
 
@@ -92,6 +96,8 @@ export class Engine {
         return this.startCompare(message.compare);
       case 'compare/cancel':
         return this.compare.stop();
+      default:
+        return this.lab.handle(message);
     }
   }
 
@@ -331,6 +337,7 @@ export class Engine {
   async dispose(): Promise<void> {
     if (this.memoryTimer != null) clearInterval(this.memoryTimer);
     await this.compare.stop();
+    await this.lab.dispose();
     await this.reset();
   }
 }

@@ -12,6 +12,7 @@ import type { PretrainedInfo } from '../io/pretrained-info';
 import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
 import type { LatentUNetPreset, UNetPreset } from '../models/setup/unet-config';
 import type { SamplingConfig } from '../sampling/config';
+import { labTransferables, type LabToPage, type LabToWorker } from './lab-messages';
 
 export type PageToWorker =
   | { type: 'init'; backend: BackendName | null }
@@ -40,7 +41,9 @@ export type PageToWorker =
   | { type: 'model/pretrained'; kind: ModelKind; id: number }
   /** Compare the pretrained pixel DDPM and LDM (Compare panel); training and sampling must be stopped. */
   | { type: 'compare/start'; compare: CompareSettings }
-  | { type: 'compare/cancel' };
+  | { type: 'compare/cancel' }
+  /** The 2D lab (./lab-messages.ts). */
+  | LabToWorker;
 
 export interface ImageBatch {
   /** Pixels in [-1, 1], layout [n, h, w, c]; a transferred buffer. */
@@ -180,7 +183,12 @@ export type WorkerToPage =
   | { type: 'compare/progress'; phase: string; unit: 'steps' | 'digits'; done: number; total: number; stepsPerSec: number; etaSec: number }
   | { type: 'compare/row'; row: CompareRow }
   | { type: 'compare/state'; state: 'running' | 'done' | 'cancelled' | 'failed'; message: string | null; backend: string }
-  | { type: 'error'; message: string; source: 'init' | 'setup' | 'train' | 'sample' | 'data' | 'model' | 'compare' };
+  /** The 2D lab (./lab-messages.ts). */
+  | LabToPage
+  | { type: 'error'; message: string; source: ErrorSource };
+
+/** Which part of the page an error belongs to. */
+export type ErrorSource = 'init' | 'setup' | 'train' | 'sample' | 'data' | 'model' | 'compare' | 'lab';
 
 /** The buffers a message carries, to pass as postMessage's transfer list. */
 export function transferablesOf(message: WorkerToPage): ArrayBuffer[] {
@@ -205,7 +213,7 @@ export function transferablesOf(message: WorkerToPage): ArrayBuffer[] {
     case 'train/history':
       return [message.steps.buffer as ArrayBuffer, message.losses.buffer as ArrayBuffer];
     default:
-      return [];
+      return message.type.startsWith('lab/') ? labTransferables(message as LabToPage) : [];
   }
 }
 

@@ -5,6 +5,7 @@
  * WorkerToPage message. React never sees a frame or a loss array directly.
  */
 import type { PageToWorker, WorkerToPage } from '../protocol/messages';
+import { isLabMessage } from '../protocol/lab-messages';
 import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
 import type { SamplingConfig } from '../sampling/config';
 import type { TrainingStage } from '../engine/run-config';
@@ -22,6 +23,7 @@ import { keepableAs } from './model-words';
 import { SetupSync } from './setup-sync';
 import { TrainingView } from './training-view';
 import { defaultWorker, WorkerHost } from './worker-host';
+import { LabClient } from './lab/lab-client';
 
 export { EXPORT_NAMES, FINE_TUNE_LEARNING_RATE, FINE_TUNE_STEPS } from './model-sources';
 
@@ -46,6 +48,8 @@ export class EngineClient {
   readonly compare: CompareStore = createCompareStore();
   /** Checkpoints, resuming, and restarts after a crash (./recovery.ts). */
   readonly recovery: Recovery;
+  /** The 2D lab's page side (./lab/): its own store, its messages. */
+  readonly lab: LabClient;
 
   private readonly worker: WorkerHost;
   private readonly view: TrainingView;
@@ -70,6 +74,7 @@ export class EngineClient {
     const reportError = (m: string, source: string) => this.reportError(m, source);
     const events = { message: (msg: WorkerToPage) => this.onMessage(msg), crashed: (reason: string) => this.recovery.onCrash(reason, false), reportError };
     this.worker = new WorkerHost(this.store, options.createWorker ?? defaultWorker, request.backend, events);
+    this.lab = new LabClient(send);
     this.view = new TrainingView(this.store, this.frames);
     this.loss = this.view.loss;
     this.lossBands = this.view.lossBands;
@@ -273,6 +278,7 @@ export class EngineClient {
   }
 
   private onMessage(msg: WorkerToPage): void {
+    if (isLabMessage(msg)) return this.lab.onMessage(msg);
     // A state change lands after the progress held back so far: the reducer reads the store with it.
     if (msg.type === 'train/state') this.view.flush();
     const result = reduceMessage({ ...this.store.getState(), ...this.book }, msg);

@@ -3,6 +3,7 @@
  * message in; a patch of the app store, the client's bookkeeping, and the steps the client takes
  * around the patch out. No worker, timers or stores here: EngineClient applies the result.
  */
+import { isLabMessage } from '../protocol/lab-messages';
 import type { PageToWorker, SampleSteps, WorkerToPage } from '../protocol/messages';
 import type { ModelFile } from '../io/model-file';
 import type { TrainingStage } from '../engine/run-config';
@@ -82,7 +83,9 @@ function stoppedSample(s: MessageState): AppState['sample'] {
   return s.sample.state === 'running' || s.sample.state === 'paused' ? { ...IDLE_SAMPLE, caption: s.sample.caption } : s.sample;
 }
 
+/** Reduces the image engine's messages; the 2D lab's ('lab/*') are the lab client's (./lab/) and change nothing here. */
 export function reduceMessage(s: MessageState, msg: WorkerToPage): Reduction {
+  if (isLabMessage(msg)) return { patch: {} };
   switch (msg.type) {
     case 'ready': {
       const engine = { ...s.engine, status: 'ready' as const, backend: msg.backend, requested: msg.requested, fallbackNote: msg.fallbackNote, adapter: msg.adapter, wasmThreads: msg.wasmThreads ?? null, choiceNote: msg.choiceNote ?? null };

@@ -5,10 +5,12 @@ import { Alerts } from './Alerts';
 import { ComparePanel } from './ComparePanel';
 import { DataPanel } from './DataPanel';
 import { DenoisingPlayer } from './DenoisingPlayer';
+import { EditPanel } from './edit/EditPanel';
 import { ErrorBoundary } from './ErrorBoundary';
 import { ForwardExplorer } from './ForwardExplorer';
 import { Header } from './Header';
 import { LESSON_STEPS } from './lesson';
+import { LabPanel } from './lab/LabPanel';
 import { LessonNav } from './LessonNav';
 import { LossChart } from './LossChart';
 import { SamplerMath, TrainingMath } from './MathNotes';
@@ -120,6 +122,16 @@ export function App() {
         <LessonSection index={5}>
           <ErrorBoundary name="Compare">
             <ComparePanel />
+          </ErrorBoundary>
+        </LessonSection>
+        <LessonSection index={6}>
+          <ErrorBoundary name="Edit">
+            <EditPanel />
+          </ErrorBoundary>
+        </LessonSection>
+        <LessonSection index={7}>
+          <ErrorBoundary name="2D lab">
+            <LabPanel />
           </ErrorBoundary>
         </LessonSection>
       </main>

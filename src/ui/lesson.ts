@@ -49,4 +49,16 @@ export const LESSON_STEPS: LessonStep[] = [
     title: '5 · Compare: pixel against latent',
     text: 'Compare runs the pretrained pixel model and the LDM with the same sampler, steps and seed on this computer. It measures time per image, memory and quality, so you can check the article’s claim yourself.',
   },
+  {
+    id: 'step-edit',
+    name: '6 Edit',
+    title: '6 · Edit: what the model can do with your digit',
+    text: 'Draw or upload a digit, noise it part of the way and let the model denoise it back (SDEdit), or cover part of it and let the model fill it in. The more noise you add, the less of your drawing x_t remembers.',
+  },
+  {
+    id: 'step-lab',
+    name: '7 2D lab',
+    title: '7 · 2D lab: diffusion you can watch learn',
+    text: 'In two dimensions a small network learns a point cloud in seconds, and the exact answer is known. Watch particles flow from noise to data, and compare the learned field with the exact one to see where the network is wrong.',
+  },
 ];

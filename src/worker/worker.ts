@@ -8,7 +8,7 @@ import { configureBrowserWasmPaths } from '../backends/wasm-paths';
 import { loadMnistBrowser } from '../data/load-browser';
 import { fetchReader } from '../io/pretrained';
 import { watchGpuDevice } from '../backends/device-watch';
-import { transferablesOf, type PageToWorker, type WorkerToPage } from '../protocol/messages';
+import { transferablesOf, type ErrorSource, type PageToWorker, type WorkerToPage } from '../protocol/messages';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -30,10 +30,10 @@ const engine = new Engine({
 });
 
 /** Which part of the page an error belongs to, from the request that caused it. */
-function errorSource(type: PageToWorker['type']): 'init' | 'setup' | 'train' | 'sample' | 'data' | 'model' | 'compare' {
+function errorSource(type: PageToWorker['type']): ErrorSource {
   if (type === 'init' || type === 'setup') return type;
   const prefix = type.split('/')[0];
-  return prefix === 'sample' || prefix === 'data' || prefix === 'model' || prefix === 'compare' ? prefix : 'train';
+  return prefix === 'sample' || prefix === 'data' || prefix === 'model' || prefix === 'compare' || prefix === 'lab' ? prefix : 'train';
 }
 
 /** Messages are handled one after another, so a setup never races the training start it precedes. */

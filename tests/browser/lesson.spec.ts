@@ -31,7 +31,7 @@ for (const [width, height, presenter] of [
   });
 }
 
-test('the guided tour walks the lesson from the stage to Compare, and can be skipped', async ({ page }) => {
+test('the guided tour walks the lesson from the stage to the 2D lab, and can be skipped', async ({ page }) => {
   await openApp(page, QUICK);
   const lesson = page.getByRole('navigation', { name: 'Lesson' });
   await lesson.getByRole('button', { name: 'Take the tour' }).click();
@@ -44,9 +44,9 @@ test('the guided tour walks the lesson from the stage to Compare, and can be ski
     await next.click();
   }
   expect(titles[0]).toMatch(/stage/i);
-  expect(titles.at(-1)).toMatch(/Compare/);
-  expect(titles).toHaveLength(6);
-  await expect(page.locator('#step-compare')).toBeInViewport();
+  expect(titles.at(-1)).toMatch(/2D lab/);
+  expect(titles).toHaveLength(8);
+  await expect(page.locator('#step-lab')).toBeInViewport();
   await page.screenshot({ path: test.info().outputPath('tour-last-step.png') });
   await tour.getByRole('button', { name: 'Finish tour' }).click();
   await expect(tour).toHaveCount(0);
