@@ -13,6 +13,9 @@ import type { ModelKind } from '../models/setup/model-setup';
 import { FINE_TUNE_LEARNING_RATE, FINE_TUNE_STEPS, type EngineClient } from './engine-client';
 import { applyValues, buildQuery, decodeShare, encodeShare, linkSetsModel, type DecodedLink, type Settings, type Value } from './share';
 import { DEFAULT_SAMPLING, DEFAULT_SETUP, DEFAULT_TRAINING, type AppState } from './store';
+import type { AddressBar } from './section-url';
+
+export type { AddressBar } from './section-url';
 
 /** After a settings change, the address bar is updated once they have been still for this long. */
 export const URL_SYNC_DELAY_MS = 300;
@@ -94,11 +97,6 @@ export interface UrlSync {
   dispose(): void;
 }
 
-/** Where the sync reads and writes the address (the window's, or a test's). */
-export interface AddressBar {
-  location: Pick<Location, 'pathname' | 'search' | 'hash'>;
-  history: Pick<History, 'replaceState' | 'state'>;
-}
 
 /**
  * Keeps the address bar's query in step with the settings (history.replaceState, debounced: no

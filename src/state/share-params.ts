@@ -124,6 +124,17 @@ export const PARAMS: readonly ParamSpec[] = [
 
 export const PARAM_BY_KEY: ReadonlyMap<string, ParamSpec> = new Map(PARAMS.map((p) => [p.key, p]));
 
+/**
+ * Query parameters of the page's sections that keep their own settings (the 2D lab: `lab.*`, Edit:
+ * `edit.*`): each section reads and writes its keys itself (./section-url.ts); the rest of the page
+ * leaves them as they are.
+ */
+export const SECTION_PREFIXES = ['lab.', 'edit.'] as const;
+
+export function isSectionKey(key: string): boolean {
+  return SECTION_PREFIXES.some((prefix) => key.startsWith(prefix));
+}
+
 /** Query parameters the page reads elsewhere (the engine client), kept as they are. */
 export const PASSTHROUGH_KEYS = ['backend', 'stream', 'pretrained', 'testhooks'] as const;
 

@@ -6,7 +6,7 @@
  */
 import { DEFAULT_SCHEDULE } from '../diffusion/config';
 import { presetAttention } from '../models/setup/model-setup';
-import { PARAMS, PARAM_BY_KEY, PASSTHROUGH_KEYS, formatValue, parseValue, type Settings, type Value } from './share-params';
+import { PARAMS, PARAM_BY_KEY, PASSTHROUGH_KEYS, formatValue, isSectionKey, parseValue, type Settings, type Value } from './share-params';
 import { DEFAULT_SAMPLING } from './store';
 import { BACKEND_NAMES } from '../backends/names';
 
@@ -44,6 +44,7 @@ export function decodeShare(search: string): DecodedLink {
   for (const [key, raw] of params) {
     if (seen.has(key)) continue; // the first of a repeated name counts, as URLSearchParams.get reads it
     seen.add(key);
+    if (isSectionKey(key)) continue; // a section's own setting (./section-url.ts)
     if ((PASSTHROUGH_KEYS as readonly string[]).includes(key)) {
       const words = PASSTHROUGH_WORDS[key as (typeof PASSTHROUGH_KEYS)[number]];
       if (words && !words.values.includes(raw.trim().toLowerCase())) notes.push(`"${key}=${raw}" in the link must be ${words.values.join(', ')}; ignored (${words.fallback}).`);
@@ -133,6 +134,7 @@ export function buildQuery(search: string, settings: [string, string][], scratch
   }
   if (scratch) out.set('pretrained', '0');
   for (const [k, v] of settings) out.set(k, v);
+  for (const [k, v] of current) if (isSectionKey(k) && !out.has(k)) out.set(k, v);
   const text = out.toString();
   return text ? `?${text}` : '';
 }

@@ -163,3 +163,17 @@ describe('presets', () => {
     for (const p of PRESETS) for (const q of [p, ...p.alternatives]) expect(decodeShare(q.query).notes, q.name).toEqual([]);
   });
 });
+
+describe('section keys (lab.*, edit.*)', () => {
+  it('are left to their section: not read as settings, kept when the page writes its query, replaced by their own writer', async () => {
+    const { decodeShare, buildQuery } = await import('../../src/state/share');
+    const { readSection, withSection } = await import('../../src/state/section-url');
+    const decoded = decodeShare('?lab.data=moons&steps=20&edit.mode=inpaint');
+    expect(decoded.notes).toEqual([]);
+    expect([...decoded.values.keys()]).toEqual(['steps']);
+    expect(buildQuery('?lab.data=moons&steps=20', [['steps', '30']], false)).toBe('?steps=30&lab.data=moons');
+    expect(Object.fromEntries(readSection('?lab.data=moons&lab.width=64&steps=20', 'lab.'))).toEqual({ data: 'moons', width: '64' });
+    expect(withSection('?lab.data=moons&steps=20&edit.mode=sdedit', 'lab.', [['width', '32']])).toBe('?steps=20&edit.mode=sdedit&lab.width=32');
+    expect(withSection('?lab.data=moons', 'lab.', [])).toBe('');
+  });
+});
