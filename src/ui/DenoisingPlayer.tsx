@@ -6,6 +6,7 @@ import { Panel } from './fields';
 import { imageAt, paintPosition } from './player-paint';
 import { AlphaBarTrack, FilmStrip } from './PlayerFilm';
 import './player.css';
+import { useWarmCanvases } from './warm-canvases';
 
 /** What the player shows: a slot of the run's record, following the newest one until the user takes over. */
 interface View {
@@ -38,7 +39,9 @@ export function DenoisingPlayer() {
   const filled = useRecord((s) => s.filled);
   const stride = useRecord((s) => s.stride);
   const n = useRecord((s) => s.n);
-  const channels = useRecord((s) => s.latentChannels);
+  const recordChannels = useRecord((s) => s.latentChannels);
+  // Before the first run, laid out for the model in use (so the first frame only paints).
+  const setupChannels = useApp((s) => (s.setup.kind === 'latent' ? s.setup.latent.latentChannels : 0));
   const runSchedule = useApp((s) => s.sample.schedule);
   const [stored, setView] = useState<View>(() => fresh(run));
   const [picked, setPicked] = useState(0);
@@ -47,6 +50,8 @@ export function DenoisingPlayer() {
   const shown = filled === 0 ? -1 : view.follow ? last : Math.min(view.slot, last);
   const selected = Math.min(picked, Math.max(0, n - 1));
   const complete = filled > 0 && filled === capacity;
+  const channels = filled === 0 ? recordChannels || setupChannels : recordChannels;
+  useWarmCanvases('stage', channels);
   const sliderId = useId();
   const imageId = useId();
 
@@ -134,9 +139,9 @@ export function DenoisingPlayer() {
         </span>
       </div>
       {stride > 1 ? <p className="field-hint">A long run: one step in every {stride} is kept (and the final sample), to stay within memory.</p> : null}
-      {empty ? null : <p className="field-hint alpha-legend">Shaded behind the slider: the signal left in x_t, √ᾱ_t, at each step of the run.</p>}
+      <p className="field-hint alpha-legend">Shaded behind the slider: the signal left in x_t, √ᾱ_t, at each step of the run.</p>
       <FilmStrip record={client.record} filled={filled} selected={selected} shown={shown} onGo={(slot) => go(slot)} />
-      <div className="player-body" hidden={empty}>
+      <div className="player-body">
         <figure className="player-grid">
           <canvas
             ref={grid}
@@ -150,7 +155,7 @@ export function DenoisingPlayer() {
               if (i >= 0) setPicked(i);
             }}
           />
-          <figcaption>{position === 0 ? 'x_T: pure noise' : t !== null && t < 0 ? 'the final samples' : `x_t at step ${position}`} (click an image to select it)</figcaption>
+          <figcaption>{empty ? 'every image at the chosen step' : position === 0 ? 'x_T: pure noise' : t !== null && t < 0 ? 'the final samples' : `x_t at step ${position}`} (click an image to select it)</figcaption>
         </figure>
         <div className="player-detail" aria-label={`Image ${selected + 1} at this step`} role="group">
           <figure>

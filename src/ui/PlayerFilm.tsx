@@ -22,21 +22,23 @@ export function FilmStrip({ record, filled, selected, shown, onGo }: { record: D
   const slots = filmSlots(filled);
   const canvases = useRef<(HTMLCanvasElement | null)[]>([]);
   useEffect(() => {
-    slots.forEach((slot, i) => {
-      const frame = record.frame(slot);
-      const canvas = canvases.current[i];
-      if (frame && canvas) drawImage(canvas, frame.x, Math.min(selected, frame.x.n - 1));
+    canvases.current.forEach((canvas, i) => {
+      const frame = i < slots.length ? record.frame(slots[i]) : null;
+      if (!canvas) return;
+      if (frame) drawImage(canvas, frame.x, Math.min(selected, frame.x.n - 1));
+      else if (canvas.width !== 1) canvas.width = 1; // an empty frame: cleared
     });
   });
-  if (slots.length === 0) return null;
+  // Always FILM_FRAMES frames, keyed by position: a run fills them without re-creating canvases or re-laying out the page.
   return (
     <ol className="film-strip" aria-label="Film strip of the selected image, from noise to digit">
-      {slots.map((slot, i) => {
-        const frame = record.frame(slot);
+      {Array.from({ length: FILM_FRAMES }, (_, i) => {
+        const slot = i < slots.length ? slots[i] : -1;
+        const frame = slot >= 0 ? record.frame(slot) : null;
         const label = frame ? (frame.t < 0 ? 'final sample' : `t = ${frame.t}`) : '';
         return (
-          <li key={slot}>
-            <button type="button" className={`film-frame${slot === shown ? ' film-frame--shown' : ''}`} aria-label={`Go to ${label}`} onClick={() => onGo(slot)}>
+          <li key={i}>
+            <button type="button" className={`film-frame${slot >= 0 && slot === shown ? ' film-frame--shown' : ''}`} aria-label={frame ? `Go to ${label}` : `Film frame ${i + 1} (empty)`} disabled={!frame} onClick={() => onGo(slot)}>
               <canvas
                 ref={(el) => {
                   canvases.current[i] = el;
@@ -45,7 +47,7 @@ export function FilmStrip({ record, filled, selected, shown, onGo }: { record: D
                 width={1}
                 height={1}
               />
-              <span>{label}</span>
+              <span>{label || '\u00a0'}</span>
             </button>
           </li>
         );

@@ -6,6 +6,7 @@ import { useApp, useEngine, useFrames } from './context';
 import { drawBatch, gridShape } from './draw';
 import { Panel } from './fields';
 import { runStatus } from '../state/run-caption';
+import { useWarmCanvases } from './warm-canvases';
 
 const selectMain = (f: FrameState) => f.main;
 const selectX0 = (f: FrameState) => f.x0;
@@ -117,12 +118,17 @@ export function SampleCanvas() {
   const latentCount = useFrames((s) => (s.mode === 'sample' ? (s.latentXt?.n ?? 0) : 0));
   const latentChannels = useFrames((s) => (s.mode === 'sample' ? (s.latentXt?.c ?? 0) : 0));
   const run = useApp((s) => s.sample);
+  // Before the first run the views of the model in use are laid out already, empty, so that the first
+  // frame only paints them (re-laying out the page then made a main-thread task of 50-100 ms).
+  const setupChannels = useApp((s) => (s.setup.kind === 'latent' ? s.setup.latent.latentChannels : 0));
+  const modelReady = useApp((s) => s.model !== null);
   const main = useRef<HTMLCanvasElement>(null);
   const x0 = useRef<HTMLCanvasElement>(null);
   const [picked, setPicked] = useState(0);
   const wait = useFirstStepWait();
-  const latent = latentCount > 0;
+  const latent = latentCount > 0 || (mode === 'empty' && setupChannels > 0);
   const inspect = Math.min(picked, Math.max(0, latentCount - 1));
+  useWarmCanvases('stage', `${latent}:${latentChannels || setupChannels}`);
 
   useEffect(() => {
     let raf = 0;
@@ -171,18 +177,18 @@ export function SampleCanvas() {
   const x0Caption = latent ? 'Predicted x₀, decoded' : 'Predicted x₀';
   return (
     <Panel title="Samples" className="panel--canvas">
-      {wait.waiting ? <FirstStepWait gpu={wait.gpu} /> : mode === 'empty' ? <p className="muted">Train the model or press Sample to see images here.</p> : null}
-      <div className={`canvases${latent ? ' canvases--latent' : ''}`} hidden={mode === 'empty'}>
+      {wait.waiting ? <FirstStepWait gpu={wait.gpu} /> : mode === 'empty' ? <p className="muted">{modelReady ? 'Press Sample: the model turns noise into digits here, step by step.' : 'Train the model (2 · Learn) or load the pretrained one, then press Sample to see images here.'}</p> : null}
+      <div className={`canvases${latent ? ' canvases--latent' : ''}${mode === 'empty' ? ' canvases--empty' : ''}`}>
         <figure className="canvas-main">
           <canvas ref={main} className="digits digits--main" role="img" aria-label={mainLabel} width={1} height={1} onClick={pickFromGrid} />
-          <figcaption>{mainLabel}</figcaption>
+          <figcaption>{mode === 'empty' ? 'x_t: the images being denoised' : mainLabel}</figcaption>
         </figure>
-        <figure hidden={mode !== 'sample'}>
+        <figure hidden={mode === 'preview'}>
           <canvas ref={x0} className="digits digits--main" role="img" aria-label="Predicted x0" width={1} height={1} />
           <figcaption>{x0Caption}</figcaption>
         </figure>
       </div>
-      {latent ? <LatentDetail index={inspect} count={latentCount} channels={latentChannels} onPick={setPicked} /> : null}
+      {latent ? <LatentDetail index={inspect} count={Math.max(1, latentCount)} channels={latentChannels || setupChannels} onPick={setPicked} /> : null}
     </Panel>
   );
 }

@@ -105,7 +105,10 @@ export function SamplingPanel() {
       {loadingPretrained && ready ? <p className="field-hint">Loading the pretrained model: Sample is ready as soon as it is here.</p> : null}
       {needsAutoencoder && ready && !pending && !loadingPretrained ? <p className="field-hint">A latent model samples once its autoencoder is trained (training stage 1, finished or stopped).</p> : null}
       <progress className="progress" aria-label="Sampling progress" max={Math.max(1, sample.total)} value={stepsDone} />
-      {sample.caption ? <p className="field-hint" aria-label="Last sampling run">{sample.caption} — {status}</p> : null}
+      {/* Always there (empty before the first run), so the first run does not move the controls below it. */}
+      <p className="field-hint run-line" aria-label="Last sampling run">
+        {sample.caption ? `${sample.caption} — ${status}` : 'No sampling run yet.'}
+      </p>
       <div className="grid2">
         <SelectField
           label="Sampler"
