@@ -30,7 +30,7 @@ test('a short training run fills the loss-by-timestep chart: 10 bands of t', asy
   for (const n of names) expect(n).toMatch(/: (no examples yet|mean loss \d)/);
   const heights = await bars.evaluateAll((els) => els.map((e) => Number(e.getAttribute('height'))));
   expect(Math.max(...heights)).toBeGreaterThan(0);
-  await page.screenshot({ path: test.info().outputPath('loss-bands.png'), fullPage: true });
+  await page.locator('#step-learn').screenshot({ path: test.info().outputPath('loss-bands.png') });
 
   await training.getByRole('button', { name: 'Reset' }).click();
   await expect(chart).toHaveAttribute('data-bands-filled', '0');

@@ -77,7 +77,7 @@ test('the denoising player scrubs, steps, plays and pauses through every step of
   await expect(step).toHaveText('8 / 8', { timeout: 10_000 });
   await expect(player.getByRole('button', { name: 'Play' })).toBeVisible();
   expect(await canvasHash(grid)).toBe(final);
-  await page.screenshot({ path: test.info().outputPath('player.png'), fullPage: true });
+  await page.locator('#stage').screenshot({ path: test.info().outputPath('player.png') });
 });
 
 test('a 200-step run of 16 images is recorded whole, and the player works while it runs', async ({ page }) => {
