@@ -9,6 +9,7 @@
  * Loading checks all of it before the model is built: the setup against its schema (and equal to
  * the metadata's `config`), the step counts, the history and the run state.
  */
+import { fileSizeProblem } from '../models/setup/file-limits';
 import type { ModelFile } from './model-file';
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelSetup } from '../models/setup/model-setup';
@@ -162,6 +163,8 @@ export function readModelFiles(files: ModelFile[]): { modelJson: unknown; weight
   const json = files.find((f) => f.name.endsWith('.json'));
   const bin = files.find((f) => f.name.endsWith('.bin'));
   if (json == null || bin == null) throw new Error('A model needs two files: model.json and weights.bin.');
+  const tooLarge = fileSizeProblem(json.name, json.data.byteLength) ?? fileSizeProblem(bin.name, bin.data.byteLength);
+  if (tooLarge) throw new Error(tooLarge);
   try {
     return { modelJson: JSON.parse(new TextDecoder().decode(json.data)), weightsBin: bin.data };
   } catch (err) {

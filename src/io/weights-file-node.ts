@@ -2,9 +2,10 @@
  * Node only (CLI scripts, tests): a model file (./weights-file.ts) as a directory holding `model.json`
  * and `weights.bin`, the same two files a browser download or `tf.io` handler would use.
  */
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MODEL_FILE, WEIGHTS_FILE, type WeightsArtifacts } from './weights-file';
+import { fileSizeProblem } from '../models/setup/file-limits';
 
 /**
  * Writes `dir/model.json` and `dir/weights.bin` (creating dir). Each file is written to a temporary
@@ -37,6 +38,9 @@ export async function saveToDir(dir: string, artifacts: WeightsArtifacts): Promi
 export async function loadFromDir(dir: string): Promise<{ modelJson: unknown; weightsBin: ArrayBuffer }> {
   const read = async (name: string): Promise<Buffer> => {
     const path = join(dir, name);
+    const size = await stat(path).then((s) => s.size, () => 0);
+    const tooLarge = fileSizeProblem(name, size);
+    if (tooLarge) throw new Error(`model file: ${tooLarge}`);
     try {
       return await readFile(path);
     } catch (e) {

@@ -1,4 +1,5 @@
 /** Reading a model.json: its metadata and tensor manifest, checked field by field before any tensor exists. */
+import { MAX_TENSORS, MAX_WEIGHTS_BYTES } from '../models/setup/file-limits';
 import { describe, extraGroupOf, fail, isModelTensorName, isPlainObject, WEIGHTS_FILE, WEIGHTS_FORMAT, WEIGHTS_VERSION, type LoadExpectations, type WeightSpec, type WeightsMeta } from './weights-format';
 
 export function parseMeta(json: Record<string, unknown>, expected: LoadExpectations): WeightsMeta {
@@ -35,7 +36,9 @@ export function parseSpecs(json: Record<string, unknown>): WeightSpec[] {
   }
   const entries = group.weights;
   if (!Array.isArray(entries)) fail(`weightsManifest[0].weights must be an array, got ${entries === undefined ? 'nothing (missing)' : describe(entries)}.`);
+  if (entries.length > MAX_TENSORS) fail(`the manifest lists ${entries.length.toLocaleString('en')} tensors; a model of this app has at most ${MAX_TENSORS.toLocaleString('en')}.`);
   const seen = new Set<string>();
+  let totalBytes = 0;
   return entries.map((e: unknown, i: number): WeightSpec => {
     const where = `weightsManifest[0].weights[${i}]`;
     if (!isPlainObject(e)) fail(`${where} must be an object, got ${describe(e)}.`);
@@ -56,6 +59,8 @@ export function parseSpecs(json: Record<string, unknown>): WeightSpec[] {
       size *= d;
       if (!Number.isSafeInteger(size * 4)) fail(`tensor '${name}' with shape ${JSON.stringify(shape)} is impossibly large.`);
     }
+    totalBytes += size * 4;
+    if (totalBytes > MAX_WEIGHTS_BYTES) fail(`the manifest's tensors need more than ${MAX_WEIGHTS_BYTES / 1024 / 1024} MB (at '${name}', shape ${JSON.stringify(shape)}); a model of this app is far smaller.`);
     return { name, shape: [...(shape as number[])], dtype: 'float32' };
   });
 }

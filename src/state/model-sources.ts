@@ -8,6 +8,7 @@
  * its exported files, held here), and "Undo: switch back" brings it back ('model/pretrained' or
  * 'model/import'), putting the model it replaces aside in its turn.
  */
+import { fileSizeProblem } from '../models/setup/file-limits';
 import type { PageToWorker, WorkerToPage } from '../protocol/messages';
 import type { ModelFile } from '../io/model-file';
 import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
@@ -347,6 +348,11 @@ export class ModelSources {
     if (json.length !== 1 || bin.length !== 1) {
       const names = picked.map((f) => f.name).join(', ') || 'no files';
       this.host.reportError(`Import needs two files picked together: one .json (the model) and one .bin (its weights); got ${names}.`, 'model');
+      return;
+    }
+    const tooLarge = [json[0], bin[0]].map((f) => fileSizeProblem(f.name, f.size)).find((p) => p !== null);
+    if (tooLarge) {
+      this.host.reportError(`Import refused: ${tooLarge}`, 'model');
       return;
     }
     store.setState({ transfer: 'importing' });

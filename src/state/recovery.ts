@@ -14,8 +14,16 @@ import { BACKEND_NAMES, type BackendName } from '../backends/names';
 import type { ModelSetup } from '../models/setup/model-setup';
 import type { PageToWorker, WorkerToPage } from '../protocol/messages';
 import type { TrainingConfig } from '../engine/run-config';
-import { CheckpointWriter, loadCheckpoint, type CheckpointSummary, type StoredCheckpoint } from './checkpoint-store';
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { listCheckpoints, loadCheckpoint, type CheckpointSummary, type StoredCheckpoint } from './checkpoint-store';
+import { CheckpointWriter } from './checkpoint-writer';
+import { liveRuns, newRunId, RunLock } from './run-locks';
 import type { AppStore } from './store';
+
+/** Whether checkpoints are being kept: `off` says why not (storage full or denied), null when they are. */
+export interface StorageStatus {
+  off: string | null;
+}
 
 /** A worker that crashes this often in one visit is not restarted again. */
 export const MAX_RESTARTS = 3;
@@ -35,7 +43,7 @@ export interface RecoveryHost {
 type RecoveryMessage = Extract<WorkerToPage, { type: 'train/checkpoint' | 'train/history' | 'train/diverged' | 'train/restored' | 'device-lost' }>;
 
 function summary(c: StoredCheckpoint): CheckpointSummary {
-  return { step: c.step, totalSteps: c.totalSteps, stage: c.stage, kind: c.kind, savedAt: c.savedAt };
+  return { runId: c.runId, startedAt: c.startedAt, step: c.step, totalSteps: c.totalSteps, stage: c.stage, kind: c.kind, savedAt: c.savedAt };
 }
 
 function copyFiles(c: StoredCheckpoint): StoredCheckpoint {
@@ -51,51 +59,97 @@ export class Recovery {
   /** Resume training once the engine says the checkpoint is restored. */
   private resumeAfterRestore = false;
   private restarts = 0;
-  private warnedStorage = false;
-  private readonly writer = new CheckpointWriter((err) => {
-    if (this.warnedStorage) return;
-    this.warnedStorage = true;
-    this.host.reportError(`Checkpoints cannot be saved in this browser's storage (${err instanceof Error ? err.message : String(err)}): a reload will lose training.`, 'page');
+  /** This tab's training run: its id (null until its first checkpoint) and its lock (./run-locks.ts). */
+  private runId: string | null = null;
+  private startedAt = 0;
+  private readonly lock = new RunLock();
+  /** Whether checkpoints are kept, for the Training panel. */
+  readonly storage: StoreApi<StorageStatus> = createStore<StorageStatus>(() => ({ off: null }));
+  private readonly writer = new CheckpointWriter({
+    failed: (reason) => {
+      if (this.storage.getState().off === null) {
+        this.host.reportError(`Checkpoints are off: ${reason}. Training goes on, but a reload or a crash will lose it: export the model (Model files) to keep it.`, 'page');
+      }
+      this.storage.setState({ off: reason });
+    },
+    saved: () => {
+      if (this.storage.getState().off !== null) this.storage.setState({ off: null });
+    },
   });
 
   constructor(private readonly host: RecoveryHost) {}
 
-  /** Looks for a checkpoint from an earlier visit and offers it. */
+  /**
+   * Looks for a checkpoint from an earlier visit and offers it: the newest run no other open tab is
+   * training, whose files are complete (a damaged one is skipped, with a note).
+   */
   async lookForSaved(): Promise<void> {
-    let found: StoredCheckpoint | null = null;
+    let runs: CheckpointSummary[];
     try {
-      found = await loadCheckpoint();
+      runs = await listCheckpoints();
     } catch {
       return; // no IndexedDB: nothing to offer (saving will say so)
     }
-    if (found == null || this.latest != null) return;
-    this.offered = found;
-    this.host.store.setState((s) => ({ recovery: { ...s.recovery, offer: summary(found) } }));
+    const live = await liveRuns();
+    for (const run of runs.filter((r) => !live.has(r.runId))) {
+      let found: StoredCheckpoint;
+      try {
+        found = await loadCheckpoint(run.runId);
+      } catch (err) {
+        this.host.reportError(`A saved checkpoint (step ${run.step.toLocaleString()}) is not offered: ${err instanceof Error ? err.message : String(err)}.`, 'page');
+        continue;
+      }
+      if (this.latest != null) return;
+      this.offered = found;
+      this.host.store.setState((s) => ({ recovery: { ...s.recovery, offer: summary(found) } }));
+      return;
+    }
   }
 
-  /** Resume the offered checkpoint: restore it in the engine, then train on. */
+  /** Resume the offered checkpoint: restore it in the engine, then train on (as the same run). */
   resumeOffered(): void {
     const c = this.offered;
     if (c == null) return;
     this.offered = null;
     this.latest = c;
+    this.adopt(c.runId, c.startedAt);
     this.host.store.setState((s) => ({ recovery: { ...s.recovery, offer: null } }));
     this.restore(c, true);
   }
 
-  /** Forget the offered checkpoint (and the stored copy). */
+  /** Forget the offered checkpoint (and its stored copy). */
   discardOffered(): void {
+    const c = this.offered;
     this.offered = null;
     this.host.store.setState((s) => ({ recovery: { ...s.recovery, offer: null } }));
-    if (this.latest == null) this.writer.clear();
+    if (c && c.runId !== this.runId) this.writer.delete(c.runId);
   }
 
-  /** The model was reset: its checkpoints are gone too. */
+  /** The model was reset: its run's checkpoints are gone too, and the next training is a new run. */
   forget(): void {
     this.latest = null;
     this.pending = null;
-    this.writer.clear();
+    if (this.runId) this.writer.delete(this.runId);
+    this.runId = null;
+    this.lock.drop();
     this.host.store.setState((s) => ({ recovery: { ...s.recovery, last: null } }));
+  }
+
+  /** This tab now trains run `runId` (and holds its lock). */
+  private adopt(runId: string, startedAt: number): void {
+    this.runId = runId;
+    this.startedAt = startedAt;
+    this.lock.hold(runId);
+  }
+
+  /** The tab is going away (the browser also does this when it closes): its run is no longer owned. */
+  close(): void {
+    this.lock.drop();
+  }
+
+  /** Resolves once the checkpoints handed to the store so far are written (tests, a clean close). */
+  flushed(): Promise<void> {
+    return this.writer.flushed();
   }
 
   private restore(c: StoredCheckpoint, resume: boolean): void {
@@ -154,7 +208,8 @@ export class Recovery {
     switch (msg.type) {
       case 'train/checkpoint': {
         const kind = this.host.store.getState().setup.kind;
-        const c: StoredCheckpoint = { step: msg.step, totalSteps: msg.totalSteps, stage: msg.stage, kind, savedAt: Date.now(), files: msg.files };
+        if (this.runId == null) this.adopt(newRunId(), Date.now());
+        const c: StoredCheckpoint = { runId: this.runId!, startedAt: this.startedAt, step: msg.step, totalSteps: msg.totalSteps, stage: msg.stage, kind, savedAt: Date.now(), files: msg.files };
         this.latest = c;
         this.offered = null;
         this.host.store.setState((s) => ({ recovery: { ...s.recovery, offer: null, last: summary(c) } }));

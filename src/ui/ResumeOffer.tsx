@@ -1,4 +1,5 @@
 import './recovery.css';
+import { useStore } from 'zustand';
 import { useApp, useEngine } from './context';
 import { integerIn } from '../state/validate';
 import type { CheckpointSummary } from '../state/checkpoint-store';
@@ -8,7 +9,7 @@ export const validateCheckpointEvery = integerIn(0, 1_000_000, 'Checkpoint inter
 
 function describe(c: CheckpointSummary): string {
   const stage = c.kind === 'latent' ? ` (${c.stage === 'autoencoder' ? 'stage 1, autoencoder' : 'stage 2, latent denoiser'})` : '';
-  return `step ${c.step.toLocaleString()} of ${c.totalSteps.toLocaleString()}, ${c.kind} model${stage}, saved ${new Date(c.savedAt).toLocaleString()}`;
+  return `the run of a ${c.kind} model${stage} started ${new Date(c.startedAt).toLocaleString()}, at step ${c.step.toLocaleString()} of ${c.totalSteps.toLocaleString()}, saved ${new Date(c.savedAt).toLocaleString()}`;
 }
 
 /**
@@ -40,9 +41,17 @@ export function ResumeOffer() {
 export function LastCheckpoint() {
   const last = useApp((s) => s.recovery.last);
   const restoring = useApp((s) => s.recovery.restoring);
+  const off = useStore(useEngine().recovery.storage, (s) => s.off);
   return (
-    <p className="field-hint" aria-label="Last checkpoint">
-      {restoring ? 'Restoring the checkpoint…' : last ? `Checkpoint: step ${last.step.toLocaleString()} (${new Date(last.savedAt).toLocaleTimeString()}), kept in this browser.` : 'No checkpoint yet.'}
-    </p>
+    <>
+      <p className="field-hint" aria-label="Last checkpoint">
+        {restoring ? 'Restoring the checkpoint…' : last ? `Checkpoint: step ${last.step.toLocaleString()} (${new Date(last.savedAt).toLocaleTimeString()})${off ? ', in this tab only' : ', kept in this browser'}.` : 'No checkpoint yet.'}
+      </p>
+      {off ? (
+        <p className="field-hint field-warning" role="status" aria-label="Checkpoints">
+          Checkpoints are off: {off}. Training goes on; export the model (Model files) to keep it.
+        </p>
+      ) : null}
+    </>
   );
 }

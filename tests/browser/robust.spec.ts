@@ -55,8 +55,9 @@ function storedStep(page: Page): Promise<number> {
         req.onsuccess = () => {
           const db = req.result;
           if (!db.objectStoreNames.contains('checkpoints')) return resolve(-1);
-          const get = db.transaction('checkpoints', 'readonly').objectStore('checkpoints').get('last');
-          get.onsuccess = () => resolve(typeof get.result?.step === 'number' ? get.result.step : -1);
+          // One 'meta:<run>' record per training run: this page's one run.
+          const get = db.transaction('checkpoints', 'readonly').objectStore('checkpoints').getAll(IDBKeyRange.bound('meta:', 'meta:\uffff'));
+          get.onsuccess = () => resolve(get.result.length === 1 && typeof get.result[0]?.step === 'number' ? get.result[0].step : -1);
           get.onerror = () => resolve(-1);
         };
       }),
