@@ -100,7 +100,7 @@ test('a reload mid-training offers the checkpoint; resuming keeps the step count
   expect(before.steps.length).toBeGreaterThanOrEqual(2 * CHECKPOINT_EVERY);
   training = region(page, 'Training');
   const offer = training.getByRole('region', { name: 'Saved training' });
-  await expect(offer).toContainText(/step \d+ of 400, pixel model/);
+  await expect(offer).toContainText(/the run of a pixel model started .*, at step \d+ of 400/);
   const saved = Number(/step (\d+) of/.exec((await offer.textContent()) ?? '')![1]);
   expect(saved % CHECKPOINT_EVERY, 'an every-N checkpoint').toBe(0);
   expect(saved).toBeGreaterThanOrEqual(2 * CHECKPOINT_EVERY);
