@@ -19,3 +19,14 @@ export function watchGpuDevice(backend: BackendName, onLost: (message: string) =
     onLost(`${reason}${info?.message ?? ''}`.trim());
   });
 }
+
+/**
+ * Test hook: destroys the WebGPU backend's device, as a driver reset would lose it (`lost` then
+ * resolves with reason 'destroyed'). Returns false when the backend in use has no device.
+ */
+export function loseGpuDeviceForTest(): boolean {
+  const device = (tf.backend() as unknown as { device?: { destroy?: () => void } }).device;
+  if (typeof device?.destroy !== 'function') return false;
+  device.destroy();
+  return true;
+}

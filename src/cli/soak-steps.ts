@@ -49,7 +49,8 @@ export async function trainAWhile(page: Page, seconds: number): Promise<number> 
   await page.waitForTimeout(seconds * 1000);
   await training.getByRole('button', { name: 'Pause' }).click();
   await state.filter({ hasText: 'paused' }).waitFor(LONG);
-  return Number(((await training.getByLabel('Training step', { exact: true }).textContent()) ?? '0').replace(/[^\d]/g, '').slice(0, 12) || 0);
+  // "6 / 1,000,000": the step done is the first number.
+  return Number(/^\s*([\d,]+)/.exec((await training.getByLabel('Training step', { exact: true }).textContent()) ?? '')?.[1].replace(/,/g, '') ?? NaN);
 }
 
 /** One run with each sampler (few steps, few images). */
@@ -75,19 +76,25 @@ export async function scrub(page: Page): Promise<void> {
   await player.getByRole('button', { name: 'Play' }).waitFor(LONG); // back to Play when it reaches the end
 }
 
-/** Switches to the other model kind (keeping this one) and back with Undo. */
+/**
+ * Switches to the other model kind and back. A trained model asks first ("Reset", which keeps it
+ * aside) and comes back with Undo; an untrained one switches at once, and back the same way.
+ */
 export async function switchModelAndBack(page: Page): Promise<void> {
   const model = region(page, 'Model');
   const kind = model.getByRole('combobox', { name: 'Model kind' });
   const from = await kind.inputValue();
   await kind.selectOption(from === 'pixel' ? 'latent' : 'pixel');
   const confirm = page.getByRole('group', { name: 'Confirm model change' });
-  await confirm.getByRole('button', { name: /^Reset/ }).click();
-  const kept = page.getByRole('group', { name: 'Previous model' });
-  await kept.getByRole('button', { name: /^Undo: switch back/ }).click(LONG);
-  for (let i = 0; i < 1200 && (await kind.inputValue()) !== from; i++) await page.waitForTimeout(500);
+  const asked = await confirm.waitFor({ timeout: 5000 }).then(() => true, () => false);
+  if (asked) {
+    await confirm.getByRole('button', { name: /^Reset/ }).click();
+    await page.getByRole('group', { name: 'Previous model' }).getByRole('button', { name: /^Undo: switch back/ }).click(LONG);
+  } else {
+    await kind.selectOption(from);
+  }
   const sample = region(page, 'Sampling').getByRole('button', { name: 'Sample', exact: true });
-  for (let i = 0; i < 1200 && !(await sample.isEnabled()); i++) await page.waitForTimeout(500);
+  for (let i = 0; i < 1200 && ((await kind.inputValue()) !== from || !(await sample.isEnabled())); i++) await page.waitForTimeout(500);
   if ((await kind.inputValue()) !== from) throw new Error(`switching back to the ${from} model did not happen`);
 }
 

@@ -7,14 +7,18 @@
  * growth after warm-up (tensors ± 0 at the same point of the loop, heap ≥ 5 %, storage beyond the
  * kept checkpoints), on any error shown, and on any resume that lost steps or loss history.
  *
- *   npm run build && npm run soak -- [--minutes 60] [--reload-every 3] [--train-seconds 8] [--json FILE]
+ * With `--tabs N` (N ≥ 2) it runs ./soak-tabs.ts instead: N tabs training at once, each reloading and
+ * resuming in turn, failing on any crossed or corrupted checkpoint.
+ *
+ *   npm run build && npm run soak -- [--minutes 60] [--reload-every 3] [--train-seconds 8] [--tabs N] [--json FILE]
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { chromium } from '@playwright/test';
+import { chromium, type Browser } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../playwright.config';
 import { parseArgs } from './args';
 import { ProgressBar } from './progress';
+import { soakTabs } from './soak-tabs';
 import { compareQuick, lossHistory, measure, reloadAndResume, sampleEach, scrub, switchModelAndBack, trainAWhile, type Sample } from './soak-steps';
 
 const PORT = 4181;
@@ -55,9 +59,10 @@ export function growthProblems(samples: Sample[], lifetimes: number[]): string[]
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { minutes: 60, 'reload-every': 3, 'train-seconds': 8, json: '' });
+  const args = parseArgs(process.argv.slice(2), { minutes: 60, 'reload-every': 3, 'train-seconds': 8, tabs: 1, json: '' });
   const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' });
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  if (args.tabs >= 2) return tabsMode(browser, server, args);
   const samples: Sample[] = [];
   const lifetimes: number[] = [];
   const resumes: string[] = [];
@@ -79,13 +84,13 @@ async function main(): Promise<void> {
       lifetimes.push(life);
     };
     while (minutes() < args.minutes) {
+      await switchModelAndBack(page);
+      await compareQuick(page);
       const pausedAt = await trainAWhile(page, args['train-seconds']);
       const before = await lossHistory(page);
       await sampleEach(page);
       await scrub(page);
-      await switchModelAndBack(page);
-      await compareQuick(page);
-      // The same point of every loop: paused, sampled, compared.
+      // The same point of every loop: switched and back, compared, trained and paused, sampled.
       if (minutes() >= nextSample) {
         await record();
         nextSample = Math.floor(minutes()) + 1;
@@ -93,7 +98,7 @@ async function main(): Promise<void> {
       loop++;
       bar.update(Math.min(Math.ceil(args.minutes), Math.floor(minutes())), `loop ${loop}, ${samples.at(-1)?.tensors ?? '?'} tensors`);
       if (loop % args['reload-every'] === 0 && minutes() < args.minutes) {
-        const problem = await reloadAndResume(page, pausedAt + 0, before);
+        const problem = await reloadAndResume(page, pausedAt, before);
         resumes.push(problem ? `loop ${loop}: ${problem}` : `loop ${loop}: resumed at step ${pausedAt}, loss history identical`);
         life++;
       }
@@ -114,6 +119,30 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   console.log('\nSoak passed: no growth after warm-up, no errors, every resume identical.');
+}
+
+async function tabsMode(browser: Browser, server: ChildProcess, args: { minutes: number; tabs: number; 'train-seconds': number; json: string }): Promise<void> {
+  const started = Date.now();
+  let result;
+  try {
+    await waitForServer(`http://127.0.0.1:${PORT}/`);
+    result = await soakTabs(browser, `http://127.0.0.1:${PORT}/${QUERY}`, args.tabs, args.minutes, args['train-seconds'], (tab, resumes) =>
+      process.stderr.write(`tab ${tab + 1}: ${resumes} resumes, ${((Date.now() - started) / 60_000).toFixed(1)} of ${args.minutes} minutes\n`),
+    );
+  } finally {
+    await browser.close();
+    server.kill();
+  }
+  console.log(`\nTwo tabs, ${new Date().toISOString()}: ${args.tabs} tabs × ${((Date.now() - started) / 60_000).toFixed(1)} minutes of training with reloads\n`);
+  console.log('| tab | resumes | crossed or corrupted |\n|---|---|---|');
+  result.tabs.forEach((t, i) => console.log(`| ${i + 1} | ${t.resumes} | ${t.problems.length} |`));
+  const problems = result.tabs.flatMap((t, i) => t.problems.map((p) => `tab ${i + 1}: ${p}`));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2));
+  if (problems.length > 0) {
+    console.error(`\nTwo-tab soak FAILED:\n${problems.map((p) => `- ${p}`).join('\n')}`);
+    process.exit(1);
+  }
+  console.log('\nTwo-tab soak passed: every resume was the tab\'s own run, complete.');
 }
 
 void main().catch((err) => {

@@ -17,7 +17,7 @@ import type { TrainingConfig } from '../engine/run-config';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { listCheckpoints, loadCheckpoint, type CheckpointSummary, type StoredCheckpoint } from './checkpoint-store';
 import { CheckpointWriter } from './checkpoint-writer';
-import { liveRuns, newRunId, RunLock } from './run-locks';
+import { liveRuns, newRunId, RunLock, tabRun } from './run-locks';
 import type { AppStore } from './store';
 
 /** Whether checkpoints are being kept: `off` says why not (storage full or denied), null when they are. */
@@ -90,8 +90,13 @@ export class Recovery {
     } catch {
       return; // no IndexedDB: nothing to offer (saving will say so)
     }
+    // This tab's own run first (from before its reload: claimed at once, so no other tab takes it),
+    // then the newest that no open tab is training.
+    const mine = tabRun();
+    const claimed = mine != null && runs.some((r) => r.runId === mine) && (await this.lock.hold(mine));
     const live = await liveRuns();
-    for (const run of runs.filter((r) => !live.has(r.runId))) {
+    const candidates = [...runs.filter((r) => claimed && r.runId === mine), ...runs.filter((r) => !live.has(r.runId))];
+    for (const run of candidates) {
       let found: StoredCheckpoint;
       try {
         found = await loadCheckpoint(run.runId);
@@ -100,6 +105,7 @@ export class Recovery {
         continue;
       }
       if (this.latest != null) return;
+      if (run.runId !== mine && claimed) this.lock.forget(); // our own run was damaged: another is offered
       this.offered = found;
       this.host.store.setState((s) => ({ recovery: { ...s.recovery, offer: summary(found) } }));
       return;
@@ -122,16 +128,22 @@ export class Recovery {
     const c = this.offered;
     this.offered = null;
     this.host.store.setState((s) => ({ recovery: { ...s.recovery, offer: null } }));
-    if (c && c.runId !== this.runId) this.writer.delete(c.runId);
+    if (c && c.runId !== this.runId) {
+      this.writer.delete(c.runId);
+      if (this.lock.runId === c.runId) this.lock.forget();
+    }
   }
 
-  /** The model was reset: its run's checkpoints are gone too, and the next training is a new run. */
+  /**
+   * The model was reset or replaced: the next training is a new run. The stored checkpoint of the
+   * old run stays (a reload still offers it, and it is pruned with the oldest runs), so a model put
+   * aside is never lost with its checkpoint.
+   */
   forget(): void {
     this.latest = null;
     this.pending = null;
-    if (this.runId) this.writer.delete(this.runId);
     this.runId = null;
-    this.lock.drop();
+    this.lock.forget();
     this.host.store.setState((s) => ({ recovery: { ...s.recovery, last: null } }));
   }
 
@@ -139,7 +151,7 @@ export class Recovery {
   private adopt(runId: string, startedAt: number): void {
     this.runId = runId;
     this.startedAt = startedAt;
-    this.lock.hold(runId);
+    void this.lock.hold(runId);
   }
 
   /** The tab is going away (the browser also does this when it closes): its run is no longer owned. */

@@ -3,13 +3,35 @@
  * of the run it trains for as long as it lives (the browser releases it when the tab closes or
  * reloads), so another tab of the same origin can tell a run that is alive elsewhere from one left
  * behind, and never offers to resume (or prunes) a run another tab is training. Without Web Locks
- * every stored run counts as left behind.
+ * every stored run counts as left behind. The tab's run id is also kept in sessionStorage, so that a
+ * reloading tab claims its own run at once and is offered it, not a run another tab left a moment ago.
  */
 const PREFIX = 'playground-run:';
 
 interface Locks {
-  request(name: string, callback: () => Promise<void>): Promise<void>;
+  request(name: string, options: { ifAvailable: boolean }, callback: (lock: unknown) => Promise<void>): Promise<void>;
   query(): Promise<{ held?: { name?: string }[] }>;
+}
+
+/** The run this tab trains, kept across its reloads (sessionStorage is per tab, and survives a reload). */
+const TAB_KEY = 'playground-run';
+
+export function tabRun(): string | null {
+  try {
+    return typeof sessionStorage === 'undefined' ? null : sessionStorage.getItem(TAB_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function setTabRun(runId: string | null): void {
+  try {
+    if (typeof sessionStorage === 'undefined') return;
+    if (runId) sessionStorage.setItem(TAB_KEY, runId);
+    else sessionStorage.removeItem(TAB_KEY);
+  } catch {
+    // storage denied: the lock alone says who owns a run
+  }
 }
 
 function locks(): Locks | null {
@@ -26,22 +48,41 @@ export class RunLock {
     return this.held;
   }
 
-  /** Holds `runId`'s lock (releasing any other this tab held). */
-  hold(runId: string): void {
-    if (this.held === runId) return;
+  /**
+   * Holds `runId`'s lock (releasing any other this tab held) and remembers it as this tab's run.
+   * Resolves false when another tab holds it (a duplicated tab that copied this tab's session).
+   */
+  hold(runId: string): Promise<boolean> {
+    if (this.held === runId) return Promise.resolve(true);
     this.drop();
     this.held = runId;
+    setTabRun(runId);
     const api = locks();
-    if (!api) return;
-    void api
-      .request(PREFIX + runId, () => new Promise<void>((resolve) => (this.release = resolve)))
-      .catch(() => undefined);
+    if (!api) return Promise.resolve(true);
+    return new Promise<boolean>((granted) => {
+      void api
+        .request(PREFIX + runId, { ifAvailable: true }, (lock) => {
+          granted(lock !== null);
+          if (lock === null) {
+            if (this.held === runId) this.held = null;
+            return Promise.resolve();
+          }
+          return new Promise<void>((resolve) => (this.release = resolve));
+        })
+        .catch(() => granted(false));
+    });
   }
 
   drop(): void {
     this.release?.();
     this.release = null;
     this.held = null;
+  }
+
+  /** This tab no longer trains a run (its model was reset or replaced). */
+  forget(): void {
+    this.drop();
+    setTabRun(null);
   }
 }
 

@@ -17,10 +17,11 @@ import type { WorkerToPage } from '../../src/protocol/messages';
 function installLocks(): void {
   const held = new Set<string>();
   const locks = {
-    async request(name: string, cb: () => Promise<void>) {
+    async request(name: string, options: { ifAvailable?: boolean }, cb: (lock: unknown) => Promise<void>) {
+      if (held.has(name) && options.ifAvailable) return cb(null);
       held.add(name);
       try {
-        await cb();
+        await cb({ name });
       } finally {
         held.delete(name);
       }
@@ -30,6 +31,12 @@ function installLocks(): void {
     },
   };
   Object.defineProperty(globalThis, 'navigator', { value: { locks }, configurable: true });
+}
+
+/** A tab's sessionStorage (it survives the tab's reloads; other tabs have their own). */
+function useSession(session: Map<string, string>): void {
+  const storage = { getItem: (k: string) => session.get(k) ?? null, setItem: (k: string, v: string) => void session.set(k, v), removeItem: (k: string) => void session.delete(k) };
+  Object.defineProperty(globalThis, 'sessionStorage', { value: storage, configurable: true });
 }
 
 /** One tab's Recovery, with what it reports. */
@@ -53,7 +60,10 @@ function checkpoint(step: number, fill: number): Extract<WorkerToPage, { type: '
   return { type: 'train/checkpoint', step, stage: 'denoiser', totalSteps: 100, reason: 'interval', files: [{ name: 'model.json', data: new TextEncoder().encode(`{"step":${step}}`).buffer as ArrayBuffer }, { name: 'weights.bin', data: bin.buffer }] };
 }
 
-beforeEach(() => installLocks());
+beforeEach(() => {
+  installLocks();
+  useSession(new Map());
+});
 afterEach(async () => deleteCheckpoints((await listCheckpoints()).map((r) => r.runId)));
 
 describe('checkpoints across tabs and reloads', () => {
@@ -84,6 +94,30 @@ describe('checkpoints across tabs and reloads', () => {
     await reloaded.recovery.flushed();
     expect((await listCheckpoints()).map((r) => [r.runId, r.step])).toEqual(expect.arrayContaining([[runA.runId, 40], [runB.runId, 31]]));
     expect(await listCheckpoints()).toHaveLength(2);
+  });
+
+  it('a reloading tab is offered its own run even when another tab reloads at the same moment (its lock briefly free)', async () => {
+    const sessionA = new Map<string, string>();
+    const sessionB = new Map<string, string>();
+    useSession(sessionA);
+    const a = tab();
+    a.recovery.onMessage(checkpoint(10, 1));
+    await a.recovery.flushed();
+    useSession(sessionB);
+    const b = tab();
+    b.recovery.onMessage(checkpoint(20, 2)); // newer than A's
+    await b.recovery.flushed();
+    // Both tabs reload at once: neither lock is held when tab A looks for its checkpoint.
+    a.recovery.close();
+    b.recovery.close();
+    useSession(sessionA);
+    const reloadedA = tab();
+    await reloadedA.recovery.lookForSaved();
+    expect(reloadedA.store.getState().recovery.offer).toMatchObject({ step: 10 });
+    useSession(sessionB);
+    const reloadedB = tab();
+    await reloadedB.recovery.lookForSaved();
+    expect(reloadedB.store.getState().recovery.offer).toMatchObject({ step: 20 });
   });
 
   it('a checkpoint whose files do not match their digest is not offered; the next complete one is', async () => {
