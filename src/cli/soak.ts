@@ -10,7 +10,7 @@
  * With `--tabs N` (N ≥ 2) it runs ./soak-tabs.ts instead: N tabs training at once, each reloading and
  * resuming in turn, failing on any crossed or corrupted checkpoint.
  *
- *   npm run build && npm run soak -- [--minutes 60] [--reload-every 3] [--train-seconds 8] [--tabs N] [--json FILE]
+ *   npm run build && npm run soak -- [--minutes 60] [--reload-every 3] [--train-seconds 8] [--tabs N] [--port 4181] [--json FILE]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -21,7 +21,6 @@ import { ProgressBar } from './progress';
 import { soakTabs } from './soak-tabs';
 import { compareQuick, lossHistory, measure, reloadAndResume, sampleEach, scrub, switchModelAndBack, trainAWhile, type Sample } from './soak-steps';
 
-const PORT = 4181;
 /** From scratch, the tiny U-Net at a small batch, so a few seconds of training make checkpoints. */
 const QUERY = '?backend=wasm&testhooks=1&pretrained=0&unet=tiny&batch=4&tsteps=1000000';
 const WARM_UP_LOOPS = 2;
@@ -59,8 +58,8 @@ export function growthProblems(samples: Sample[], lifetimes: number[]): string[]
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { minutes: 60, 'reload-every': 3, 'train-seconds': 8, tabs: 1, json: '' });
-  const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(PORT), '--strictPort'], { stdio: 'ignore' });
+  const args = parseArgs(process.argv.slice(2), { minutes: 60, 'reload-every': 3, 'train-seconds': 8, tabs: 1, port: 4181, json: '' });
+  const server = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(args.port), '--strictPort'], { stdio: 'ignore' });
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   if (args.tabs >= 2) return tabsMode(browser, server, args);
   const samples: Sample[] = [];
@@ -72,11 +71,11 @@ async function main(): Promise<void> {
   const minutes = () => (Date.now() - started) / 60_000;
   const bar = new ProgressBar('soak minutes', Math.ceil(args.minutes));
   try {
-    await waitForServer(`http://127.0.0.1:${PORT}/`);
+    await waitForServer(`http://127.0.0.1:${args.port}/`);
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on('pageerror', (e) => resumes.push(`page error: ${e.message}`));
     const cdp = await page.context().newCDPSession(page);
-    await page.goto(`http://127.0.0.1:${PORT}/${QUERY}`);
+    await page.goto(`http://127.0.0.1:${args.port}/${QUERY}`);
     await page.getByLabel('Active backend').filter({ hasNotText: /starting/ }).waitFor({ timeout: 120_000 });
     let nextSample = 0;
     const record = async () => {
@@ -121,12 +120,12 @@ async function main(): Promise<void> {
   console.log('\nSoak passed: no growth after warm-up, no errors, every resume identical.');
 }
 
-async function tabsMode(browser: Browser, server: ChildProcess, args: { minutes: number; tabs: number; 'train-seconds': number; json: string }): Promise<void> {
+async function tabsMode(browser: Browser, server: ChildProcess, args: { minutes: number; tabs: number; 'train-seconds': number; port: number; json: string }): Promise<void> {
   const started = Date.now();
   let result;
   try {
-    await waitForServer(`http://127.0.0.1:${PORT}/`);
-    result = await soakTabs(browser, `http://127.0.0.1:${PORT}/${QUERY}`, args.tabs, args.minutes, args['train-seconds'], (tab, resumes) =>
+    await waitForServer(`http://127.0.0.1:${args.port}/`);
+    result = await soakTabs(browser, `http://127.0.0.1:${args.port}/${QUERY}`, args.tabs, args.minutes, args['train-seconds'], (tab, resumes) =>
       process.stderr.write(`tab ${tab + 1}: ${resumes} resumes, ${((Date.now() - started) / 60_000).toFixed(1)} of ${args.minutes} minutes\n`),
     );
   } finally {
