@@ -110,6 +110,25 @@ export interface LossHistory {
   losses: number[];
 }
 
+/** The step of this tab's run's stored checkpoint (its id in sessionStorage), or -1. */
+function storedStep(page: Page): Promise<number> {
+  return page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        const run = sessionStorage.getItem('playground-run');
+        const req = indexedDB.open('diffusion-playground');
+        req.onerror = () => resolve(-1);
+        req.onsuccess = () => {
+          const db = req.result;
+          if (!run || !db.objectStoreNames.contains('checkpoints')) return resolve(-1);
+          const get = db.transaction('checkpoints', 'readonly').objectStore('checkpoints').get(`meta:${run}`);
+          get.onsuccess = () => resolve(typeof get.result?.step === 'number' ? get.result.step : -1);
+          get.onerror = () => resolve(-1);
+        };
+      }),
+  );
+}
+
 export const lossHistory = (page: Page): Promise<LossHistory> =>
   page.evaluate(() => (window as unknown as { __playgroundTest: { lossHistory(): LossHistory } }).__playgroundTest.lossHistory());
 
@@ -118,6 +137,14 @@ export const lossHistory = (page: Page): Promise<LossHistory> =>
  * and the loss history it had when it paused (`problem` says how not).
  */
 export async function reloadAndResume(page: Page, pausedAt: number, before: LossHistory): Promise<string | null> {
+  // The pause checkpoint reaches IndexedDB a moment after the page says "paused": wait for it, so
+  // that what the reload finds is what the tab last saved (this tab's run, from its sessionStorage).
+  let stored = -1;
+  for (let i = 0; i < 60 && stored !== pausedAt; i++) {
+    stored = await storedStep(page);
+    if (stored !== pausedAt) await page.waitForTimeout(500);
+  }
+  if (stored !== pausedAt) return `the pause checkpoint (step ${pausedAt}) was not stored within 30 s (stored: step ${stored})`;
   await page.reload();
   await page.getByLabel('Active backend').filter({ hasNotText: /starting/ }).waitFor(LONG);
   const offer = region(page, 'Training').getByRole('region', { name: 'Saved training' });
