@@ -27,7 +27,10 @@ import { CompareSession } from './compare-run';
 import type { MemoryBudget } from '../models/setup/memory';
 import { samplingMemoryProblem, trainingMemoryProblem } from './memory-guard';
 import { memoryBudgetOf } from '../backends/memory-limits';
+import { loseGpuDeviceForTest } from '../backends/device-watch';
 import { LabEngine } from './lab/lab-engine';
+import { EditHost } from './edit-host';
+import { editBatch, type EditRequest } from '../sampling/edit-config';
 
 export interface EngineDeps {
   post: (message: WorkerToPage) => void;
@@ -48,6 +51,8 @@ export class Engine {
   private model: DiffusionModel | null = null;
   private training: TrainingSession | null = null;
   private readonly sampling: SamplingHost;
+  /** Edit runs (issue 21): one at a time, sharing the device with sampling. */
+  private readonly edit: EditHost;
   private memoryTimer: ReturnType<typeof setInterval> | null = null;
 
   private readonly compare: CompareSession;
@@ -57,6 +62,7 @@ export class Engine {
   constructor(private readonly deps: EngineDeps) {
     this.sampling = new SamplingHost(deps.post, () => this.postModelInfo());
     this.lab = new LabEngine(deps.post);
+    this.edit = new EditHost(deps.post);
     this.compare = new CompareSession({ post: deps.post, read: deps.readPretrained, loadData: async () => (await this.ensureData()).dataset });
   }
 
@@ -78,6 +84,9 @@ export class Engine {
         return this.restoreCheckpoint(message.files);
       case 'test/poison-weights':
         return this.poisonWeights();
+      case 'test/lose-device':
+        if (!loseGpuDeviceForTest()) throw new Error('There is no GPU device to lose: the backend is not WebGPU.');
+        return;
       case 'train/reset':
         return this.reset();
       case 'sample/start':
@@ -85,7 +94,11 @@ export class Engine {
       case 'sample/pause':
       case 'sample/resume':
       case 'sample/cancel':
-        return this.sampling.control(message.type);
+        return this.edit.running ? this.edit.control(message.type) : this.sampling.control(message.type);
+      case 'edit/start':
+        return this.startEdit(message.edit, message.run);
+      case 'edit/convert':
+        return this.edit.convert(message.id, message.width, message.height, message.rgba);
       case 'model/export':
         return this.exportModel();
       case 'model/import':
@@ -194,7 +207,7 @@ export class Engine {
 
   private async startSampling(config: SamplingConfig, run = 0): Promise<void> {
     await this.compare.stop();
-    await this.sampling.stop();
+    await Promise.all([this.sampling.stop(), this.edit.stop()]);
     const problem = samplingMemoryProblem(this.setup, config, this.memoryBudget());
     if (problem) {
       this.deps.post({ type: 'sample/state', state: 'idle' });
@@ -203,16 +216,34 @@ export class Engine {
     this.sampling.start(this.ensureModel(0), this.schedule, this.setup.prediction, config, run);
   }
 
+  /**
+   * An edit of the page's input on the current model, inside the memory guard: its batch (seeds or
+   * frames; interpolating classes runs three passes, counted as two of 1.5× the frames).
+   */
+  private async startEdit(request: EditRequest, run: number): Promise<void> {
+    await this.compare.stop();
+    await Promise.all([this.sampling.stop(), this.edit.stop()]);
+    const classes = request.mode === 'interpolate' && request.interpolation === 'classes';
+    const n = editBatch(request);
+    const sized = { ...request, numImages: classes ? Math.ceil(1.5 * n) : n, guidance: classes ? 2 : request.digit === null ? 1 : request.guidance };
+    const problem = samplingMemoryProblem(this.setup, sized, this.memoryBudget());
+    if (problem) {
+      this.deps.post({ type: 'sample/state', state: 'idle' });
+      throw new Error(problem);
+    }
+    this.edit.start(this.ensureModel(0), this.schedule, this.setup.prediction, request, run);
+  }
+
   /** Compare needs the device to itself: training pauses and a sampling run is cancelled first. */
   private async startCompare(settings: CompareSettings): Promise<void> {
     this.training?.pause();
-    await this.sampling.stop();
+    await Promise.all([this.sampling.stop(), this.edit.stop()]);
     this.postTrainState();
     await this.compare.start(settings);
   }
 
   private async stopRuns(): Promise<void> {
-    await Promise.all([this.training?.stop(), this.sampling.stop()]);
+    await Promise.all([this.training?.stop(), this.sampling.stop(), this.edit.stop()]);
   }
 
   /** Forget the trained model: stop the runs and free every weight and optimizer slot. */

@@ -32,6 +32,10 @@ export interface SamplingRunOptions {
   recordsPerSecond?: number;
   /** Called with the peak tensor bytes of the first step (measured with tf.profile). */
   onPeakBytes?: (bytes: number) => void;
+  /** The steps to stream instead of a sampling run's own (an edit's: src/sampling/edit.ts); the run returns it when it ends. */
+  steps?: Generator<DenoisingStep, void, void>;
+  /** Called with the last step's images (pixels, or a latent model's decodings; not clipped). */
+  onLast?: (images: ImageBatch) => void;
 }
 
 /** One step's values on the page's side of the device: views into a single read. */
@@ -89,7 +93,7 @@ export async function runSampling(options: SamplingRunOptions): Promise<RunState
   const { control, post, model } = options;
   const throttle = new Throttle(options.framesPerSecond ?? 30);
   const recordThrottle = new Throttle(options.recordsPerSecond ?? 10);
-  const steps = sampleSteps(model, options.schedule, options.prediction, options.config, options.config.useEma);
+  const steps = options.steps ?? sampleSteps(model, options.schedule, options.prediction, options.config, options.config.useEma);
   let recorder: StepRecorder | null = null;
   const sendRecord = () => {
     const message = recorder?.flush();
@@ -107,6 +111,7 @@ export async function runSampling(options: SamplingRunOptions): Promise<RunState
         recorder = new StepRecorder(options.run ?? 0, step.total, d.images, model.kind === 'latent' ? d.space : null);
         recorder.start(d.input, d.decodedInput ?? undefined);
       }
+      if (last) options.onLast?.(batchOf(d.decodedNext ?? d.xNext, d.images));
       recorder!.add({ t: step.t, xNext: d.xNext, x0: d.x0, eps: d.eps, decodedNext: d.decodedNext ?? undefined, decodedX0: d.decodedX0 ?? undefined });
       if (throttle.ready(last)) {
         post({

@@ -13,6 +13,7 @@ import type { ModelKind, ModelSetup } from '../models/setup/model-setup';
 import type { LatentUNetPreset, UNetPreset } from '../models/setup/unet-config';
 import type { SamplingConfig } from '../sampling/config';
 import { labTransferables, type LabToPage, type LabToWorker } from './lab-messages';
+import { editTransferables, type EditToPage, type EditToWorker } from './edit-messages';
 
 export type PageToWorker =
   | { type: 'init'; backend: BackendName | null }
@@ -25,6 +26,8 @@ export type PageToWorker =
   | { type: 'train/restore'; files: ModelFile[] }
   /** Test hook: set one weight of the denoiser to NaN, as a diverging step would (the NaN guard's test). */
   | { type: 'test/poison-weights' }
+  /** Test hook: destroy the WebGPU device, as a driver reset would lose it ('device-lost' follows). */
+  | { type: 'test/lose-device' }
   | { type: 'train/reset' }
   /** `run`: the page's id of this run, echoed in its 'sample/steps' messages (default 0). */
   | { type: 'sample/start'; sampling: SamplingConfig; run?: number }
@@ -43,7 +46,9 @@ export type PageToWorker =
   | { type: 'compare/start'; compare: CompareSettings }
   | { type: 'compare/cancel' }
   /** The 2D lab (./lab-messages.ts). */
-  | LabToWorker;
+  | LabToWorker
+  /** The Edit panel (./edit-messages.ts). */
+  | EditToWorker;
 
 export interface ImageBatch {
   /** Pixels in [-1, 1], layout [n, h, w, c]; a transferred buffer. */
@@ -185,10 +190,12 @@ export type WorkerToPage =
   | { type: 'compare/state'; state: 'running' | 'done' | 'cancelled' | 'failed'; message: string | null; backend: string }
   /** The 2D lab (./lab-messages.ts). */
   | LabToPage
+  /** The Edit panel (./edit-messages.ts). */
+  | EditToPage
   | { type: 'error'; message: string; source: ErrorSource };
 
 /** Which part of the page an error belongs to. */
-export type ErrorSource = 'init' | 'setup' | 'train' | 'sample' | 'data' | 'model' | 'compare' | 'lab';
+export type ErrorSource = 'init' | 'setup' | 'train' | 'sample' | 'data' | 'model' | 'compare' | 'lab' | 'edit';
 
 /** The buffers a message carries, to pass as postMessage's transfer list. */
 export function transferablesOf(message: WorkerToPage): ArrayBuffer[] {
@@ -213,11 +220,13 @@ export function transferablesOf(message: WorkerToPage): ArrayBuffer[] {
     case 'train/history':
       return [message.steps.buffer as ArrayBuffer, message.losses.buffer as ArrayBuffer];
     default:
+      if (message.type.startsWith('edit/')) return editTransferables(message as EditToPage);
       return message.type.startsWith('lab/') ? labTransferables(message as LabToPage) : [];
   }
 }
 
 /** The buffers a page request carries (imported files), for postMessage's transfer list. */
 export function requestTransferables(message: PageToWorker): ArrayBuffer[] {
+  if (message.type === 'edit/convert') return [message.rgba.buffer as ArrayBuffer];
   return message.type === 'model/import' || message.type === 'train/restore' ? message.files.map((f) => f.data) : [];
 }

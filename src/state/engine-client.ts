@@ -24,6 +24,8 @@ import { SetupSync } from './setup-sync';
 import { TrainingView } from './training-view';
 import { defaultWorker, WorkerHost } from './worker-host';
 import { LabClient } from './lab/lab-client';
+import { EditClient } from './edit/edit-client';
+import { isEditMessage } from '../protocol/edit-messages';
 
 export { EXPORT_NAMES, FINE_TUNE_LEARNING_RATE, FINE_TUNE_STEPS } from './model-sources';
 
@@ -50,6 +52,8 @@ export class EngineClient {
   readonly recovery: Recovery;
   /** The 2D lab's page side (./lab/): its own store, its messages. */
   readonly lab: LabClient;
+  /** The Edit panel's page side (./edit/): its own store, its messages; its runs play in the denoising player. */
+  readonly edit: EditClient;
 
   private readonly worker: WorkerHost;
   private readonly view: TrainingView;
@@ -75,6 +79,17 @@ export class EngineClient {
     const events = { message: (msg: WorkerToPage) => this.onMessage(msg), crashed: (reason: string) => this.recovery.onCrash(reason, false), reportError };
     this.worker = new WorkerHost(this.store, options.createWorker ?? defaultWorker, request.backend, events);
     this.lab = new LabClient(send);
+    this.edit = new EditClient({
+      send,
+      beginRun: (caption, numImages, steps) => this.beginRun(caption, numImages, steps),
+      sampling: () => this.store.getState().sampling,
+      model: () => {
+        const { setup } = this.store.getState();
+        return { latent: setup.kind === 'latent', label: setup.kind === 'latent' ? `LDM (${setup.latent.denoiser})` : `pixel DDPM (${setup.preset})`, classConditional: setup.classConditional };
+      },
+      search: this.search,
+      bar: typeof window !== 'undefined' && typeof history !== 'undefined' ? { location: window.location, history: window.history } : null,
+    });
     this.view = new TrainingView(this.store, this.frames);
     this.loss = this.view.loss;
     this.lossBands = this.view.lossBands;
@@ -115,6 +130,13 @@ export class EngineClient {
   /** Test hook: ask the worker to set a weight to NaN (the next step's loss is then NaN). */
   poisonWeightsForTest(): void {
     this.worker.send({ type: 'test/poison-weights' });
+  }
+
+  /** Test hook: destroy the WebGPU device in the worker; false (nothing sent) when the backend is not WebGPU. */
+  loseDeviceForTest(): boolean {
+    if (this.store.getState().engine.backend !== 'webgpu') return false;
+    this.worker.send({ type: 'test/lose-device' });
+    return true;
   }
 
   /** Test hook: the loss history the chart draws (a copy). */
@@ -250,6 +272,16 @@ export class EngineClient {
     this.worker.send({ type: 'sample/start', sampling, run });
   }
 
+  /** A run that is not the Sampling panel's (an edit): the store and the denoising player take it like one. */
+  private beginRun(caption: string, numImages: number, steps: number): number {
+    this.setup.flush();
+    const { setup } = this.store.getState();
+    this.store.setState({ sample: { ...IDLE_SAMPLE, state: 'running', total: steps, numImages, latent: setup.kind === 'latent', caption, schedule: setup.schedule } });
+    const run = ++this.sampleRun;
+    this.record.begin(run);
+    return run;
+  }
+
   pauseSampling(): void {
     this.worker.send({ type: 'sample/pause' });
   }
@@ -279,6 +311,9 @@ export class EngineClient {
 
   private onMessage(msg: WorkerToPage): void {
     if (isLabMessage(msg)) return this.lab.onMessage(msg);
+    if (isEditMessage(msg)) return this.edit.onMessage(msg);
+    if (msg.type === 'sample/state') this.edit.onSampleState(msg.state);
+    if (msg.type === 'error' && msg.source === 'edit') this.edit.onError();
     // A state change lands after the progress held back so far: the reducer reads the store with it.
     if (msg.type === 'train/state') this.view.flush();
     const result = reduceMessage({ ...this.store.getState(), ...this.book }, msg);

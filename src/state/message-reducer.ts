@@ -4,6 +4,7 @@
  * around the patch out. No worker, timers or stores here: EngineClient applies the result.
  */
 import { isLabMessage } from '../protocol/lab-messages';
+import { isEditMessage } from '../protocol/edit-messages';
 import type { PageToWorker, SampleSteps, WorkerToPage } from '../protocol/messages';
 import type { ModelFile } from '../io/model-file';
 import type { TrainingStage } from '../engine/run-config';
@@ -86,6 +87,8 @@ function stoppedSample(s: MessageState): AppState['sample'] {
 /** Reduces the image engine's messages; the 2D lab's ('lab/*') are the lab client's (./lab/) and change nothing here. */
 export function reduceMessage(s: MessageState, msg: WorkerToPage): Reduction {
   if (isLabMessage(msg)) return { patch: {} };
+  // The Edit panel's own messages are the edit client's (./edit/); its runs' frames come as 'sample/*'.
+  if (isEditMessage(msg)) return { patch: {} };
   switch (msg.type) {
     case 'ready': {
       const engine = { ...s.engine, status: 'ready' as const, backend: msg.backend, requested: msg.requested, fallbackNote: msg.fallbackNote, adapter: msg.adapter, wasmThreads: msg.wasmThreads ?? null, choiceNote: msg.choiceNote ?? null };

@@ -24,7 +24,7 @@ test('a lost GPU device moves training to the next backend, says so, and resumes
 
   const lostAt = await trainStep(page);
   const started = Date.now();
-  expect(await page.evaluate(() => (window as unknown as { __playgroundTest: { loseDevice(): Promise<boolean> } }).__playgroundTest.loseDevice())).toBe(true);
+  expect(await page.evaluate(() => (window as unknown as { __playgroundTest: { loseDevice(): boolean } }).__playgroundTest.loseDevice())).toBe(true);
 
   const errors = page.getByRole('alert', { name: 'Errors' });
   await expect(errors).toContainText(/The GPU device was lost \(destroyed.*\)\. The engine was restarted on webgl and training resumes from the checkpoint at step \d+/, { timeout: 60_000 });
