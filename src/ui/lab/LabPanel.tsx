@@ -1,4 +1,4 @@
-import { useEffect, useId } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { LAB_PRESETS, presetMatches } from '../../state/lab/lab-presets';
 import { syncLabUrl } from '../../state/lab/lab-url';
 import { useApp, useEngine } from '../context';
@@ -39,14 +39,26 @@ export function LabPanel() {
     return () => sync.dispose();
   }, [lab]);
 
+  // The lab's model is built when the lab comes near the view, not at the page's start: the stage's
+  // first sampling run does not wait for it, and a visit that never reaches the lab never builds it.
+  const root = useRef<HTMLElement>(null);
+  const [near, setNear] = useState(() => typeof IntersectionObserver === 'undefined');
+  useEffect(() => {
+    const el = root.current;
+    if (near || !el) return;
+    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setNear(true), { rootMargin: '400px' });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [near]);
+
   useEffect(() => {
     // A restarted engine has lost the lab's model: it gets the setup again.
-    if (ready) lab.connect();
+    if (ready && near) lab.connect();
     else lab.disconnect();
-  }, [lab, ready]);
+  }, [lab, ready, near]);
 
   return (
-    <section className="panel lab" aria-labelledby="lab-title">
+    <section ref={root} className="panel lab" aria-labelledby="lab-title">
       <h2 id="lab-title">2D lab</h2>
       <LabPresets />
       {notice ? (
