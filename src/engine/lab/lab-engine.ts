@@ -4,6 +4,7 @@
  * Long work (training, sampling, quality) starts a run and returns, so the worker keeps answering
  * while it goes on; fields and densities are answered at once.
  */
+import * as tf from '@tensorflow/tfjs';
 import type { LabSampleRequest, LabToPage, LabToWorker, LabTraining } from '../../protocol/lab-messages';
 import type { WorkerToPage } from '../../protocol/messages';
 import { createLabContext, disposeLabContext, type LabContext } from './lab-context';
@@ -12,6 +13,14 @@ import { LabQualityRun } from './lab-quality';
 import { LabSampleRun } from './lab-sample-run';
 import { labRunProblem } from './lab-sampling';
 import { LabTrainingRun } from './lab-training-run';
+
+/**
+ * The lab reads its small tensors back synchronously at every step (the samplers' model calls and
+ * the MLP's losses); tfjs's WebGPU backend can only do that through canvases, and doing it lost the
+ * GPU device in headless Chromium (SwiftShader). So on WebGPU the lab says so instead of running.
+ */
+export const WEBGPU_NOTE =
+  'The 2D lab does not run on the WebGPU backend (it reads its tiny tensors back at every step, which WebGPU cannot do safely). Open the page with ?backend=wasm — the fastest backend for a network this small — to use it.';
 
 /** Sampling runs that may go on at once. */
 export const MAX_SAMPLE_RUNS = 2;
@@ -28,6 +37,7 @@ export class LabEngine {
   async handle(message: LabToWorker): Promise<void> {
     switch (message.type) {
       case 'lab/setup':
+        if (tf.getBackend() === 'webgpu') return this.reply({ type: 'lab/error', message: WEBGPU_NOTE });
         return this.setup(() => createLabContext(message.setup));
       case 'lab/train/reset':
         return this.setup(() => createLabContext(this.need().setup));
