@@ -190,6 +190,8 @@ test('drawn points become a data set that trains; bad input gets a message', asy
 
 test('lab settings come from the address bar and go back to it; a preset sets them all', async ({ page }) => {
   await openApp(page, '?backend=wasm&lab.data=moons&lab.width=32&lab.b=ddim.7.learned');
+  // The lab builds its model when it comes into view.
+  await region(page, '2D lab').scrollIntoViewIfNeeded();
   const data = region(page, 'Lab data');
   await expect(data.getByRole('combobox', { name: 'Data set' })).toHaveValue('moons');
   const model = region(page, 'Lab model');
