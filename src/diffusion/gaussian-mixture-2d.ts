@@ -102,6 +102,18 @@ function prepare(marginal: readonly MixtureComponent2D[]): Prepared {
   return p;
 }
 
+/** Each component's log-weight plus log-density at (x, y), into `logits`; returns their maximum. */
+function componentLogits(p: ReturnType<typeof prepare>, x: number, y: number, logits: Float64Array): number {
+  let max = -Infinity;
+  for (let j = 0; j < p.k; j++) {
+    const dx = x - p.mx[j];
+    const dy = y - p.my[j];
+    logits[j] = p.logNorm[j] - (dx * dx + dy * dy) / (2 * p.v[j]);
+    if (logits[j] > max) max = logits[j];
+  }
+  return max;
+}
+
 /** log of the mixture's density at each point (its components as given, weights normalized). */
 export function mixtureLogDensity2D(components: readonly MixtureComponent2D[], points: ArrayLike<number>): Float64Array {
   const p = prepare(normalizeMixture2D(components));
@@ -111,13 +123,7 @@ export function mixtureLogDensity2D(components: readonly MixtureComponent2D[], p
   for (let i = 0; i < n; i++) {
     const x = points[2 * i];
     const y = points[2 * i + 1];
-    let max = -Infinity;
-    for (let j = 0; j < p.k; j++) {
-      const dx = x - p.mx[j];
-      const dy = y - p.my[j];
-      logits[j] = p.logNorm[j] - (dx * dx + dy * dy) / (2 * p.v[j]);
-      if (logits[j] > max) max = logits[j];
-    }
+    const max = componentLogits(p, x, y, logits);
     let s = 0;
     for (let j = 0; j < p.k; j++) s += Math.exp(logits[j] - max);
     out[i] = max + Math.log(s);
@@ -153,13 +159,7 @@ export function mixturePosterior2D(components: readonly MixtureComponent2D[], c:
   for (let i = 0; i < n; i++) {
     const x = points[2 * i];
     const y = points[2 * i + 1];
-    let max = -Infinity;
-    for (let j = 0; j < p.k; j++) {
-      const dx = x - p.mx[j];
-      const dy = y - p.my[j];
-      logits[j] = p.logNorm[j] - (dx * dx + dy * dy) / (2 * p.v[j]);
-      if (logits[j] > max) max = logits[j];
-    }
+    const max = componentLogits(p, x, y, logits);
     let z = 0;
     let sx = 0, sy = 0, ox = 0, oy = 0;
     for (let j = 0; j < p.k; j++) {

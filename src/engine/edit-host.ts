@@ -10,6 +10,7 @@ import type { WorkerToPage } from '../protocol/messages';
 import type { EditRequest } from '../sampling/edit-config';
 import { RunControl } from './run-control';
 import { runEdit } from './edit-run';
+import { controlRun, settleRun } from './sampling-host';
 
 export class EditHost {
   private current: RunControl | null = null;
@@ -38,25 +39,14 @@ export class EditHost {
     this.current = control;
     this.post({ type: 'sample/state', state: 'running' });
     this.done = runEdit({ model, schedule, prediction, request, control, post: this.post, run })
-      .then(
-        (state) => this.post({ type: 'sample/state', state }),
-        (err) => {
-          this.post({ type: 'error', source: 'edit', message: err instanceof Error ? err.message : String(err) });
-          this.post({ type: 'sample/state', state: 'idle' });
-        },
-      )
+      .then(...settleRun(this.post, 'edit'))
       .finally(() => {
         if (this.current === control) this.current = null;
       });
   }
 
   control(type: 'sample/pause' | 'sample/resume' | 'sample/cancel'): void {
-    const run = this.current;
-    if (run == null) return this.post({ type: 'sample/state', state: 'idle' });
-    if (type === 'sample/cancel') return run.cancel();
-    if (type === 'sample/pause') run.pause();
-    else run.resume();
-    this.post({ type: 'sample/state', state: run.state === 'paused' ? 'paused' : 'running' });
+    controlRun(this.current, type, this.post);
   }
 
   /** An uploaded image (RGBA) as a 28×28 digit, or a clear error. */

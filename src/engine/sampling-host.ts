@@ -9,6 +9,7 @@ import type { WorkerToPage } from '../protocol/messages';
 import type { SamplingConfig } from '../sampling/config';
 import { RunControl } from './run-control';
 import { runSampling } from './sampling-run';
+import type { RunState } from './run-config';
 
 export class SamplingHost {
   private current: RunControl | null = null;
@@ -65,13 +66,7 @@ export class SamplingHost {
           }
         : undefined,
     })
-      .then(
-        (state) => this.post({ type: 'sample/state', state }),
-        (err) => {
-          this.post({ type: 'error', source: 'sample', message: err instanceof Error ? err.message : String(err) });
-          this.post({ type: 'sample/state', state: 'idle' });
-        },
-      )
+      .then(...settleRun(this.post, 'sample'))
       .finally(() => {
         if (this.current === control) this.current = null;
       });
@@ -79,11 +74,26 @@ export class SamplingHost {
 
   /** Pause / resume / cancel; with no run (it just ended) the page is told it is idle. */
   control(type: 'sample/pause' | 'sample/resume' | 'sample/cancel'): void {
-    const run = this.current;
-    if (run == null) return this.post({ type: 'sample/state', state: 'idle' });
-    if (type === 'sample/cancel') return run.cancel(); // the run posts 'idle' when it stops
-    if (type === 'sample/pause') run.pause();
-    else run.resume();
-    this.post({ type: 'sample/state', state: run.state === 'paused' ? 'paused' : 'running' });
+    controlRun(this.current, type, this.post);
   }
+}
+
+/** What a run's promise turns into for the page: its final state, or an error from `source` and 'idle'. */
+export function settleRun(post: (message: WorkerToPage) => void, source: 'sample' | 'edit'): [(state: RunState) => void, (err: unknown) => void] {
+  return [
+    (state) => post({ type: 'sample/state', state }),
+    (err) => {
+      post({ type: 'error', source, message: err instanceof Error ? err.message : String(err) });
+      post({ type: 'sample/state', state: 'idle' });
+    },
+  ];
+}
+
+/** Pause / resume / cancel a run that streams into the player; with no run (it just ended) the page is told it is idle. */
+export function controlRun(run: RunControl | null, type: 'sample/pause' | 'sample/resume' | 'sample/cancel', post: (message: WorkerToPage) => void): void {
+  if (run == null) return post({ type: 'sample/state', state: 'idle' });
+  if (type === 'sample/cancel') return run.cancel(); // the run posts 'idle' when it stops
+  if (type === 'sample/pause') run.pause();
+  else run.resume();
+  post({ type: 'sample/state', state: run.state === 'paused' ? 'paused' : 'running' });
 }
