@@ -25,12 +25,26 @@ export interface OptimizerSnapshot {
 /** The optimizer's state now. Moments are the optimizer's own variables: save them before the next step. */
 export async function readAdamState(optimizer: tf.Optimizer): Promise<OptimizerSnapshot> {
   const [iter, ...moments] = await optimizer.getWeights();
-  const iterations = tf.tidy(() => tf.cast(iter.tensor, 'float32'));
+  // The count is read as a number, not cast: tfjs's WebGPU cast from int32 to float32 keeps the
+  // buffer and relabels it, so a cast count read back as the float with the int's bits (2 → 2.8e-45).
+  const count = (await iter.tensor.data())[0];
   iter.tensor.dispose();
+  const iterations = tf.scalar(count, 'float32');
   const tensors = new Map<string, tf.Tensor>([['iterations', iterations]]);
   const half = moments.length / 2;
   moments.forEach((m, i) => tensors.set(i < half ? `m/${pad(i)}` : `v/${pad(i - half)}`, m.tensor));
   return { tensors, owned: [iterations] };
+}
+
+/**
+ * The iteration count as saved. Checkpoints written on WebGPU before the fix above hold the count's
+ * int32 bits under a float32 label (a tiny denormal such as 2.8e-45): those bits are read back as
+ * the integer they are.
+ */
+function savedCount(value: number): number {
+  if (value === 0 || Number.isInteger(value) || !(Math.abs(value) < 1e-30)) return value;
+  const bits = new Int32Array(new Float32Array([value]).buffer)[0];
+  return bits;
 }
 
 /**
@@ -52,7 +66,7 @@ export async function checkAdamState(variables: tf.Variable[], tensors: Map<stri
       moments.push({ name: `${ordered[i].name}/${kind}`, tensor: t });
     }
   }
-  const iterations = (await iter.data())[0];
+  const iterations = savedCount((await iter.data())[0]);
   if (!Number.isInteger(iterations) || iterations < 0) throw new Error(`optimizer state: iteration count ${iterations} is not a count.`);
   return { iterations, moments };
 }

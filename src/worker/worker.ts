@@ -7,21 +7,25 @@ import { initBackend } from '../backends/select';
 import { configureBrowserWasmPaths } from '../backends/wasm-paths';
 import { loadMnistBrowser } from '../data/load-browser';
 import { fetchReader } from '../io/pretrained';
-import { watchGpuDevice } from '../backends/device-watch';
+import { DeviceLossGate, watchGpuDevice } from '../backends/device-watch';
 import { transferablesOf, type ErrorSource, type PageToWorker, type WorkerToPage } from '../protocol/messages';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-function post(message: WorkerToPage): void {
-  self.postMessage(message, transferablesOf(message));
-}
+/** Outgoing messages; after a lost GPU device only the loss itself (../backends/device-watch.ts). */
+const gate = new DeviceLossGate<WorkerToPage>(
+  (message) => self.postMessage(message, transferablesOf(message)),
+  (message) => message.type === 'error',
+);
+const post = (message: WorkerToPage): void => gate.post(message);
 
 const engine = new Engine({
   post,
   initBackend: async (requested) => {
     configureBrowserWasmPaths();
     const result = await initBackend(requested);
-    watchGpuDevice(result.backend, (message) => post({ type: 'device-lost', backend: result.backend, message }));
+    gate.watch(result.backend);
+    watchGpuDevice(result.backend, (message) => gate.deviceLost({ type: 'device-lost', backend: result.backend, message }));
     return result;
   },
   loadData: () => loadMnistBrowser(),
