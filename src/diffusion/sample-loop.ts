@@ -16,10 +16,16 @@
  * - Model outputs and all intermediates are freed within each step (tf.tidy), and the sampler's
  *   multistep history is reset at start and end, so `tf.memory().numTensors` is unchanged after the
  *   loop, however it ends.
+ *
+ * Early stopping (./early-stop.ts, optional): when the rule fires after step k, that step's frame is
+ * the last one: its `xt` is the x̂0 predicted at step k, `tPrev` is −1, `total` is k + 1 (so
+ * `index === total − 1` still marks the final frame) and `earlyStop` says what was saved.
  */
 import * as tf from '@tensorflow/tfjs';
+import { EarlyStop, type EarlyStopConfig, type EarlyStopInfo } from './early-stop';
 import { noiseDrawSeed } from './random';
 import type { DenoiseFn, NoiseFn, Sampler } from './sampler';
+import { MIN_ALPHA_BAR_FOR_EPS } from './sampler-common';
 
 export interface SampleFrame {
   /** 0-based step number. */
@@ -34,6 +40,12 @@ export interface SampleFrame {
   xt: tf.Tensor4D;
   /** The x0 predicted at t. Owned by the loop. */
   x0: tf.Tensor4D;
+  /** With early stopping: the rule's measure at this step, and whether (and how much) it stopped the run. */
+  earlyStop?: EarlyStopInfo;
+}
+
+export interface SampleLoopOptions {
+  earlyStop?: EarlyStopConfig;
 }
 
 export const DEFAULT_NOISE_SEED = 0;
@@ -58,10 +70,12 @@ export function* sampleLoop(
   sampler: Sampler,
   xT: tf.Tensor4D,
   noise: NoiseFn = seededNoise(xT.shape, DEFAULT_NOISE_SEED),
+  options: SampleLoopOptions = {},
 ): Generator<SampleFrame, void, void> {
   const timesteps = sampler.timesteps;
   const total = timesteps.length;
   let frame: { xt: tf.Tensor4D; x0: tf.Tensor4D } | null = null;
+  const early = options.earlyStop ? new EarlyStop(options.earlyStop) : null;
   sampler.reset();
   try {
     for (let index = 0; index < total; index++) {
@@ -72,26 +86,44 @@ export function* sampleLoop(
         const { prevSample, predX0 } = sampler.step(out, index, x, noise);
         return [prevSample, predX0];
       });
+      let earlyStop: EarlyStopInfo | undefined;
+      if (early && index < total - 1) {
+        const ab = Math.max(sampler.schedule.alphasCumprod[t], MIN_ALPHA_BAR_FOR_EPS);
+        try {
+          const { value, stop } = early.observe(x0, x, Math.sqrt(ab));
+          earlyStop = { value, stopped: stop, saved: stop ? total - index - 1 : 0 };
+        } catch (err) {
+          tf.dispose([xPrev, x0]);
+          throw err;
+        }
+      }
       if (frame) {
         frame.xt.dispose();
         frame.x0.dispose();
       }
+      if (earlyStop?.stopped) {
+        xPrev.dispose();
+        frame = { xt: x0.clone(), x0 };
+        yield { index, total: index + 1, t, tPrev: -1, xt: frame.xt, x0, earlyStop };
+        return;
+      }
       frame = { xt: xPrev, x0 };
-      yield { index, total, t, tPrev: sampler.prevTimestep(index), xt: xPrev, x0 };
+      yield { index, total, t, tPrev: sampler.prevTimestep(index), xt: xPrev, x0, ...(earlyStop ? { earlyStop } : {}) };
     }
   } finally {
     if (frame) {
       frame.xt.dispose();
       frame.x0.dispose();
     }
+    early?.reset();
     sampler.reset();
   }
 }
 
 /** Runs the whole loop and returns only the final sample (a clone the caller owns). */
-export function sampleAll(model: DenoiseFn, sampler: Sampler, xT: tf.Tensor4D, noise?: NoiseFn): tf.Tensor4D {
+export function sampleAll(model: DenoiseFn, sampler: Sampler, xT: tf.Tensor4D, noise?: NoiseFn, options?: SampleLoopOptions): tf.Tensor4D {
   let last: tf.Tensor4D | null = null;
-  for (const frame of sampleLoop(model, sampler, xT, noise)) {
+  for (const frame of sampleLoop(model, sampler, xT, noise, options)) {
     if (frame.index === frame.total - 1) last = frame.xt.clone();
   }
   if (last === null) throw new Error('the sampler has no timesteps.');
