@@ -21,7 +21,7 @@ import type { PredictionType, X0Clipping } from './config';
 import { continuousSchedule, type ContinuousSchedule } from './continuous-time';
 import { EarlyStop, type EarlyStopConfig, type EarlyStopInfo } from './early-stop';
 import { predictEpsFromX0, toX0AndEps } from './parameterization';
-import type { DenoiseFn } from './sampler';
+import type { AdaptiveAttempt, DenoiseFn } from './sampler';
 import type { NoiseSchedule } from './schedule';
 import type { SampleFrame } from './sample-loop';
 import { MIN_ALPHA_BAR_FOR_EPS } from './sampler-common';
@@ -49,22 +49,10 @@ export interface AdaptiveDpmSolverOptions {
   earlyStop?: EarlyStopConfig;
 }
 
-/** One try of a step, accepted or not. */
-export interface AdaptiveAttempt {
-  /** From continuous t = s to t, a step of h in λ. */
-  s: number;
-  t: number;
-  h: number;
-  /** The error norm E (accepted when ≤ 1). */
-  error: number;
-  accepted: boolean;
-}
-
 export interface AdaptiveFrame extends SampleFrame {
   /** Every try so far (the same array, growing) and the model evaluations so far. */
   attempts: readonly AdaptiveAttempt[];
   evaluations: number;
-  earlyStop?: EarlyStopInfo;
 }
 
 export function validateAdaptiveOptions(o: AdaptiveDpmSolverOptions): void {

@@ -22,6 +22,25 @@ export function samplerStepsLabel(kind: SamplerKind, steps: number): string {
   return `${SAMPLER_LABELS[kind]}-${steps}`;
 }
 
+/** Adaptive step size (./adaptive-dpm-solver.ts) as the page and the CLI choose it: off, DPM-Solver-12 or DPM-Solver-23. */
+export const ADAPTIVE_CHOICES = ['off', '12', '23'] as const;
+export type AdaptiveChoice = (typeof ADAPTIVE_CHOICES)[number];
+/** Lu et al. 2022's tolerances for images in [−1, 1] (rtol 0.05, atol 0.0078 ≈ 1/128). */
+export const DEFAULT_RTOL = 0.05;
+export const DEFAULT_ATOL = 0.0078;
+
+/** "Adaptive DPM-Solver-12 (rtol 0.05, atol 0.0078)". */
+export function adaptiveLabel(choice: Exclude<AdaptiveChoice, 'off'>, rtol: number, atol: number): string {
+  return `Adaptive DPM-Solver-${choice} (rtol ${rtol}, atol ${atol})`;
+}
+
+/** Early stopping's criteria (./early-stop.ts): the change of x̂0 in a step, or the noise left in x_t. */
+export const EARLY_STOP_CRITERIA = ['change', 'noise'] as const;
+export type EarlyStopCriterion = (typeof EARLY_STOP_CRITERIA)[number];
+export const EARLY_STOP_CHOICES = ['off', ...EARLY_STOP_CRITERIA] as const;
+export type EarlyStopChoice = (typeof EARLY_STOP_CHOICES)[number];
+export const DEFAULT_EARLY_STOP_THRESHOLD = 0.1;
+
 export const TIMESTEP_SPACINGS = ['linspace', 'leading', 'trailing'] as const;
 export type TimestepSpacing = (typeof TIMESTEP_SPACINGS)[number];
 

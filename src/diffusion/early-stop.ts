@@ -16,9 +16,7 @@
  * last step moved x̂0 little (tests/unit/adaptive-dpm-solver.test.ts shows a case with 0.22 left).
  */
 import * as tf from '@tensorflow/tfjs';
-
-export const EARLY_STOP_CRITERIA = ['change', 'noise'] as const;
-export type EarlyStopCriterion = (typeof EARLY_STOP_CRITERIA)[number];
+import { DEFAULT_EARLY_STOP_THRESHOLD, EARLY_STOP_CRITERIA, type EarlyStopCriterion } from './config';
 
 export interface EarlyStopConfig {
   criterion: EarlyStopCriterion;
@@ -26,7 +24,7 @@ export interface EarlyStopConfig {
   threshold: number;
 }
 
-export const DEFAULT_EARLY_STOP: EarlyStopConfig = { criterion: 'noise', threshold: 0.1 };
+export const DEFAULT_EARLY_STOP: EarlyStopConfig = { criterion: 'noise', threshold: DEFAULT_EARLY_STOP_THRESHOLD };
 
 /** Throws unless the criterion is known and the threshold a finite number > 0. */
 export function validateEarlyStop(cfg: EarlyStopConfig): void {

@@ -24,7 +24,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { EarlyStop, type EarlyStopConfig, type EarlyStopInfo } from './early-stop';
 import { noiseDrawSeed } from './random';
-import type { DenoiseFn, NoiseFn, Sampler } from './sampler';
+import type { AdaptiveAttempt, DenoiseFn, NoiseFn, Sampler } from './sampler';
 import { MIN_ALPHA_BAR_FOR_EPS } from './sampler-common';
 
 export interface SampleFrame {
@@ -42,6 +42,10 @@ export interface SampleFrame {
   x0: tf.Tensor4D;
   /** With early stopping: the rule's measure at this step, and whether (and how much) it stopped the run. */
   earlyStop?: EarlyStopInfo;
+  /** Model evaluations so far, where a step may take more than one (the adaptive solver; else index + 1). */
+  evaluations?: number;
+  /** The adaptive solver's tries so far, rejected ones included (the same array, growing). */
+  attempts?: readonly AdaptiveAttempt[];
 }
 
 export interface SampleLoopOptions {

@@ -47,3 +47,12 @@ export interface Sampler {
   /** Drops (and disposes) any multistep history. */
   reset(): void;
 }
+
+/** One try of an adaptive step (./adaptive-dpm-solver.ts), accepted or not: from continuous t = s to t, a step of h in λ, with error norm E (accepted when E ≤ 1). */
+export interface AdaptiveAttempt {
+  s: number;
+  t: number;
+  h: number;
+  error: number;
+  accepted: boolean;
+}

@@ -8,9 +8,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NoiseSchedule } from '../diffusion';
 import type { PredictionType } from '../diffusion/config';
-import type { ImageBatch, RecordShape, WorkerToPage } from '../protocol/messages';
+import type { ImageBatch, RecordShape, SampleSummary, WorkerToPage } from '../protocol/messages';
 import type { RunState } from './run-config';
-import type { SamplingConfig } from '../sampling/config';
+import { adaptiveOrder, maxRunSteps, type SamplingConfig } from '../sampling/config';
 import { RunCancelled, yieldToEventLoop, type RunControl } from './run-control';
 import { Throttle } from './throttle';
 import { sampleSteps, type DenoisingStep } from '../sampling/sample';
@@ -100,6 +100,8 @@ export async function runSampling(options: SamplingRunOptions): Promise<RunState
     if (message) post(message);
   };
   const start = performance.now();
+  const adaptive = !options.steps && adaptiveOrder(options.config) !== null;
+  const summary: SampleSummary = { type: 'sample/summary', run: options.run ?? 0, steps: 0, evaluations: 0, plannedSteps: null, earlyStop: null, attempts: null };
   try {
     for (let index = 0; ; index++) {
       const result = index === 0 && options.onPeakBytes ? await measurePeak(() => steps.next(), options.onPeakBytes) : steps.next();
@@ -108,22 +110,30 @@ export async function runSampling(options: SamplingRunOptions): Promise<RunState
       const last = step.index === step.total - 1;
       const d = await readStep(model, step, step.index === 0);
       if (d.input) {
-        recorder = new StepRecorder(options.run ?? 0, step.total, d.images, model.kind === 'latent' ? d.space : null);
+        // The record is laid out for the most steps the run can take (an adaptive run does not know its count).
+        const planned = options.steps ? step.total : maxRunSteps(options.config);
+        summary.plannedSteps = adaptive ? null : planned;
+        recorder = new StepRecorder(options.run ?? 0, planned, d.images, model.kind === 'latent' ? d.space : null);
         recorder.start(d.input, d.decodedInput ?? undefined);
       }
+      summary.steps = step.index + 1;
+      summary.evaluations = step.evaluations ?? step.index + 1;
+      if (step.attempts) summary.attempts = step.attempts.map((a) => ({ ...a }));
+      if (step.earlyStop?.stopped) summary.earlyStop = { index: step.index, value: step.earlyStop.value, saved: step.earlyStop.saved };
       if (last) options.onLast?.(batchOf(d.decodedNext ?? d.xNext, d.images));
-      recorder!.add({ t: step.t, xNext: d.xNext, x0: d.x0, eps: d.eps, decodedNext: d.decodedNext ?? undefined, decodedX0: d.decodedX0 ?? undefined });
+      recorder!.add({ t: Math.round(step.t), xNext: d.xNext, x0: d.x0, eps: d.eps, decodedNext: d.decodedNext ?? undefined, decodedX0: d.decodedX0 ?? undefined }, last);
       if (throttle.ready(last)) {
         post({
           type: 'sample/frame',
           index: step.index,
           total: step.total,
-          t: step.t,
+          t: Math.round(step.t),
           xt: batchOf(d.xNext, d.space),
           x0: batchOf(d.x0, d.space),
           decodedXt: d.decodedNext ? batchOf(d.decodedNext, d.images) : null,
           decodedX0: d.decodedX0 ? batchOf(d.decodedX0, d.images) : null,
           elapsedMs: performance.now() - start,
+          evaluations: summary.evaluations,
         });
       }
       // Let a pause or cancel arrive first, so that a paused run's record is complete on the page.
@@ -138,5 +148,6 @@ export async function runSampling(options: SamplingRunOptions): Promise<RunState
   } finally {
     sendRecord();
     steps.return(undefined);
+    if (summary.steps > 0) post(summary);
   }
 }

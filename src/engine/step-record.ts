@@ -47,6 +47,8 @@ export class StepRecorder {
   private first = 0;
   /** x_t of the next position: the last step's result (x_T before the first step). */
   private carry: { x: Uint8Array; latent: Uint8Array | null } | null = null;
+  /** The final sample's position when the run ended before `steps`, until the message that carries it is sent. */
+  private final: number | null = null;
 
   /** `latents`: the latent shape for a latent model (then `images` is the decodings' shape), or null. */
   constructor(
@@ -63,8 +65,12 @@ export class StepRecorder {
       : { x: quantize(xT, IMAGE_RANGE), latent: null };
   }
 
-  /** Completes the position of this step (and, after the last step, the final sample's). */
-  add(step: StepValues): void {
+  /**
+   * Completes the position of this step (and, after the last step, the final sample's). `last`: the
+   * run ends with this step (default: when `steps` steps are done); a run that ends before `steps`
+   * says where its final sample is in the message that carries it.
+   */
+  add(step: StepValues, last?: boolean): void {
     const carry = this.carry;
     if (carry == null) throw new Error('StepRecorder.start must come before add.');
     const latent = this.latents != null;
@@ -79,7 +85,9 @@ export class StepRecorder {
       latent: latent ? { x: carry.latent!, x0: quantize(step.x0, LATENT_RANGE), eps: quantize(step.eps, LATENT_RANGE) } : null,
     });
     this.carry = next;
-    if (this.first + this.pending.length === this.steps) {
+    const done = this.first + this.pending.length;
+    if (last ?? done === this.steps) {
+      if (done !== this.steps) this.final = done;
       // The final sample: its x0 is itself, and no noise is left in it (ε̂ = 0, byte 128).
       const zero = (n: number) => new Uint8Array(n).fill(128);
       this.pending.push({
@@ -110,7 +118,9 @@ export class StepRecorder {
       latents: this.latents
         ? { shape: this.latents, x: concat(p.map((q) => q.latent!.x)), x0: concat(p.map((q) => q.latent!.x0)), eps: concat(p.map((q) => q.latent!.eps)) }
         : null,
+      ...(this.final !== null ? { final: this.final } : {}),
     };
+    this.final = null;
     this.first += p.length;
     this.pending = [];
     return message;

@@ -93,6 +93,28 @@ export interface SampleSteps {
   eps: Uint8Array | null;
   /** Latent models: x_t, x0 and ε̂ as latents (LATENT_RANGE), e.g. [count, n, 7, 7, C]. */
   latents: { shape: RecordShape; x: Uint8Array; x0: Uint8Array; eps: Uint8Array } | null;
+  /**
+   * Set in the message that holds the final sample when the run ended before `steps` (early
+   * stopping, or the adaptive solver, whose `steps` is its most): the final sample's position.
+   */
+  final?: number;
+}
+
+/**
+ * What a sampling run cost, sent once when it ends (also when cancelled): its steps and model
+ * evaluations, where early stopping stopped it, and the adaptive solver's tries.
+ */
+export interface SampleSummary {
+  type: 'sample/summary';
+  run: number;
+  steps: number;
+  evaluations: number;
+  /** Fixed-step runs: the steps asked for (one evaluation each); null for the adaptive solver. */
+  plannedSteps: number | null;
+  /** Where early stopping ended the run: the step (0-based), its measure, and the evaluations saved (fixed-step runs). */
+  earlyStop: { index: number; value: number; saved: number } | null;
+  /** Adaptive runs: every try, from continuous t = s to t, its step h in λ, its error norm and whether it was accepted. */
+  attempts: { s: number; t: number; h: number; error: number; accepted: boolean }[] | null;
 }
 
 export type WorkerToPage =
@@ -173,8 +195,11 @@ export type WorkerToPage =
       decodedX0: ImageBatch | null;
       /** Wall time since the run started, ms. */
       elapsedMs: number;
+      /** Model evaluations so far (more than index + 1 for the adaptive solver). */
+      evaluations?: number;
     }
   | SampleSteps
+  | SampleSummary
   | { type: 'model/exported'; files: ModelFile[] }
   | { type: 'model/imported'; setup: ModelSetup }
   /** Fetching a pretrained model's files: bytes so far and in all (null when the server does not say). */

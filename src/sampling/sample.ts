@@ -5,7 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
+  adaptiveDpmSolver,
   classifierFreeGuidance,
+  continuousSchedule,
   createSampler,
   MIN_ALPHA_BAR_FOR_EPS,
   predictEpsFromX0,
@@ -20,7 +22,7 @@ import { deriveSeed } from '../data/random';
 import { nullLabel } from '../models/setup/unet-config';
 import { createUNet, type UNet } from '../models/unet';
 import type { DiffusionModel } from '../models/diffusion-model';
-import type { SamplingRequest } from './config';
+import { adaptiveOrder, ADAPTIVE_MAX_EVALUATIONS, requestExtras, type SamplingRequest } from './config';
 
 /** The class labels of a request: one digit for all, or 0..9 cycling. */
 export function requestLabels(numImages: number, digit: number | null): Int32Array {
@@ -66,7 +68,8 @@ export interface DenoisingStep extends SampleFrame {
  * ε-prediction exactly as the samplers floor it (MIN_ALPHA_BAR_FOR_EPS). Caller owns the result.
  */
 export function predictedNoise(input: tf.Tensor4D, x0: tf.Tensor4D, t: number, schedule: NoiseSchedule, prediction: PredictionType): tf.Tensor4D {
-  const ab = schedule.alphasCumprod[t];
+  // The adaptive solver steps from fractional timesteps: read ᾱ there as it does (log-linear between the table's entries).
+  const ab = Number.isInteger(t) ? schedule.alphasCumprod[t] : continuousSchedule(schedule).alphaBar(t);
   return predictEpsFromX0(input, x0, prediction === 'epsilon' ? Math.max(ab, MIN_ALPHA_BAR_FOR_EPS) : ab);
 }
 
@@ -136,7 +139,10 @@ function* sampleWith<F>(
 ): Generator<F, void, void> {
   const shape = model.sampleShape(request.numImages);
   // Clipping x0 to [-1, 1] is for pixels; normalized latents have unit variance and would be cut.
-  const sampler = createSampler(schedule, model.kind === 'latent' ? { ...request, clipping: 'none' } : request, prediction);
+  const clipping = model.kind === 'latent' ? 'none' : request.clipping;
+  const sampler = createSampler(schedule, { ...request, clipping }, prediction);
+  const order = adaptiveOrder(request);
+  const { rtol, atol, earlyStop } = requestExtras(request);
   const { unet, owned } = samplingDenoiser(model, useEma);
   const classes = unet.config.numClasses ?? 0;
   const labels = classes ? tf.tensor1d(requestLabels(request.numImages, request.digit), 'int32') : null;
@@ -144,7 +150,10 @@ function* sampleWith<F>(
   const xT = tf.randomNormal(shape, 0, 1, 'float32', deriveSeed(request.seed, 0)) as tf.Tensor4D;
   try {
     const denoise = denoiserOf(unet, labels, nullLabels, request.guidance);
-    yield* wrap(sampleLoop(denoise, sampler, xT, seededNoise(shape, deriveSeed(request.seed, 1))), xT);
+    const frames = order
+      ? adaptiveDpmSolver(denoise, schedule, prediction, xT, { order, rtol, atol, clipping, maxEvaluations: ADAPTIVE_MAX_EVALUATIONS, earlyStop: earlyStop ?? undefined })
+      : sampleLoop(denoise, sampler, xT, seededNoise(shape, deriveSeed(request.seed, 1)), { earlyStop: earlyStop ?? undefined });
+    yield* wrap(frames, xT);
   } finally {
     tf.dispose([xT, ...(labels ? [labels] : []), ...(nullLabels ? [nullLabels] : [])]);
     if (owned) unet.dispose();

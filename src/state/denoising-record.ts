@@ -6,7 +6,7 @@
  * Only the small RecordState (counts) is a store that React reads.
  */
 import { createStore } from 'zustand/vanilla';
-import type { RecordShape, SampleSteps } from '../protocol/messages';
+import type { RecordShape, SampleSteps, SampleSummary } from '../protocol/messages';
 
 /** The most bytes a run's record may hold. */
 export const RECORD_BUDGET_BYTES = 80 * 1024 * 1024;
@@ -23,6 +23,8 @@ export interface RecordState {
   /** Images per position, and for a latent model its latent channels (0 for a pixel model). */
   n: number;
   latentChannels: number;
+  /** What the run cost (evaluations, early stop, the adaptive solver's tries), once it has ended. */
+  summary: SampleSummary | null;
 }
 
 /** Bytes of one batch (see src/protocol/quantize.ts): n images of h×w×c. */
@@ -45,7 +47,7 @@ export interface RecordedFrame {
   latents: { x: ByteImages; x0: ByteImages; eps: ByteImages } | null;
 }
 
-const EMPTY: RecordState = { run: -1, steps: 0, capacity: 0, stride: 1, filled: 0, n: 0, latentChannels: 0 };
+const EMPTY: RecordState = { run: -1, steps: 0, capacity: 0, stride: 1, filled: 0, n: 0, latentChannels: 0, summary: null };
 
 const sizeOf = (s: RecordShape) => s.n * s.h * s.w * s.c;
 
@@ -104,9 +106,18 @@ export class DenoisingRecord {
     return position === steps ? capacity - 1 : -1;
   }
 
-  add(message: SampleSteps): void {
+  add(message: SampleSteps | SampleSummary): void {
     if (message.run !== this.expected) return;
+    if (message.type === 'sample/summary') {
+      this.store.setState({ summary: message });
+      return;
+    }
     if (this.layout == null) this.allocate(message);
+    if (message.final !== undefined) {
+      // The run ended before the steps it was laid out for: its final sample takes the next kept slot.
+      const { stride } = this.store.getState();
+      this.store.setState({ steps: message.final, capacity: Math.ceil(message.final / stride) + 1 });
+    }
     const l = this.layout!;
     const img = sizeOf(l.images);
     const lat = l.latents ? sizeOf(l.latents) : 0;
@@ -166,6 +177,6 @@ export class DenoisingRecord {
       t: new Int32Array(capacity),
       positions: new Int32Array(capacity),
     };
-    this.store.setState({ run: m.run, steps: m.steps, capacity, stride, filled: 0, n: images.n, latentChannels: latents?.c ?? 0 });
+    this.store.setState({ run: m.run, steps: m.steps, capacity, stride, filled: 0, n: images.n, latentChannels: latents?.c ?? 0, summary: null });
   }
 }

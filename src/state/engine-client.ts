@@ -266,7 +266,8 @@ export class EngineClient {
       digit: setup.classConditional ? form.digit : null,
       useEma: setup.emaDecay > 0 && form.useEma,
     };
-    this.store.setState({ sample: { ...IDLE_SAMPLE, state: 'running', total: sampling.steps, numImages: sampling.numImages, latent: setup.kind === 'latent', caption: runCaption(setup, sampling), schedule: setup.schedule } });
+    const adaptive = sampling.adaptive !== undefined && sampling.adaptive !== 'off';
+    this.store.setState({ sample: { ...IDLE_SAMPLE, state: 'running', total: adaptive ? 0 : sampling.steps, numImages: sampling.numImages, latent: setup.kind === 'latent', caption: runCaption(setup, sampling), schedule: setup.schedule, adaptive } });
     const run = ++this.sampleRun;
     this.record.begin(run);
     this.worker.send({ type: 'sample/start', sampling, run });

@@ -5,7 +5,7 @@
  */
 import { isLabMessage } from '../protocol/lab-messages';
 import { isEditMessage } from '../protocol/edit-messages';
-import type { PageToWorker, SampleSteps, WorkerToPage } from '../protocol/messages';
+import type { PageToWorker, SampleSteps, SampleSummary, WorkerToPage } from '../protocol/messages';
 import type { ModelFile } from '../io/model-file';
 import type { TrainingStage } from '../engine/run-config';
 import { presetAttention } from '../models/setup/model-setup';
@@ -38,7 +38,7 @@ export type Effect =
   | { type: 'clear-loss' }
   /** Loss points for the curve, and the run's figures held for the next coalesced store update. */
   | { type: 'progress'; steps: Int32Array; losses: Float32Array; bands: BandLosses | null; progress: Progress }
-  | { type: 'record'; steps: SampleSteps }
+  | { type: 'record'; steps: SampleSteps | SampleSummary }
   | { type: 'compare'; message: CompareMessage }
   /** A comparison in progress failed (nothing to do when none runs). */
   | { type: 'compare-failed'; message: string }
@@ -157,10 +157,11 @@ export function reduceMessage(s: MessageState, msg: WorkerToPage): Reduction {
       const frames = { mode: 'sample' as const, main: latent ? msg.decodedXt : msg.xt, x0: latent ? msg.decodedX0 : msg.x0, latentXt: latent ? msg.xt : null, latentX0: latent ? msg.x0 : null };
       return {
         before: [{ type: 'frames', frames }],
-        patch: { sample: { ...s.sample, index: msg.index, total: msg.total, t: msg.t, elapsedMs: msg.elapsedMs, numImages: msg.xt.n, latent } },
+        patch: { sample: { ...s.sample, index: msg.index, total: msg.total, t: msg.t, elapsedMs: msg.elapsedMs, numImages: msg.xt.n, latent, evaluations: msg.evaluations ?? msg.index + 1 } },
       };
     }
     case 'sample/steps':
+    case 'sample/summary':
       return { patch: {}, after: [{ type: 'record', steps: msg }] };
     case 'train/reconstructions':
       return { patch: {}, before: [{ type: 'frames', frames: { reconOriginals: msg.originals, reconImages: msg.reconstructions, reconStep: msg.step } }] };

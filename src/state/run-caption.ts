@@ -2,7 +2,7 @@
  * Captions written from the run that made the images, never from the current form: a grid keeps
  * saying which model, sampler, steps, digit and guidance produced it after the form has changed.
  */
-import { samplerStepsLabel } from '../diffusion/config';
+import { adaptiveLabel, DEFAULT_ATOL, DEFAULT_EARLY_STOP_THRESHOLD, DEFAULT_RTOL, samplerStepsLabel } from '../diffusion/config';
 import type { ModelSetup } from '../models/setup/model-setup';
 import type { SamplingConfig } from '../sampling/config';
 import type { SampleRun } from './store';
@@ -10,7 +10,9 @@ import type { SampleRun } from './store';
 /** "LDM (latent-small) · DDIM-50 · digit 3 · w = 1.3": what a sampling run was asked for. */
 export function runCaption(setup: ModelSetup, sampling: SamplingConfig): string {
   const model = setup.kind === 'latent' ? `LDM (${setup.latent.denoiser})` : `pixel DDPM (${setup.preset})`;
-  const parts = [model, samplerStepsLabel(sampling.kind, sampling.steps)];
+  const adaptive = sampling.adaptive && sampling.adaptive !== 'off' ? sampling.adaptive : null;
+  const parts = [model, adaptive ? adaptiveLabel(adaptive, sampling.rtol ?? DEFAULT_RTOL, sampling.atol ?? DEFAULT_ATOL) : samplerStepsLabel(sampling.kind, sampling.steps)];
+  if (sampling.earlyStop && sampling.earlyStop !== 'off') parts.push(`early stop (${sampling.earlyStop} ≤ ${sampling.earlyStopThreshold ?? DEFAULT_EARLY_STOP_THRESHOLD})`);
   if (setup.classConditional) {
     parts.push(sampling.digit === null ? 'digits 0-9' : `digit ${sampling.digit}`);
     parts.push(`w = ${Number(sampling.guidance.toFixed(2))}`);

@@ -3,7 +3,7 @@
  * the range a link may ask for. Pure data and pure functions (no DOM): `share.ts` encodes and
  * decodes with this table, the page applies the result.
  */
-import { DDPM_VARIANCES, PREDICTION_TYPES, SAMPLER_KINDS, SCHEDULE_KINDS, TIMESTEP_SPACINGS, X0_CLIPPINGS, type ScheduleConfig } from '../diffusion/config';
+import { ADAPTIVE_CHOICES, DDPM_VARIANCES, DEFAULT_ATOL, DEFAULT_EARLY_STOP_THRESHOLD, DEFAULT_RTOL, EARLY_STOP_CHOICES, PREDICTION_TYPES, SAMPLER_KINDS, SCHEDULE_KINDS, TIMESTEP_SPACINGS, X0_CLIPPINGS, type ScheduleConfig } from '../diffusion/config';
 import { LATENT_UNET_PRESETS, UNET_PRESETS } from '../models/setup/unet-config';
 import { AUTOENCODER_PRESETS } from '../models/setup/autoencoder-config';
 import type { LatentSetup, ModelSetup } from '../models/setup/model-setup';
@@ -83,6 +83,19 @@ function samp<K extends keyof SamplingConfig>(key: string, what: string, field: 
   return { key, what, group: 'sampling', type, get: (s) => s.sampling[field] as Value, set: (s, v) => ({ ...s, sampling: { ...s.sampling, [field]: v } }) };
 }
 
+/** An optional sampling field: read as `fallback` when absent, and left absent when set to it (so defaults stay out of the settings). */
+function sampOpt<K extends keyof SamplingConfig>(key: string, what: string, field: K, type: ParamType, fallback: Value): ParamSpec {
+  return {
+    ...samp(key, what, field, type),
+    get: (s) => (s.sampling[field] ?? fallback) as Value,
+    set: (s, v) => {
+      const sampling = { ...s.sampling, [field]: v };
+      if (v === fallback) delete sampling[field];
+      return { ...s, sampling };
+    },
+  };
+}
+
 const SEED_MAX = 2 ** 31 - 1;
 
 /** Every shareable setting, in the order the URL lists them. */
@@ -120,6 +133,11 @@ export const PARAMS: readonly ParamSpec[] = [
   samp('seed', 'Seed', 'seed', int(0, SEED_MAX)),
   samp('digit', 'Digit', 'digit', { kind: 'digit' }),
   samp('useema', 'Use EMA weights', 'useEma', bool),
+  sampOpt('adaptive', 'Adaptive DPM-Solver (off, 12, 23)', 'adaptive', oneOf(ADAPTIVE_CHOICES), 'off'),
+  sampOpt('rtol', 'Relative tolerance', 'rtol', num(1e-5, 1), DEFAULT_RTOL),
+  sampOpt('atol', 'Absolute tolerance', 'atol', num(1e-5, 1), DEFAULT_ATOL),
+  sampOpt('estop', 'Early stop', 'earlyStop', oneOf(EARLY_STOP_CHOICES), 'off'),
+  sampOpt('estopth', 'Early-stop threshold', 'earlyStopThreshold', num(1e-5, 10), DEFAULT_EARLY_STOP_THRESHOLD),
 ];
 
 export const PARAM_BY_KEY: ReadonlyMap<string, ParamSpec> = new Map(PARAMS.map((p) => [p.key, p]));

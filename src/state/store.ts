@@ -72,6 +72,9 @@ export interface SampleRun {
   caption: string;
   /** The run's noise schedule (the player draws √ᾱ_t of the run's steps from it), null before a run. */
   schedule: ScheduleConfig | null;
+  /** Model evaluations so far (absent before the first frame), and whether the run chooses its own steps (adaptive: `total` is then only "at least"). */
+  evaluations?: number;
+  adaptive?: boolean;
 }
 
 /** A file of the last export, ready to download again from its object URL. */
@@ -174,6 +177,7 @@ export interface AppState {
 }
 
 export const DEFAULT_TRAINING: TrainingForm = { stage: 'denoiser', learningRate: 2e-3, batchSize: 16, steps: 500, previewEvery: 100, seed: 0, checkpointEvery: 50 };
+/** The adaptive solver and early stopping are off while their fields are absent (defaults: diffusion/config.ts). */
 export const DEFAULT_SAMPLING: SamplingConfig = { ...DEFAULT_SAMPLER, steps: 20, numImages: 16, seed: 0, digit: null, useEma: true };
 /** The page's starting model: the models' one default (src/models/setup/model-setup.ts). */
 export const DEFAULT_SETUP: ModelSetup = DEFAULT_MODEL_SETUP;

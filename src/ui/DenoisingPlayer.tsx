@@ -38,6 +38,8 @@ export function DenoisingPlayer() {
   const capacity = useRecord((s) => s.capacity);
   const filled = useRecord((s) => s.filled);
   const stride = useRecord((s) => s.stride);
+  const stop = useRecord((s) => s.summary?.earlyStop ?? null);
+  const planned = useRecord((s) => s.summary?.plannedSteps ?? null);
   const n = useRecord((s) => s.n);
   const recordChannels = useRecord((s) => s.latentChannels);
   // Before the first run, laid out for the model in use (so the first frame only paints).
@@ -138,6 +140,12 @@ export function DenoisingPlayer() {
           t = <span aria-label="Player timestep">{tText}</span>
         </span>
       </div>
+      {stop && complete ? (
+        <p className="field-hint player-early-stop" aria-label="Early stop">
+          <span aria-hidden="true">⏹ </span>Early stop at step {stop.index + 1}
+          {planned !== null ? ` of ${planned}: ${stop.saved} model evaluation${stop.saved === 1 ? '' : 's'} saved` : ''} (measure {Number(stop.value.toPrecision(3))}); the last position is the x̂₀ predicted there.
+        </p>
+      ) : null}
       {stride > 1 ? <p className="field-hint">A long run: one step in every {stride} is kept (and the final sample), to stay within memory.</p> : null}
       <p className="field-hint alpha-legend">Shaded behind the slider: the signal left in x_t, √ᾱ_t, at each step of the run.</p>
       <FilmStrip record={client.record} filled={filled} selected={selected} shown={shown} onGo={(slot) => go(slot)} />
@@ -155,7 +163,7 @@ export function DenoisingPlayer() {
               if (i >= 0) setPicked(i);
             }}
           />
-          <figcaption>{empty ? 'every image at the chosen step' : position === 0 ? 'x_T: pure noise' : t !== null && t < 0 ? 'the final samples' : `x_t at step ${position}`} (click an image to select it)</figcaption>
+          <figcaption>{empty ? 'every image at the chosen step' : position === 0 ? 'x_T: pure noise' : t !== null && t < 0 ? (stop ? `the final samples: x̂₀ at the early stop (step ${stop.index + 1})` : 'the final samples') : `x_t at step ${position}`} (click an image to select it)</figcaption>
         </figure>
         <div className="player-detail" aria-label={`Image ${selected + 1} at this step`} role="group">
           <figure>

@@ -1,7 +1,23 @@
 import { useId } from 'react';
-import { DDPM_VARIANCES, SAMPLER_KINDS, SAMPLER_LABELS, TIMESTEP_SPACINGS, X0_CLIPPINGS, type DdpmVariance, type SamplerKind, type TimestepSpacing, type X0Clipping } from '../diffusion/config';
+import { useStore } from 'zustand';
+import {
+  DDPM_VARIANCES,
+  DEFAULT_ATOL,
+  DEFAULT_EARLY_STOP_THRESHOLD,
+  DEFAULT_RTOL,
+  SAMPLER_KINDS,
+  SAMPLER_LABELS,
+  TIMESTEP_SPACINGS,
+  X0_CLIPPINGS,
+  type DdpmVariance,
+  type EarlyStopCriterion,
+  type SamplerKind,
+  type TimestepSpacing,
+  type X0Clipping,
+} from '../diffusion/config';
 import { stageSteps } from '../state/store';
-import { sampleStepsValidator, setupProblem, validateEta, validateNumImages, validateSeed } from '../state/validate';
+import { numberIn, sampleStepsValidator, setupProblem, validateEta, validateNumImages, validateSeed } from '../state/validate';
+import { AdaptiveStepsChart } from './AdaptiveStepsChart';
 import { useApp, useEngine } from './context';
 import { CheckboxField, NumberField, Panel, SelectField } from './fields';
 import { formatDuration, formatRate } from './format';
@@ -13,6 +29,19 @@ const SAMPLER_OPTION_LABELS: Record<SamplerKind, string> = {
   ddpm: `${SAMPLER_LABELS.ddpm} (ancestral)`,
   ddim: SAMPLER_LABELS.ddim,
   dpmpp: `${SAMPLER_LABELS.dpmpp} (2M)`,
+};
+
+/** The sampler menu's extra entry: the adaptive solver, which takes tolerances instead of a step count. */
+const ADAPTIVE = 'adaptive';
+type SamplerChoice = SamplerKind | typeof ADAPTIVE;
+
+const validateRtol = numberIn(0, 1, 'Relative tolerance', { minExclusive: true });
+const validateAtol = numberIn(0, 1, 'Absolute tolerance', { minExclusive: true });
+const validateThreshold = numberIn(0, 10, 'Early-stop threshold', { minExclusive: true });
+
+const EARLY_STOP_LABELS: Record<EarlyStopCriterion, string> = {
+  noise: 'noise left in x_t ≤ threshold',
+  change: 'x̂₀ changed ≤ threshold in a step',
 };
 
 const VARIANCE_LABELS: Record<DdpmVariance, string> = {
@@ -73,9 +102,20 @@ export function SamplingPanel() {
   const aeSteps = useApp((s) => stageSteps(s).autoencoder);
   const trainingAutoencoder = useApp((s) => (s.train.state === 'running' || s.train.state === 'paused') && s.train.stage === 'autoencoder');
 
+  const summary = useStore(client.record.store, (r) => r.summary);
   const validateSteps = sampleStepsValidator(T);
+  const adaptive = form.adaptive !== undefined && form.adaptive !== 'off';
+  const rtol = form.rtol ?? DEFAULT_RTOL;
+  const atol = form.atol ?? DEFAULT_ATOL;
+  const earlyStop = form.earlyStop ?? 'off';
+  const threshold = form.earlyStopThreshold ?? DEFAULT_EARLY_STOP_THRESHOLD;
   const invalid =
-    validateSteps(form.steps) ?? validateNumImages(form.numImages) ?? validateSeed(form.seed) ?? (form.kind === 'ddim' ? validateEta(form.eta) : null) ?? setupProblem(setup);
+    (adaptive ? (validateRtol(rtol) ?? validateAtol(atol)) : validateSteps(form.steps)) ??
+    (earlyStop !== 'off' ? validateThreshold(threshold) : null) ??
+    validateNumImages(form.numImages) ??
+    validateSeed(form.seed) ??
+    (!adaptive && form.kind === 'ddim' ? validateEta(form.eta) : null) ??
+    setupProblem(setup);
   const busy = sample.state === 'running' || sample.state === 'paused';
   const needsAutoencoder = setup.kind === 'latent' && (aeSteps === 0 || trainingAutoencoder);
   const canSample = ready && !pending && !busy && !importing && !loadingPretrained && !needsAutoencoder && invalid === null;
@@ -104,19 +144,50 @@ export function SamplingPanel() {
       </div>
       {loadingPretrained && ready ? <p className="field-hint">Loading the pretrained model: Sample is ready as soon as it is here.</p> : null}
       {needsAutoencoder && ready && !pending && !loadingPretrained ? <p className="field-hint">A latent model samples once its autoencoder is trained (training stage 1, finished or stopped).</p> : null}
-      <progress className="progress" aria-label="Sampling progress" max={Math.max(1, sample.total)} value={stepsDone} />
+      {sample.adaptive ? (
+        <progress className="progress" aria-label="Sampling progress" max={1} value={status === 'finished' ? 1 : undefined} />
+      ) : (
+        <progress className="progress" aria-label="Sampling progress" max={Math.max(1, sample.total)} value={stepsDone} />
+      )}
       {/* Always there (empty before the first run), so the first run does not move the controls below it. */}
       <p className="field-hint run-line" aria-label="Last sampling run">
         {sample.caption ? `${sample.caption} — ${status}` : 'No sampling run yet.'}
       </p>
       <div className="grid2">
-        <SelectField
+        <SelectField<SamplerChoice>
           label="Sampler"
-          value={form.kind}
-          options={SAMPLER_KINDS.map((k) => ({ value: k, label: SAMPLER_OPTION_LABELS[k] }))}
-          onChange={(kind) => client.setSampling({ kind })}
+          value={adaptive ? ADAPTIVE : form.kind}
+          options={[...SAMPLER_KINDS.map((k) => ({ value: k, label: SAMPLER_OPTION_LABELS[k] })), { value: ADAPTIVE, label: 'Adaptive DPM-Solver (tolerance)' }]}
+          onChange={(v) => (v === ADAPTIVE ? client.setSampling({ adaptive: adaptive ? form.adaptive : '12' }) : client.setSampling({ kind: v, adaptive: 'off' }))}
         />
-        <NumberField label="Sampling steps" value={form.steps} step={1} min={1} max={T} validate={validateSteps} onCommit={(steps) => client.setSampling({ steps })} />
+        {adaptive ? (
+          <NumberField
+            label="Tolerance (rtol)"
+            value={rtol}
+            step={0.01}
+            min={0}
+            max={1}
+            validate={validateRtol}
+            onCommit={(v) => client.setSampling({ rtol: v })}
+            hint="The solver picks its own steps: looser = fewer model evaluations."
+          />
+        ) : (
+          <NumberField label="Sampling steps" value={form.steps} step={1} min={1} max={T} validate={validateSteps} onCommit={(steps) => client.setSampling({ steps })} />
+        )}
+        {adaptive ? (
+          <>
+            <SelectField<'12' | '23'>
+              label="Solver orders"
+              value={form.adaptive === '23' ? '23' : '12'}
+              options={[
+                { value: '12', label: 'DPM-Solver-12 (1st vs 2nd order)' },
+                { value: '23', label: 'DPM-Solver-23 (2nd vs 3rd order)' },
+              ]}
+              onChange={(v) => client.setSampling({ adaptive: v })}
+            />
+            <NumberField label="Absolute tolerance (atol)" value={atol} step={0.001} min={0} max={1} validate={validateAtol} onCommit={(v) => client.setSampling({ atol: v })} />
+          </>
+        ) : null}
         <NumberField label="Number of images" value={form.numImages} step={1} min={1} max={64} validate={validateNumImages} onCommit={(numImages) => client.setSampling({ numImages })} />
         <NumberField label="Seed" value={form.seed} step={1} min={0} validate={validateSeed} onCommit={(seed) => client.setSampling({ seed })} />
         {conditional ? (
@@ -167,6 +238,29 @@ export function SamplingPanel() {
           />
         </div>
       </MoreSettings>
+      <div className="grid2">
+        <CheckboxField label="Early stop" checked={earlyStop !== 'off'} onChange={(on) => client.setSampling({ earlyStop: on ? 'noise' : 'off' })} />
+        {earlyStop !== 'off' ? (
+          <>
+            <SelectField<EarlyStopCriterion>
+              label="Stop when"
+              value={earlyStop}
+              options={(['noise', 'change'] as const).map((c) => ({ value: c, label: EARLY_STOP_LABELS[c] }))}
+              onChange={(c) => client.setSampling({ earlyStop: c })}
+            />
+            <NumberField
+              label="Early-stop threshold"
+              value={threshold}
+              step={0.01}
+              min={0}
+              max={10}
+              validate={validateThreshold}
+              onCommit={(v) => client.setSampling({ earlyStopThreshold: v })}
+              hint="RMS per pixel (or latent), in the model's units: the run returns x̂₀ once the measure is at or below it."
+            />
+          </>
+        ) : null}
+      </div>
       <GuidanceSlider value={form.guidance} disabled={!conditional} onChange={(guidance) => client.setSampling({ guidance })} />
       {setup.emaDecay > 0 ? <CheckboxField label="Use EMA weights" checked={form.useEma} onChange={(useEma) => client.setSampling({ useEma })} /> : null}
       <dl className="run-facts">
@@ -176,7 +270,11 @@ export function SamplingPanel() {
         </div>
         <div>
           <dt>Step</dt>
-          <dd aria-label="Sampling step">{sample.total > 0 ? `${Math.min(sample.index + 1, sample.total)} / ${sample.total}` : '–'}</dd>
+          <dd aria-label="Sampling step">{sample.adaptive ? (sample.elapsedMs === null ? '–' : `${sample.index + 1}`) : sample.total > 0 ? `${Math.min(sample.index + 1, sample.total)} / ${sample.total}` : '–'}</dd>
+        </div>
+        <div>
+          <dt>Evaluations</dt>
+          <dd aria-label="Model evaluations">{sample.evaluations ?? '–'}</dd>
         </div>
         <div>
           <dt>t</dt>
@@ -188,7 +286,7 @@ export function SamplingPanel() {
         </div>
         <div>
           <dt>Time left</dt>
-          <dd aria-label="Sampling time left">{speed ? formatDuration(speed.etaSec) : '–'}</dd>
+          <dd aria-label="Sampling time left">{speed && !sample.adaptive ? formatDuration(speed.etaSec) : '–'}</dd>
         </div>
         <div>
           <dt>Wall time</dt>
@@ -199,6 +297,7 @@ export function SamplingPanel() {
           <dd aria-label="Time per image">{perImage === null ? '–' : formatMs(perImage)}</dd>
         </div>
       </dl>
+      {summary ? <AdaptiveStepsChart summary={summary} /> : null}
     </Panel>
   );
 }
