@@ -3,7 +3,7 @@ import type { LabFieldKind } from '../../protocol/lab-messages';
 import { LAB_DATASET_LABELS } from '../../state/lab/lab-settings';
 import { useEngine } from '../context';
 import { Panel } from '../fields';
-import { drawArrows, drawAxes, drawHeat, drawPoints, fieldScale, frameDrawer, prepare } from './lab-draw';
+import { drawArrows, drawDataLayer, drawHeat, fieldScale, frameDrawer, prepare } from './lab-draw';
 import { useLab, useSetting } from './use-lab';
 
 /** The learned field is asked for again at most this often while the model trains. */
@@ -85,8 +85,7 @@ export function FieldViews() {
       const v = heat.current && prepare(heat.current, data?.extent ?? 3.5);
       if (!v) return;
       if (density) drawHeat(v, density.density, density.grid);
-      drawAxes(v);
-      if (data) drawPoints(v, data.points, 'rgba(255,255,255,0.5)', 1.2);
+      drawDataLayer(v, data?.points ?? null, 'rgba(255,255,255,0.5)', 1.2);
     });
     return () => drawer.cancel();
   }, [data, density]);
@@ -103,8 +102,7 @@ export function FieldViews() {
       for (const [canvas, f, color] of panes) {
         const w = canvas && prepare(canvas, extent);
         if (!w) continue;
-        drawAxes(w);
-        if (data) drawPoints(w, data.points, 'rgba(148,163,184,0.3)', 1.2);
+        drawDataLayer(w, data?.points ?? null, 'rgba(148,163,184,0.3)', 1.2);
         if (f && field) drawArrows(w, f, field.grid, scale, color);
       }
     });

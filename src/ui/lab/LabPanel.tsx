@@ -1,4 +1,4 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { startTransition, useEffect, useId, useRef, useState } from 'react';
 import { LAB_PRESETS, presetMatches } from '../../state/lab/lab-presets';
 import { syncLabUrl } from '../../state/lab/lab-url';
 import { useApp, useEngine } from '../context';
@@ -41,12 +41,15 @@ export function LabPanel() {
 
   // The lab's model is built when the lab comes near the view, not at the page's start: the stage's
   // first sampling run does not wait for it, and a visit that never reaches the lab never builds it.
+  // Its controls, canvases and equations are rendered then too (as a transition, which React renders
+  // in slices of a few milliseconds): at the page's start they added their canvases' first paints
+  // and equations to the page's longest tasks.
   const root = useRef<HTMLElement>(null);
   const [near, setNear] = useState(() => typeof IntersectionObserver === 'undefined');
   useEffect(() => {
     const el = root.current;
     if (near || !el) return;
-    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setNear(true), { rootMargin: '400px' });
+    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && startTransition(() => setNear(true)), { rootMargin: '400px' });
     observer.observe(el);
     return () => observer.disconnect();
   }, [near]);
@@ -72,35 +75,38 @@ export function LabPanel() {
         </p>
       ) : null}
       {ready ? null : <p className="muted">The lab starts with the engine…</p>}
-      <div className="lab-grid">
-        <div className="lab-side">
-          <ErrorBoundary name="Lab data">
-            <DataControls />
-          </ErrorBoundary>
-          <ErrorBoundary name="Lab model">
-            <ModelControls />
-          </ErrorBoundary>
-          <ErrorBoundary name="Lab training">
-            <TrainingControls />
-          </ErrorBoundary>
-        </div>
-        <div className="lab-main">
-          <ErrorBoundary name="Particles">
-            <ParticleView />
-          </ErrorBoundary>
-          <ErrorBoundary name="Density and field">
-            <FieldViews />
-          </ErrorBoundary>
-          <div className="lab-bottom">
-            <ErrorBoundary name="Lab quality">
-              <QualityView />
+      {near ? null : <div className="lab-placeholder" aria-hidden="true" />}
+      {near ? (
+        <div className="lab-grid">
+          <div className="lab-side">
+            <ErrorBoundary name="Lab data">
+              <DataControls />
             </ErrorBoundary>
-            <ErrorBoundary name="Lab equations">
-              <LabMath />
+            <ErrorBoundary name="Lab model">
+              <ModelControls />
+            </ErrorBoundary>
+            <ErrorBoundary name="Lab training">
+              <TrainingControls />
             </ErrorBoundary>
           </div>
+          <div className="lab-main">
+            <ErrorBoundary name="Particles">
+              <ParticleView />
+            </ErrorBoundary>
+            <ErrorBoundary name="Density and field">
+              <FieldViews />
+            </ErrorBoundary>
+            <div className="lab-bottom">
+              <ErrorBoundary name="Lab quality">
+                <QualityView />
+              </ErrorBoundary>
+              <ErrorBoundary name="Lab equations">
+                <LabMath />
+              </ErrorBoundary>
+            </div>
+          </div>
         </div>
-      </div>
+      ) : null}
     </section>
   );
 }
@@ -111,8 +117,9 @@ export function LabPresets() {
   const titleId = useId();
   const compareId = useId();
   const chosenName = useLab((s) => s.preset);
-  const settings = useLab((s) => s.settings);
   const chosen = LAB_PRESETS.find((p) => p.name === chosenName || p.alternatives.some((a) => a.name === chosenName)) ?? null;
+  // Which alternatives the settings match, as a string (re-renders only when that changes, not with every setting).
+  const matches = useLab((s) => (chosen ? chosen.alternatives.map((a) => (presetMatches(s.settings, a) ? '1' : '0')).join('') : ''));
   return (
     <div className="presets lab-presets">
       <div className="presets__row" role="group" aria-labelledby={titleId}>
@@ -133,8 +140,8 @@ export function LabPresets() {
               <span id={compareId} className="presets__title">
                 Compare
               </span>
-              {chosen.alternatives.map((a) => (
-                <button key={a.name} type="button" aria-pressed={presetMatches(settings, a)} onClick={() => lab.applyPreset(a, a.name)}>
+              {chosen.alternatives.map((a, k) => (
+                <button key={a.name} type="button" aria-pressed={matches[k] === '1'} onClick={() => lab.applyPreset(a, a.name)}>
                   {a.name}
                 </button>
               ))}

@@ -11,8 +11,8 @@ const SIDE: Record<PaneId, string> = { a: 'Left', b: 'Right' };
 /** One pane's sampler, steps and denoiser, and why it cannot sample now (if so). */
 export function PaneControls({ pane }: { pane: PaneId }) {
   const lab = useEngine().lab;
-  const settings = useLab((s) => s.settings);
-  const p = settings[pane];
+  // This pane's settings only (a stable object): a change elsewhere (t while "Play t" runs) does not re-render it.
+  const p = useLab((s) => s.settings[pane]);
   const id = useId();
   const set = (patch: Partial<typeof p>) => lab.update({ [pane]: { ...p, ...patch } });
   return (
@@ -44,9 +44,7 @@ export function PaneControls({ pane }: { pane: PaneId }) {
 
 /** Why a pane cannot sample now (under its canvas, so the two panes stay level), or nothing. */
 export function PaneProblem({ pane }: { pane: PaneId }) {
-  const settings = useLab((s) => s.settings);
-  const exact = useLab((s) => s.data?.exact ?? false);
-  const problem = paneProblem(settings, settings[pane], exact);
+  const problem = useLab((s) => paneProblem(s.settings, s.settings[pane], s.data?.exact ?? false));
   return problem ? <p className="field-hint lab-pane-problem">{problem}</p> : null;
 }
 

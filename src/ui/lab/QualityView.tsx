@@ -1,4 +1,4 @@
-import { CartesianGrid, Legend, ReferenceLine, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { memo } from 'react';
 import type { LabQualityRow } from '../../protocol/lab-messages';
 import { bestLearned, COVER_SHARE, normalizedWeights, TARGET_RATIO, verdict, type QualityVerdict } from '../../state/lab/lab-quality';
 import { LAB_SAMPLER_LABELS } from '../../state/lab/lab-settings';
@@ -58,6 +58,105 @@ function ModeBars({ shares, weights }: { shares: number[]; weights: number[] }) 
 
 const modesText = (v: QualityVerdict) => (v.modes === null ? '–' : `${v.covered} / ${v.modes}`);
 
+/** Round numbers for an axis from 0 to at least `top`: about five ticks. */
+function linearTicks(top: number): number[] {
+  const raw = top / 5;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((v) => v >= raw) ?? 10 * mag;
+  const out: number[] = [];
+  for (let v = 0; v <= top + step * 1e-9; v += step) out.push(v);
+  if (out[out.length - 1] < top) out.push(out[out.length - 1] + step);
+  return out;
+}
+
+/** 1, 2, 5, 10, 20, 50 … inside [lo, hi]. */
+function logTicks(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) for (const m of [1, 2, 5]) if (m * 10 ** e >= lo && m * 10 ** e <= hi) out.push(m * 10 ** e);
+  return out;
+}
+
+const MARGIN = { top: 8, right: 18, bottom: 34, left: 44 };
+
+/**
+ * Distance over floor against model evaluations (log scale), one line per sampler and denoiser, as
+ * plain SVG: a few dozen points, drawn in well under a millisecond whenever a row arrives (a
+ * charting library's render of the same took tens of milliseconds of the page's main thread a row).
+ */
+const QualityChart = memo(function QualityChart({ rows, width }: { rows: LabQualityRow[]; width: number }) {
+  const lines = series(rows);
+  const evals = rows.map((r) => Math.max(1, r.evaluations));
+  let lo = Math.min(...evals);
+  let hi = Math.max(...evals);
+  if (hi / lo < 2) [lo, hi] = [lo / 1.5, hi * 1.5];
+  const ratios = lines.flatMap((l) => l.points.map((p) => p.ratio)).filter(Number.isFinite);
+  const yTicks = linearTicks(Math.max(TARGET_RATIO * 1.25, ...ratios));
+  const yTop = yTicks[yTicks.length - 1];
+  const w = Math.max(120, width);
+  const plotW = w - MARGIN.left - MARGIN.right;
+  const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
+  const x = (e: number) => MARGIN.left + ((Math.log10(Math.max(1, e)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotW;
+  const y = (r: number) => MARGIN.top + (1 - Math.min(yTop, Math.max(0, r)) / yTop) * plotH;
+  return (
+    <div role="img" aria-label="Distance over floor against model evaluations" className="lab-quality-plot">
+      <ul className="lab-quality-legend" aria-hidden="true">
+        {lines.map((l) => (
+          <li key={l.key}>
+            <svg width="22" height="10">
+              <line x1="1" x2="21" y1="5" y2="5" stroke={COLORS[l.row.sampler]} strokeWidth="2" strokeDasharray={l.row.denoiser === 'exact' ? '5 4' : undefined} />
+            </svg>
+            {l.key}
+          </li>
+        ))}
+      </ul>
+      <svg width={w} height={HEIGHT} viewBox={`0 0 ${w} ${HEIGHT}`}>
+        {yTicks.map((v) => (
+          <g key={`y${v}`}>
+            <line x1={MARGIN.left} x2={w - MARGIN.right} y1={y(v)} y2={y(v)} stroke="#334155" strokeDasharray="3 3" />
+            <text x={MARGIN.left - 6} y={y(v) + 4} textAnchor="end" fill="#cbd5e1" fontSize="12">
+              {v.toFixed(1)}
+            </text>
+          </g>
+        ))}
+        {logTicks(lo, hi).map((v) => (
+          <g key={`x${v}`}>
+            <line x1={x(v)} x2={x(v)} y1={MARGIN.top} y2={MARGIN.top + plotH} stroke="#334155" strokeDasharray="3 3" />
+            <text x={x(v)} y={MARGIN.top + plotH + 15} textAnchor="middle" fill="#cbd5e1" fontSize="12">
+              {v}
+            </text>
+          </g>
+        ))}
+        <text x={MARGIN.left + plotW / 2} y={HEIGHT - 3} textAnchor="middle" fill="#cbd5e1" fontSize="12">
+          model evaluations (log)
+        </text>
+        <line x1={MARGIN.left} x2={w - MARGIN.right} y1={y(TARGET_RATIO)} y2={y(TARGET_RATIO)} stroke="#4ade80" strokeDasharray="4 4" />
+        {lines.map((l) => {
+          const color = COLORS[l.row.sampler];
+          const exact = l.row.denoiser === 'exact';
+          return (
+            <g key={l.key}>
+              <path d={l.points.map((p, i) => `${i ? 'L' : 'M'}${x(p.evaluations).toFixed(1)},${y(p.ratio).toFixed(1)}`).join('')} fill="none" stroke={color} strokeWidth="1.5" strokeDasharray={exact ? '5 4' : undefined} />
+              {l.points.map((p) => {
+                const cx = x(p.evaluations);
+                const cy = y(p.ratio);
+                return exact ? (
+                  <path key={p.steps} d={`M${cx},${cy - 5}L${cx + 5},${cy}L${cx},${cy + 5}L${cx - 5},${cy}Z`} fill={color}>
+                    <title>{`${l.key}: ${p.steps} steps, ${p.evaluations} evaluations, ${ratioText(p.ratio)}× floor`}</title>
+                  </path>
+                ) : (
+                  <circle key={p.steps} cx={cx} cy={cy} r="4" fill={color}>
+                    <title>{`${l.key}: ${p.steps} steps, ${p.evaluations} evaluations, ${ratioText(p.ratio)}× floor`}</title>
+                  </circle>
+                );
+              })}
+            </g>
+          );
+        })}
+      </svg>
+    </div>
+  );
+});
+
 /**
  * Sample quality against model evaluations for every sampler of the objective, with the learned
  * and (for mixtures) the exact denoiser: distance to fresh data over the floor of two data samples,
@@ -99,19 +198,7 @@ export function QualityView() {
       {best?.row.modeShares && components && components.length === best.row.modeShares.length ? <ModeBars shares={best.row.modeShares} weights={normalizedWeights(components)} /> : null}
       <div ref={ref} className="lab-quality-chart">
         {rows.length > 0 && width > 0 ? (
-          <div role="img" aria-label="Distance over floor against model evaluations">
-            <ScatterChart width={width} height={HEIGHT} margin={{ top: 10, right: 18, bottom: 18, left: 4 }}>
-              <CartesianGrid stroke="#334155" strokeDasharray="3 3" />
-              <XAxis dataKey="evaluations" type="number" scale="log" domain={['auto', 'auto']} name="evaluations" stroke="#cbd5e1" tick={{ fontSize: 12 }} label={{ value: 'model evaluations (log)', position: 'insideBottom', offset: -10, fill: '#cbd5e1', fontSize: 12 }} allowDataOverflow />
-              <YAxis dataKey="ratio" type="number" domain={[0, 'auto']} name="distance / floor" stroke="#cbd5e1" tick={{ fontSize: 12 }} width={40} tickFormatter={(v: number) => v.toFixed(1)} />
-              <ReferenceLine y={TARGET_RATIO} stroke="#4ade80" strokeDasharray="4 4" />
-              <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(2) : String(v))} />
-              <Legend verticalAlign="top" height={28} />
-              {series(rows).map((s) => (
-                <Scatter key={s.key} name={s.key} data={s.points} fill={COLORS[s.row.sampler]} line={{ stroke: COLORS[s.row.sampler], strokeDasharray: s.row.denoiser === 'exact' ? '5 4' : undefined }} shape={s.row.denoiser === 'exact' ? 'diamond' : 'circle'} isAnimationActive={false} />
-              ))}
-            </ScatterChart>
-          </div>
+          <QualityChart rows={rows} width={width} />
         ) : null}
       </div>
       {rows.length > 0 ? (

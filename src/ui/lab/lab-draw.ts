@@ -61,6 +61,45 @@ export function drawPoints(v: View, pts: ArrayLike<number>, color: string, r = 2
   ctx.fill();
 }
 
+const layers = new WeakMap<ArrayLike<number>, Map<string, HTMLCanvasElement>>();
+
+/**
+ * Axes and data points drawn once into an offscreen canvas per (data, size, colour) and copied onto
+ * the view with one drawImage: the field views redraw every time a field arrives (every 1.5 s while
+ * training), and rasterizing thousands of point squares into each of them every time cost more
+ * than the arrows.
+ */
+export function drawDataLayer(v: View, pts: ArrayLike<number> | null, color: string, r: number): void {
+  const px = v.ctx.canvas.width;
+  if (!pts || typeof document === 'undefined') {
+    drawAxes(v);
+    if (pts) drawPoints(v, pts, color, r);
+    return;
+  }
+  const key = `${px}:${v.size}:${v.extent}:${color}:${r}`;
+  let forData = layers.get(pts);
+  if (!forData) layers.set(pts, (forData = new Map()));
+  let layer = forData.get(key);
+  if (!layer) {
+    layer = document.createElement('canvas');
+    layer.width = px;
+    layer.height = px;
+    const ctx = layer.getContext('2d');
+    if (!ctx) {
+      drawAxes(v);
+      drawPoints(v, pts, color, r);
+      return;
+    }
+    const dpr = px / v.size;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const off: View = { ctx, size: v.size, extent: v.extent };
+    drawAxes(off);
+    drawPoints(off, pts, color, r);
+    forData.set(key, layer);
+  }
+  v.ctx.drawImage(layer, 0, 0, v.size, v.size);
+}
+
 /** Points at a fractional position between two frames (linear interpolation), one path. */
 export function drawBlend(v: View, a: Float32Array, b: Float32Array, f: number, color: string, r = 2): void {
   const { ctx } = v;

@@ -9,7 +9,7 @@
  * only the few paths are stroked.
  */
 import type { ParticleRecord } from '../../state/lab/particle-record';
-import { drawAxes, drawPaths, drawPoints, type View } from './lab-draw';
+import { drawPaths, type View } from './lab-draw';
 
 export interface PaneScene {
   record: ParticleRecord;
@@ -22,8 +22,14 @@ export interface PaneScene {
 }
 
 const PATH_COLORS = ['#fbbf24', '#f472b6', '#a3e635', '#38bdf8'];
-/** The particles' colour (#38bdf8), as a little-endian RGBA word. */
-const PARTICLE = (255 << 24) | (248 << 16) | (189 << 8) | 56;
+/** Colours as little-endian RGBA words: the particles (#38bdf8) and the background (#0b1120). */
+const rgba = (r: number, g: number, b: number) => ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0;
+const PARTICLE = rgba(56, 189, 248);
+const BACKGROUND = rgba(11, 17, 32);
+/** The axes' and the data's colour (slate 148,163,184) and their opacities. */
+const SLATE = [148, 163, 184] as const;
+const AXES_ALPHA = 0.15;
+const DATA_ALPHA = 0.35;
 
 interface Cache {
   key: string;
@@ -34,20 +40,51 @@ interface Cache {
 
 const caches = new WeakMap<HTMLCanvasElement, Cache>();
 
-/** The canvas sized to its box × devicePixelRatio, and its cached background pixels. */
+/** Blends `alpha` of the slate colour over the pixel at `i` (source-over, opaque destination). */
+function blendSlate(pixels: Uint32Array, i: number, alpha: number): void {
+  const p = pixels[i];
+  const r = p & 255;
+  const g = (p >>> 8) & 255;
+  const b = (p >>> 16) & 255;
+  pixels[i] = rgba(Math.round(r + (SLATE[0] - r) * alpha), Math.round(g + (SLATE[1] - g) * alpha), Math.round(b + (SLATE[2] - b) * alpha));
+}
+
+/**
+ * The pane's background as pixels, computed here (no canvas drawing and no getImageData, which
+ * reads the canvas back from the GPU and cost tens of milliseconds on the main thread whenever the
+ * data set changed): the dark ground, faint unit grid lines and the training data as faint squares.
+ */
+export function backgroundPixels(px: number, dpr: number, extent: number, data: Float32Array | null): Uint32Array {
+  const pixels = new Uint32Array(px * px).fill(BACKGROUND);
+  const scale = px / (2 * extent);
+  const line = Math.max(1, Math.round(dpr));
+  for (let g = -Math.floor(extent); g <= extent; g++) {
+    const c = Math.round((g + extent) * scale - line / 2);
+    const r = Math.round((extent - g) * scale - line / 2);
+    for (let w = 0; w < line; w++) {
+      if (c + w >= 0 && c + w < px) for (let y = 0; y < px; y++) blendSlate(pixels, y * px + c + w, AXES_ALPHA);
+      if (r + w >= 0 && r + w < px) for (let x = 0; x < px; x++) blendSlate(pixels, (r + w) * px + x, AXES_ALPHA);
+    }
+  }
+  if (data) {
+    const side = Math.max(1, Math.round(1.5 * dpr));
+    for (let i = 0; i + 1 < data.length; i += 2) {
+      const x = Math.round((data[i] + extent) * scale - side / 2);
+      const y = Math.round((extent - data[i + 1]) * scale - side / 2);
+      if (x < 0 || y < 0 || x + side > px || y + side > px) continue;
+      for (let r = 0; r < side; r++) for (let q = 0; q < side; q++) blendSlate(pixels, (y + r) * px + x + q, DATA_ALPHA);
+    }
+  }
+  return pixels;
+}
+
+/** The canvas's cached background pixels and its ImageData (made again when the size, extent or data change). */
 function cacheFor(canvas: HTMLCanvasElement, ctx: CanvasRenderingContext2D, size: number, px: number, extent: number, data: Float32Array | null): Cache {
   const key = `${px}:${size}:${extent}`;
   const old = caches.get(canvas);
   if (old && old.key === key && old.data === data) return old;
-  const dpr = px / size;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx.fillStyle = '#0b1120';
-  ctx.fillRect(0, 0, size, size);
-  const v: View = { ctx, size, extent };
-  drawAxes(v);
-  if (data) drawPoints(v, data, 'rgba(148,163,184,0.35)', 1.5);
-  const image = ctx.getImageData(0, 0, px, px);
-  const cache = { key, data, background: new Uint32Array(image.data.buffer.slice(0)), image };
+  const image = old && old.image.width === px ? old.image : ctx.createImageData(px, px);
+  const cache = { key, data, background: backgroundPixels(px, px / size, extent, data), image };
   caches.set(canvas, cache);
   return cache;
 }
