@@ -49,6 +49,7 @@ const opts = parseArgs(process.argv.slice(2), {
   dist: 'dist-lab',
   seconds: 20,
   trace: '',
+  until: '',
   out: '',
 });
 
@@ -136,7 +137,6 @@ async function main(): Promise<void> {
   }
 }
 
-await (opts.page ? pageBench(opts) : main());
 
 // ---------------------------------------------------------------------------------------------
 // The in-page measurement (`--page`): the built app in headless Chromium on wasm, the lab driven
@@ -372,6 +372,9 @@ function summarizeTrace(events: TraceEvent[]): string[] {
   return lines;
 }
 
+/** Thrown after the phase named by --until: the run ends there. */
+class StopHere extends Error {}
+
 async function pageBench(o: typeof opts): Promise<void> {
   const { spawn } = await import('node:child_process');
   const { writeFileSync } = await import('node:fs');
@@ -433,7 +436,8 @@ async function pageBench(o: typeof opts): Promise<void> {
           traceConfig: { includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'disabled-by-default-v8.cpu_profiler', 'toplevel', 'v8', 'blink', 'disabled-by-default-v8.gc'] },
         });
       }
-      const t0 = await page.evaluate(() => performance.now());
+      // The first phase opens the page: its own timeline starts at 0.
+      const t0 = name === 'open' ? 0 : await page.evaluate(() => performance.now());
       await run(notes);
       const t1 = await page.evaluate(() => performance.now());
       const perf = await page.evaluate(([a, b]) => ({
@@ -450,7 +454,11 @@ async function pageBench(o: typeof opts): Promise<void> {
         const layout = l.styleAndLayoutStart > 0 ? l.start + l.duration - l.styleAndLayoutStart : 0;
         console.log(`  frame ${l.duration.toFixed(0)} ms (blocking ${l.blocking.toFixed(0)}, render ${render.toFixed(0)}, style+layout ${layout.toFixed(0)}): ${scripts.join(' | ') || 'no script ≥ 5 ms'}`);
       }
-      if (traced.has(name)) {
+      if (traced.has(name)) await endTrace(name);
+      if (name === o.until) throw new StopHere();
+    };
+    const endTrace = async (name: string) => {
+      {
         const done = new Promise<string>((resolve) => cdp.once('Tracing.tracingComplete', (e: { stream?: string }) => resolve(e.stream ?? '')));
         await cdp.send('Tracing.end');
         const stream = await done;
@@ -468,110 +476,114 @@ async function pageBench(o: typeof opts): Promise<void> {
       }
     };
 
-    console.log(`in-page lab measurement, ${o.dist} on :${o.port}, Chromium ${browser.version()}, ${new Date().toISOString()}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    await phase('open', async () => {
-      await page.goto(`${base}/?backend=wasm&pretrained=0`);
-      await until(() => {
-        const t = document.querySelector('[aria-label="Active backend"]')?.textContent ?? '';
-        return t !== '' && !/starting/.test(t);
-      }, null);
-      await sleep(2000);
-    });
-    await phase('lab', async () => {
-      await page.evaluate(() => document.querySelector('section.panel.lab')!.scrollIntoView({ block: 'start' }));
-      await until(() => (document.querySelector('[aria-label="Lab parameter count"]')?.textContent ?? '–') !== '–', null);
-      await page.evaluate(() => window.__labq.button(document.querySelector('section.panel.lab')!, '8 Gaussians in 10 seconds')!.click());
-      await until(() => /2,000 training points.*exact score is known/.test(document.querySelector('[aria-label="Data facts"]')?.textContent ?? ''), null);
-      await sleep(3000);
-    });
-    await phase('sample', async () => {
-      await page.evaluate(() => window.__labq.panel('Particles').scrollIntoView({ block: 'start' }));
-      await sampleAndWait();
-      await sleep(1000);
-    });
-    await setValue('Lab training', 'Training steps', '100000');
-    await phase('train', async (notes) => {
-      await click('Lab training', 'Train');
-      await until(() => document.querySelector('[aria-label="Lab training state"]')?.textContent === 'running', null);
-      await sleep(o.seconds * 500);
-      notes.push(`${await labText('Lab training', 'Lab steps per second')} steps/s`);
-    });
-    await phase('animate', async (notes) => {
-      const before = await page.evaluate(() => Number(document.querySelector('.lab-panes')!.getAttribute('data-frames')));
-      // Play again whenever a playback ends (a run plays in 4 s).
-      await page.evaluate(() => {
-        window.__autoplay = window.setInterval(() => {
-          const b = window.__labq.button(window.__labq.panel('Particles'), 'Play');
-          if (b && !b.disabled) b.click();
-        }, 50);
+    try {
+      console.log(`in-page lab measurement, ${o.dist} on :${o.port}, Chromium ${browser.version()}, ${new Date().toISOString()}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+      await phase('open', async () => {
+        await page.goto(`${base}/?backend=wasm&pretrained=0`);
+        await until(() => {
+          const t = document.querySelector('[aria-label="Active backend"]')?.textContent ?? '';
+          return t !== '' && !/starting/.test(t);
+        }, null);
+        await sleep(2000);
       });
-      const rates: string[] = [];
-      for (let s = 0; s < o.seconds; s += 5) {
-        await sleep(5000);
-        rates.push(await labText('Lab training', 'Lab steps per second'));
-      }
-      await page.evaluate(() => window.clearInterval(window.__autoplay));
-      const drawn = (await page.evaluate(() => Number(document.querySelector('.lab-panes')!.getAttribute('data-frames')))) - before;
-      notes.push(`${drawn} particle redraws (2 panes × 2,000)`, `training ${rates.join(', ')} steps/s`, `state ${await labText('Lab training', 'Lab training state')}`);
-    });
-    await phase('sampleTraining', async (notes) => {
-      for (let k = 0; k < 3; k++) await sampleAndWait();
-      notes.push(`state ${await labText('Lab training', 'Lab training state')} at step ${await labText('Lab training', 'Lab training step')}`);
-    });
-    await click('Lab training', 'Pause');
-    await until(() => document.querySelector('[aria-label="Lab training state"]')?.textContent === 'paused', null);
-    await phase('sampleIdle', async () => {
-      for (let k = 0; k < 3; k++) await sampleAndWait();
-    });
-    await phase('views', async () => {
-      await page.evaluate(() => window.__labq.panel('Density and field').scrollIntoView({ block: 'start' }));
-      for (const t of ['0.1', '0.3', '0.5', '0.8', '0.2']) {
-        await setValue('Density and field', 'Noise level t', t);
+      await phase('lab', async () => {
+        await page.evaluate(() => document.querySelector('section.panel.lab')!.scrollIntoView({ block: 'start' }));
+        await until(() => (document.querySelector('[aria-label="Lab parameter count"]')?.textContent ?? '–') !== '–', null);
+        await page.evaluate(() => window.__labq.button(document.querySelector('section.panel.lab')!, '8 Gaussians in 10 seconds')!.click());
+        await until(() => /2,000 training points.*exact score is known/.test(document.querySelector('[aria-label="Data facts"]')?.textContent ?? ''), null);
+        await sleep(3000);
+      });
+      await phase('sample', async () => {
+        await page.evaluate(() => window.__labq.panel('Particles').scrollIntoView({ block: 'start' }));
+        await sampleAndWait();
+        await sleep(1000);
+      });
+      await setValue('Lab training', 'Training steps', '100000');
+      await phase('train', async (notes) => {
+        await click('Lab training', 'Train');
+        await until(() => document.querySelector('[aria-label="Lab training state"]')?.textContent === 'running', null);
+        await sleep(o.seconds * 500);
+        notes.push(`${await labText('Lab training', 'Lab steps per second')} steps/s`);
+      });
+      await phase('animate', async (notes) => {
+        const before = await page.evaluate(() => Number(document.querySelector('.lab-panes')!.getAttribute('data-frames')));
+        // Play again whenever a playback ends (a run plays in 4 s).
+        await page.evaluate(() => {
+          window.__autoplay = window.setInterval(() => {
+            const b = window.__labq.button(window.__labq.panel('Particles'), 'Play');
+            if (b && !b.disabled) b.click();
+          }, 50);
+        });
+        const rates: string[] = [];
+        for (let s = 0; s < o.seconds; s += 5) {
+          await sleep(5000);
+          rates.push(await labText('Lab training', 'Lab steps per second'));
+        }
+        await page.evaluate(() => window.clearInterval(window.__autoplay));
+        const drawn = (await page.evaluate(() => Number(document.querySelector('.lab-panes')!.getAttribute('data-frames')))) - before;
+        notes.push(`${drawn} particle redraws (2 panes × 2,000)`, `training ${rates.join(', ')} steps/s`, `state ${await labText('Lab training', 'Lab training state')}`);
+      });
+      await phase('sampleTraining', async (notes) => {
+        for (let k = 0; k < 3; k++) await sampleAndWait();
+        notes.push(`state ${await labText('Lab training', 'Lab training state')} at step ${await labText('Lab training', 'Lab training step')}`);
+      });
+      await click('Lab training', 'Pause');
+      await until(() => document.querySelector('[aria-label="Lab training state"]')?.textContent === 'paused', null);
+      await phase('sampleIdle', async () => {
+        for (let k = 0; k < 3; k++) await sampleAndWait();
+      });
+      await phase('views', async () => {
+        await page.evaluate(() => window.__labq.panel('Density and field').scrollIntoView({ block: 'start' }));
+        for (const t of ['0.1', '0.3', '0.5', '0.8', '0.2']) {
+          await setValue('Density and field', 'Noise level t', t);
+          await sleep(700);
+        }
+        await setValue('Density and field', 'Field shown', 'eps');
         await sleep(700);
-      }
-      await setValue('Density and field', 'Field shown', 'eps');
-      await sleep(700);
-      await setValue('Density and field', 'Field shown', 'score');
-      await sleep(700);
-      await click('Density and field', 'Play t');
-      await sleep(5500);
-      await page.evaluate(() => window.__labq.panel('Particles').scrollIntoView({ block: 'start' }));
-      await setValue('Particles', 'Right denoiser', 'exact');
-      await setValue('Particles', 'Right sampler', 'ddpm');
-      await sampleAndWait();
-      await setValue('Particles', 'Right denoiser', 'learned');
-      await setValue('Particles', 'Right sampler', 'ddim');
-      await sleep(1000);
-    });
-    await phase('quality', async (notes) => {
-      await page.evaluate(() => window.__labq.panel('Lab quality').scrollIntoView({ block: 'start' }));
-      await click('Lab quality', 'Measure quality');
-      await until(() => document.querySelector('[aria-label="Quality state"]')?.textContent === 'done', null, 180_000);
-      notes.push(await labText('Lab quality', 'Quality target'));
-      await sleep(1000);
-    });
-    await phase('data', async () => {
-      await page.evaluate(() => document.querySelector('section.panel.lab')!.scrollIntoView({ block: 'start' }));
-      for (const kind of ['moons', 'swissroll', 'checkerboard', 'rings', 'mixture', 'gaussians8']) {
-        await setValue('Lab data', 'Data set', kind);
+        await setValue('Density and field', 'Field shown', 'score');
+        await sleep(700);
+        await click('Density and field', 'Play t');
+        await sleep(5500);
+        await page.evaluate(() => window.__labq.panel('Particles').scrollIntoView({ block: 'start' }));
+        await setValue('Particles', 'Right denoiser', 'exact');
+        await setValue('Particles', 'Right sampler', 'ddpm');
+        await sampleAndWait();
+        await setValue('Particles', 'Right denoiser', 'learned');
+        await setValue('Particles', 'Right sampler', 'ddim');
+        await sleep(1000);
+      });
+      await phase('quality', async (notes) => {
+        await page.evaluate(() => window.__labq.panel('Lab quality').scrollIntoView({ block: 'start' }));
+        await click('Lab quality', 'Measure quality');
+        await until(() => document.querySelector('[aria-label="Quality state"]')?.textContent === 'done', null, 180_000);
+        notes.push(await labText('Lab quality', 'Quality target'));
+        await sleep(1000);
+      });
+      await phase('data', async () => {
+        await page.evaluate(() => document.querySelector('section.panel.lab')!.scrollIntoView({ block: 'start' }));
+        for (const kind of ['moons', 'swissroll', 'checkerboard', 'rings', 'mixture', 'gaussians8']) {
+          await setValue('Lab data', 'Data set', kind);
+          await sleep(1500);
+        }
+      });
+      await phase('draw', async (notes) => {
+        await setValue('Lab data', 'Data set', 'drawn');
+        await until(() => !!document.querySelector('canvas.lab-canvas--edit'), null);
+        const box = (await page.locator('canvas.lab-canvas--edit').boundingBox())!;
+        const cx = box.x + box.width / 2;
+        const cy = box.y + box.height / 2;
+        await page.mouse.move(cx + box.width * 0.3, cy);
+        await page.mouse.down();
+        for (let k = 1; k <= 120; k++) await page.mouse.move(cx + box.width * 0.3 * Math.cos((k * Math.PI) / 30), cy + box.width * 0.3 * Math.sin((k * Math.PI) / 30));
+        await page.mouse.up();
+        notes.push(await labText('Lab data', 'Drawn points'));
+        await click('Lab data', 'Use these points');
+        await until(() => /no exact score/.test(document.querySelector('[aria-label="Data facts"]')?.textContent ?? ''), null);
         await sleep(1500);
-      }
-    });
-    await phase('draw', async (notes) => {
-      await setValue('Lab data', 'Data set', 'drawn');
-      await until(() => !!document.querySelector('canvas.lab-canvas--edit'), null);
-      const box = (await page.locator('canvas.lab-canvas--edit').boundingBox())!;
-      const cx = box.x + box.width / 2;
-      const cy = box.y + box.height / 2;
-      await page.mouse.move(cx + box.width * 0.3, cy);
-      await page.mouse.down();
-      for (let k = 1; k <= 120; k++) await page.mouse.move(cx + box.width * 0.3 * Math.cos((k * Math.PI) / 30), cy + box.width * 0.3 * Math.sin((k * Math.PI) / 30));
-      await page.mouse.up();
-      notes.push(await labText('Lab data', 'Drawn points'));
-      await click('Lab data', 'Use these points');
-      await until(() => /no exact score/.test(document.querySelector('[aria-label="Data facts"]')?.textContent ?? ''), null);
-      await sleep(1500);
-    });
+      });
+    } catch (err) {
+      if (!(err instanceof StopHere)) throw err;
+    }
     const all = results.flatMap((r) => r.longTasks);
     console.log(`\nall phases: ${all.length} long tasks, longest ${Math.max(0, ...all).toFixed(0)} ms; load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
     console.log('\n| phase | seconds | frames/s | tasks > 50 ms | longest | notes |\n|---|---|---|---|---|---|');
@@ -583,3 +595,5 @@ async function pageBench(o: typeof opts): Promise<void> {
     if (server.pid) process.kill(-server.pid);
   }
 }
+
+await (opts.page ? pageBench(opts) : main());
