@@ -43,6 +43,8 @@ export async function generateImages(
   request: GenerateRequest,
   onStep?: StepCallback,
   stepBoundary?: () => Promise<void>,
+  /** Called after each batch with its steps and model evaluations (the adaptive solver and early stopping choose them). */
+  onBatch?: (cost: { steps: number; evaluations: number }) => void,
 ): Promise<Uint8Array> {
   const { numImages: n, batch } = request;
   if (!(Number.isInteger(n) && n >= 1)) throw new Error(`generateImages: the number of images must be an integer ≥ 1, got ${n}.`);
@@ -59,6 +61,7 @@ export async function generateImages(
     for (const frame of frames) {
       onStep?.(++done, batches * frame.total);
       if (frame.index === frame.total - 1) {
+        onBatch?.({ steps: frame.index + 1, evaluations: frame.evaluations ?? frame.index + 1 });
         // The final x_0: read it before resuming the generator, which disposes it.
         const images = model.decode(frame.xt);
         try {
