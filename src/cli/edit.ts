@@ -5,7 +5,8 @@
  *
  *   npm run edit -- --model pixel|latent --mode sdedit|inpaint --input digit.png [--mask mask.png]
  *                   [--strength 0.6] [--steps 50] [--seed 0] [--n 4] [--sampler ddim|ddpm|dpmpp]
- *                   [--class D] [--guidance W] [--jump J --resample R] --out out.png
+ *                   [--class D] [--guidance W] [--jump J --resample R]
+ *                   [--method replacement|ddnm|dps] [--zeta Z] --out out.png
  *
  * The input is any 8-bit PNG (grey, RGB, palette, with or without alpha), turned into an MNIST
  * digit as the Edit panel does (src/data/digit-image.ts: inverted when light, fitted to 20×20,
@@ -21,15 +22,15 @@ import { DEFAULT_SAMPLER, samplerStepsLabel, SAMPLER_KINDS, type SamplerKind } f
 import { resizeArea, toGrey, toMnistDigit, type RasterImage } from '../data/digit-image';
 import { pixelToUnit } from '../data/mnist';
 import { editImages } from '../sampling/edit-images';
-import type { EditRequest } from '../sampling/edit-config';
+import { DEFAULT_DPS_SCALE, DEFAULT_INPAINT_METHOD, INPAINT_METHODS, type EditRequest, type InpaintMethodKind } from '../sampling/edit-config';
 import { UsageError } from './args';
 import { encodeGrayPng, imageGrid } from './png';
 import { ProgressBar } from './progress';
 import { isMainModule, loadSpecModel, parseOptions, runTool, samplingSpec, SAMPLING_DEFAULTS, type ToolIO } from './sampling-options';
 
 const USAGE =
-  'npm run edit -- --model pixel|latent --mode sdedit|inpaint --input digit.png [--mask mask.png] [--strength 0.6] [--steps 50] [--seed 0] [--n 4] [--sampler ddim|ddpm|dpmpp] [--class D] [--guidance W] [--jump J] [--resample R] --out out.png';
-const DEFAULTS = { model: 'pixel', mode: 'sdedit', input: '', mask: '', strength: 0.6, steps: 50, seed: 0, n: 4, sampler: 'ddim', class: -1, guidance: 1, jump: 10, resample: 1, out: '' };
+  'npm run edit -- --model pixel|latent --mode sdedit|inpaint --input digit.png [--mask mask.png] [--strength 0.6] [--steps 50] [--seed 0] [--n 4] [--sampler ddim|ddpm|dpmpp] [--class D] [--guidance W] [--jump J] [--resample R] [--method replacement|ddnm|dps] [--zeta Z] --out out.png';
+const DEFAULTS = { model: 'pixel', mode: 'sdedit', input: '', mask: '', strength: 0.6, steps: 50, seed: 0, n: 4, sampler: 'ddim', class: -1, guidance: 1, jump: 10, resample: 1, method: DEFAULT_INPAINT_METHOD as string, zeta: DEFAULT_DPS_SCALE, out: '' };
 
 /** Decodes an 8-bit, non-interlaced PNG (colour types 0, 2, 3, 4, 6) to its pixels. */
 export function decodePng(bytes: Uint8Array): RasterImage {
@@ -107,6 +108,8 @@ export async function editMain(argv: string[], io: ToolIO = { out: process.stdou
     if (!(SAMPLER_KINDS as readonly string[]).includes(args.sampler)) throw bad(`unknown --sampler '${args.sampler}'`);
     if (!(Number.isInteger(args.n) && args.n >= 1 && args.n <= 64)) throw bad(`--n must be an integer in 1..64, got ${args.n}`);
     if (!(Number.isInteger(args.jump) && args.jump >= 1 && Number.isInteger(args.resample) && args.resample >= 1)) throw bad('--jump and --resample must be integers ≥ 1');
+    if (!(INPAINT_METHODS as readonly string[]).includes(args.method)) throw bad(`unknown --method '${args.method}' (expected ${INPAINT_METHODS.join(', ')})`);
+    if (!(Number.isFinite(args.zeta) && args.zeta >= 0)) throw bad(`--zeta must be a number ≥ 0, got ${args.zeta}`);
     const spec = samplingSpec({ ...SAMPLING_DEFAULTS, model: args.model, sampler: args.sampler, steps: args.steps, seed: args.seed, n: args.n, batch: args.n, class: args.class, guidance: args.guidance }, USAGE);
     const read = async (path: string, what: string) => {
       try {
@@ -136,6 +139,8 @@ export async function editMain(argv: string[], io: ToolIO = { out: process.stdou
         strength: args.strength,
         jump: args.jump,
         resample: args.resample,
+        inpaintMethod: args.method as InpaintMethodKind,
+        dpsScale: args.zeta,
         interpolation: 'seeds',
         frames: 8,
         input2: null,
@@ -154,7 +159,7 @@ export async function editMain(argv: string[], io: ToolIO = { out: process.stdou
       all.set(images, 784);
       const grid = imageGrid(all, args.n + 1, 28, args.n + 1);
       await writeFile(args.out, encodeGrayPng(grid.pixels, grid.width, grid.height));
-      io.out.write(`wrote ${args.out}: the input, then ${args.n} edits (${label}, ${args.mode === 'sdedit' ? `strength ${args.strength}` : `mask ${args.mask || 'lower half'}, resample ${args.resample}`}, seed ${args.seed}) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+      io.out.write(`wrote ${args.out}: the input, then ${args.n} edits (${label}, ${args.mode === 'sdedit' ? `strength ${args.strength}` : `mask ${args.mask || 'lower half'}, ${args.method}, resample ${args.resample}`}, seed ${args.seed}) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
     } finally {
       loaded.model.dispose();
     }

@@ -11,9 +11,15 @@
  *   label of the input (and the true label), with t0 and ᾱ_t0.
  *
  *   npm run eval:edit -- --model pixel|latent [--n 500] [--steps 50] [--sampler ddim] [--batch 50]
- *                        [--strengths 0.5,0.8] [--tasks inpaint,sdedit,speed] [--jump 10 --resample 1]
- *                        [--seed 0] [--json FILE]
- * (--resample > 1: inpainting with RePaint's resampling, jump length --jump.)
+ *                        [--strengths 0.5,0.8] [--tasks reference,inpaint,sdedit,speed] [--jump 10 --resample 1]
+ *                        [--method replacement|ddnm|dps] [--zeta 1] [--eta 0] [--seed 0] [--json FILE]
+ * (--resample > 1: inpainting with RePaint's resampling / DDNM+'s time travel, jump length --jump;
+ * --method: how the known half is kept, src/sampling/edit-config.ts; --zeta: DPS's step ζ; --eta:
+ * DDIM's η.)
+ *
+ * `reference` completes the lower half without diffusion: with the lower half of the training
+ * digit nearest on the upper half (src/sampling/edit-knn.ts), the ceiling a completion that follows
+ * the upper half can expect.
  *
  * `speed` times an edit of 4 images (SDEdit at full strength, inpainting) against a sampling run of
  * 4 images with the same sampler and steps (digit 3, guidance 1.3; median of 3 after a warm-up).
@@ -27,14 +33,15 @@ import { loadMnistNode } from '../data/load-node';
 import { PIXEL_TO_UNIT, splitTrainHeldOut, unitToPixel } from '../data/mnist';
 import type { Classifier } from '../models/classifier';
 import { editImages } from '../sampling/edit-images';
-import type { EditRequest } from '../sampling/edit-config';
+import { nearestCompletion } from '../sampling/edit-knn';
+import { DEFAULT_DPS_SCALE, DEFAULT_INPAINT_METHOD, INPAINT_METHODS, type EditRequest, type InpaintMethodKind } from '../sampling/edit-config';
 import { batchSeed, generateImages } from '../sampling/generate';
 import { UsageError } from './args';
 import { ProgressBar } from './progress';
 import { defaultModelDir, isMainModule, loadClassifierDir, loadSpecModel, parseOptions, runTool, samplingSpec, SAMPLING_DEFAULTS, type LoadedModel, type ToolIO } from './sampling-options';
 
-const USAGE = 'npm run eval:edit -- --model pixel|latent [--n 500] [--steps 50] [--sampler ddim] [--batch 50] [--strengths 0.5,0.8] [--tasks inpaint,sdedit,speed] [--jump 10 --resample 1] [--seed 0] [--json FILE]';
-const DEFAULTS = { model: 'pixel', n: 500, steps: 50, sampler: 'ddim', batch: 50, strengths: '0.5,0.8', tasks: 'inpaint,sdedit', seed: 0, json: '', jump: 10, resample: 1 };
+const USAGE = 'npm run eval:edit -- --model pixel|latent [--n 500] [--steps 50] [--sampler ddim] [--batch 50] [--strengths 0.5,0.8] [--tasks reference,inpaint,sdedit,speed] [--jump 10 --resample 1] [--method replacement|ddnm|dps] [--zeta 1] [--eta 0] [--seed 0] [--json FILE]';
+const DEFAULTS = { model: 'pixel', n: 500, steps: 50, sampler: 'ddim', batch: 50, strengths: '0.5,0.8', tasks: 'inpaint,sdedit', seed: 0, json: '', jump: 10, resample: 1, method: DEFAULT_INPAINT_METHOD as string, zeta: DEFAULT_DPS_SCALE, eta: 0 };
 const PIXELS = 784;
 const HALF = 392;
 
@@ -95,7 +102,9 @@ async function editAll(loaded: LoadedModel, base: EditRequest, inputs: Uint8Arra
 export async function evalEditMain(argv: string[], io: ToolIO = { out: process.stdout, err: process.stderr }): Promise<number> {
   return runTool('eval:edit', io.err, async () => {
     const args = parseOptions(argv, DEFAULTS, USAGE);
-    const spec = samplingSpec({ ...SAMPLING_DEFAULTS, model: args.model, steps: args.steps, sampler: args.sampler, n: args.n, batch: args.batch, seed: args.seed }, USAGE);
+    const spec = samplingSpec({ ...SAMPLING_DEFAULTS, model: args.model, steps: args.steps, sampler: args.sampler, n: args.n, batch: args.batch, seed: args.seed, eta: args.eta }, USAGE);
+    if (!(INPAINT_METHODS as readonly string[]).includes(args.method)) throw new UsageError(`unknown --method '${args.method}' (expected ${INPAINT_METHODS.join(', ')})\nusage: ${USAGE}`);
+    if (!(Number.isFinite(args.zeta) && args.zeta >= 0)) throw new UsageError(`--zeta must be a number ≥ 0, got ${args.zeta}\nusage: ${USAGE}`);
     const strengths = args.strengths.split(',').filter(Boolean).map(Number);
     if (strengths.some((s) => !(s >= 0 && s <= 1))) throw new UsageError(`--strengths must be numbers in [0, 1], got ${args.strengths}\nusage: ${USAGE}`);
     const tasks = new Set(args.tasks.split(','));
@@ -117,6 +126,7 @@ export async function evalEditMain(argv: string[], io: ToolIO = { out: process.s
         ...DEFAULT_SAMPLER,
         kind: args.sampler as SamplerKind,
         steps: args.steps,
+        eta: args.eta,
         guidance: 1,
         numImages: 1,
         seed: args.seed,
@@ -128,6 +138,8 @@ export async function evalEditMain(argv: string[], io: ToolIO = { out: process.s
         strength: 0,
         jump: args.jump,
         resample: args.resample,
+        inpaintMethod: args.method as InpaintMethodKind,
+        dpsScale: args.zeta,
         interpolation: 'seeds',
         frames: 8,
         input2: null,
@@ -138,10 +150,22 @@ export async function evalEditMain(argv: string[], io: ToolIO = { out: process.s
       const total = (tasks.has('inpaint') ? Math.ceil(n / args.batch) * repaintSchedule(args.steps, { jump: args.jump, resample: args.resample }).length : 0) + (tasks.has('sdedit') ? strengths.reduce((s, st) => s + Math.ceil(n / args.batch) * sdeditPlan(loaded.schedule, sampler.timesteps, st).steps, 0) : 0);
       const bar = new ProgressBar(`eval:edit ${args.model} ${samplerStepsLabel(base.kind, args.steps)} n=${n}`, total, io.err);
       const offset = { done: 0 };
-      const report: Record<string, unknown> = { model: args.model, sampler: samplerStepsLabel(base.kind, args.steps), resample: args.resample, jump: args.jump, n, seed: args.seed, classUnknown: true, classifierHeldOutAccuracy: heldOutAccuracy };
+      const report: Record<string, unknown> = { model: args.model, sampler: samplerStepsLabel(base.kind, args.steps), inpaintMethod: args.method, ...(args.method === 'dps' ? { zeta: args.zeta } : {}), eta: args.eta, resample: args.resample, jump: args.jump, n, seed: args.seed, classUnknown: true, classifierHeldOutAccuracy: heldOutAccuracy };
+      const t0 = performance.now();
       const inputLabels = await classify(classifier, digits, n);
       report.classifierOnInputs = agree(inputLabels, truth);
-      const t0 = performance.now();
+      if (tasks.has('reference')) {
+        // The non-diffusion reference: the lower half of the training digit nearest on the upper half.
+        const train = splitTrainHeldOut(data).train;
+        const trainPixels = new Uint8Array(train.length * PIXELS);
+        train.forEach((idx, i) => trainPixels.set(data.images.subarray(idx * PIXELS, (idx + 1) * PIXELS), i * PIXELS));
+        const knn = nearestCompletion(digits, n, trainPixels);
+        report.reference = {
+          trainDigits: train.length,
+          nearestUpperHalfCompletionTrueLabel: agree(await classify(classifier, knn.images, n), truth),
+          nearestUpperHalfNeighbourLabel: agree(Int32Array.from(knn.neighbours, (j) => data.labels[train[j]]), truth),
+        };
+      }
       if (tasks.has('inpaint')) {
         const blankLower = digits.slice();
         for (let i = 0; i < n; i++) blankLower.fill(0, i * PIXELS + HALF, (i + 1) * PIXELS);

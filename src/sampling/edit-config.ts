@@ -4,6 +4,19 @@ import type { SamplingConfig } from './config';
 export const EDIT_MODES = ['sdedit', 'inpaint', 'interpolate'] as const;
 export type EditMode = (typeof EDIT_MODES)[number];
 
+/**
+ * How inpainting keeps the known region: replacement (x_t's known part re-noised from the input;
+ * src/diffusion/inpaint.ts), DDNM (x̂0's known part replaced; ddnm.ts) or DPS (a gradient step
+ * through the model toward x̂0 matching the input; dps.ts).
+ */
+export const INPAINT_METHODS = ['replacement', 'ddnm', 'dps'] as const;
+export type InpaintMethodKind = (typeof INPAINT_METHODS)[number];
+
+/** The inpainting method a new edit uses (the best measured: README, "Editing, measured"). */
+export const DEFAULT_INPAINT_METHOD: InpaintMethodKind = 'ddnm';
+/** DPS's step ζ a new edit uses (tuned for DDIM-50 on the pixel model). */
+export const DEFAULT_DPS_SCALE = 1;
+
 /** Interpolation between two noise seeds (slerp), two inputs (DDIM inversion + slerp) or two class labels. */
 export const INTERPOLATIONS = ['seeds', 'inputs', 'classes'] as const;
 export type InterpolationKind = (typeof INTERPOLATIONS)[number];
@@ -26,6 +39,9 @@ export interface EditRequest extends SamplingConfig {
   /** Inpainting: RePaint's jump length and resample count (resample 1 = plain replacement). */
   jump: number;
   resample: number;
+  /** Inpainting: the method, and DPS's step ζ (used by 'dps' only). */
+  inpaintMethod: InpaintMethodKind;
+  dpsScale: number;
   /** Interpolation: what is interpolated, into how many frames (8–16). */
   interpolation: InterpolationKind;
   frames: number;
@@ -52,6 +68,8 @@ export function validateEditRequest(r: EditRequest): void {
     if (!(r.mask instanceof Float32Array) || r.mask.length !== EDIT_PIXELS) throw new Error('inpainting needs a mask of 28×28 values.');
     if (!(Number.isInteger(r.jump) && r.jump >= 1)) throw new Error(`jump length must be an integer ≥ 1, got ${r.jump}.`);
     if (!(Number.isInteger(r.resample) && r.resample >= 1 && r.resample <= 20)) throw new Error(`resample count must be an integer in 1..20, got ${r.resample}.`);
+    if (!(INPAINT_METHODS as readonly string[]).includes(r.inpaintMethod)) throw new Error(`inpainting method must be one of ${INPAINT_METHODS.join(', ')}, got ${String(r.inpaintMethod)}.`);
+    if (!(Number.isFinite(r.dpsScale) && r.dpsScale >= 0)) throw new Error(`DPS step ζ must be a finite number ≥ 0, got ${r.dpsScale}.`);
   }
   if (r.mode === 'interpolate') {
     if (!(INTERPOLATIONS as readonly string[]).includes(r.interpolation)) throw new Error(`interpolation must be one of ${INTERPOLATIONS.join(', ')}, got ${String(r.interpolation)}.`);

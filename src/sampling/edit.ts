@@ -1,7 +1,7 @@
 /**
  * Edits of one input with a trained DiffusionModel (issue 21), as generators of denoising steps the
- * sampling run streams like any other (./sample.ts): SDEdit, inpainting (replacement, with RePaint
- * resampling) and interpolation (between two seeds' noises, two classes, or two inputs inverted with
+ * sampling run streams like any other (./sample.ts): SDEdit, inpainting (replacement, DDNM or DPS,
+ * with RePaint resampling / DDNM+ time travel) and interpolation (between two seeds' noises, two classes, or two inputs inverted with
  * DDIM first: `inversionFrames`). Latent models edit in latent space: the input is encoded, the mask
  * taken to the latent grid, and the run decoded as sampling runs are.
  */
@@ -24,6 +24,9 @@ import {
   type SamplerConfig,
 } from '../diffusion';
 import type { PredictionType } from '../diffusion/config';
+import { ddnm } from '../diffusion/ddnm';
+import { dps } from '../diffusion/dps';
+import { replacement, type InpaintMethodFactory } from '../diffusion/inpaint';
 import { deriveSeed } from '../data/random';
 import { nullLabel } from '../models/setup/unet-config';
 import type { DiffusionModel } from '../models/diffusion-model';
@@ -95,6 +98,13 @@ function conditioning(unet: UNet, request: EditRequest, n: number): Conditioning
   return { denoise: denoiserOf(unet, labels, none, request.guidance), tensors: [none, labels] };
 }
 
+/** The request's inpainting method (./edit-config.ts INPAINT_METHODS). */
+export function inpaintMethodOf(request: Pick<EditRequest, 'inpaintMethod' | 'dpsScale'>): InpaintMethodFactory {
+  if (request.inpaintMethod === 'ddnm') return ddnm;
+  if (request.inpaintMethod === 'dps') return dps({ scale: request.dpsScale });
+  return replacement;
+}
+
 /** The noise of seed s for n images: the x_T a sampling run of n images with seed s starts from. */
 function seedNoise(shape: [number, number, number, number], seed: number): tf.Tensor4D {
   return tf.randomNormal(shape, 0, 1, 'float32', deriveSeed(seed, 0)) as tf.Tensor4D;
@@ -156,7 +166,7 @@ export function* editSteps(
         yield* withPredictedNoise(sampleLoop(cond.denoise, sampler, start, noise), start, schedule, prediction);
         return;
       }
-      for (const frame of inpaintLoop(cond.denoise, sampler, { x0, keep: space.keep!, xT: eps }, noise, { jump: request.jump, resample: request.resample })) {
+      for (const frame of inpaintLoop(cond.denoise, sampler, { x0, keep: space.keep!, xT: eps }, noise, { jump: request.jump, resample: request.resample }, inpaintMethodOf(request))) {
         const epsHat = predictedNoise(frame.input, frame.x0, frame.t, schedule, prediction);
         try {
           yield { ...frame, eps: epsHat };

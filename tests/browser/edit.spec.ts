@@ -42,13 +42,14 @@ test('draw a digit, SDEdit it and inpaint its lower half on the pixel DDPM and o
 
   await edit.getByRole('combobox', { name: 'Edit mode' }).selectOption('inpaint');
   await edit.getByRole('button', { name: 'Regenerate lower half' }).click();
-  await runEdit(page, edit, /inpaint · pixel DDPM/);
+  await expect(edit.getByRole('combobox', { name: 'Inpainting method' })).toHaveValue('ddnm');
+  await runEdit(page, edit, /inpaint by DDNM · pixel DDPM/);
   await expect(edit.getByRole('img', { name: "Mask on the model's grid" })).toBeVisible();
   expect(new URL(page.url()).searchParams.get('edit.mode')).toBe('inpaint');
 
   await edit.getByRole('combobox', { name: 'Model to edit with' }).selectOption('latent');
   await expect(edit.getByLabel('Edit model in use')).toHaveText(/^LDM .*pretrained$/, { timeout: 60_000 });
-  await runEdit(page, edit, /inpaint · LDM/);
+  await runEdit(page, edit, /inpaint by DDNM · LDM/);
   await expect(edit.getByText(/7×7 latent grid: each latent cell covers 4×4 pixels/)).toBeVisible();
   await edit.getByRole('combobox', { name: 'Edit mode' }).selectOption('sdedit');
   await runEdit(page, edit, /SDEdit s = 0\.60 · LDM/);

@@ -39,6 +39,8 @@ const request = (patch: Partial<EditRequest>): EditRequest => ({
   strength: 0.5,
   jump: 2,
   resample: 1,
+  inpaintMethod: 'replacement',
+  dpsScale: 1,
   interpolation: 'seeds',
   frames: 8,
   input2: null,
@@ -93,8 +95,15 @@ describe('engine: edit runs', () => {
       expect(tf.memory().numTensors).toBe(before);
     });
 
-    it(`${kind}: inpainting keeps the known half${kind === 'latent' ? ' up to the autoencoder' : ' exactly'}`, async () => {
+    it(`${kind}: inpainting keeps the known half${kind === 'latent' ? ' up to the autoencoder' : ' exactly'}, by every method`, async () => {
       const before = tf.memory().numTensors;
+      if (kind === 'pixel') {
+        for (const inpaintMethod of ['ddnm', 'dps'] as const) {
+          const other = await edit({ mode: 'inpaint', mask: upperHalf(), inpaintMethod, dpsScale: 2 });
+          expect(other.steps).toBe(4);
+          for (let i = 0; i < 2; i++) expect(Math.max(...other.images.pixels.subarray(i * 784, i * 784 + 392).map((v, j) => Math.abs(v - bar()[j])))).toBeLessThan(1e-6);
+        }
+      }
       const result = await edit({ mode: 'inpaint', mask: upperHalf(), resample: 2, jump: 1 });
       expect(result.steps).toBe(4 + 3); // RePaint: one jump back at each of 3 jump points
       const input = bar();

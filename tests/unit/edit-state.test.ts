@@ -52,7 +52,7 @@ describe('EditClient', () => {
     client.setForm({ mode: 'inpaint', steps: 7, digit: 5, guidance: 2 });
     expect(url()).toBe('/?model=latent&edit.mode=inpaint&edit.steps=7&edit.n=3&edit.digit=5&edit.w=2');
     client.start();
-    expect(runs).toEqual([{ caption: 'Edit: inpaint · pixel DDPM (small) · DDPM-7 · digit 5 · w = 2', n: 3, steps: 7 }]);
+    expect(runs).toEqual([{ caption: 'Edit: inpaint by DDNM · pixel DDPM (small) · DDPM-7 · digit 5 · w = 2', n: 3, steps: 7 }]);
     const msg = sent[0];
     expect(msg.type).toBe('edit/start');
     if (msg.type !== 'edit/start') return;

@@ -11,7 +11,7 @@ import type { EditToPage } from '../../protocol/edit-messages';
 import type { EditRequest } from '../../sampling/edit-config';
 import type { SamplingConfig } from '../../sampling/config';
 import { readSection, writeSection, type AddressBar } from '../section-url';
-import { DEFAULT_EDIT_FORM, EDIT_URL_PREFIX, formFromUrl, formToUrl, type EditForm } from './edit-form';
+import { DEFAULT_EDIT_FORM, EDIT_URL_PREFIX, formFromUrl, formToUrl, inpaintWords, type EditForm } from './edit-form';
 
 export const PIXELS = 784;
 
@@ -112,6 +112,8 @@ export class EditClient {
       strength: form.strength,
       jump: form.jump,
       resample: form.resample,
+      inpaintMethod: form.inpaintMethod,
+      dpsScale: form.dpsScale,
       interpolation: form.interpolation,
       frames: form.frames,
       input2: form.mode === 'interpolate' && form.interpolation === 'inputs' ? Float32Array.from(input2 ?? input) : null,
@@ -128,7 +130,7 @@ export class EditClient {
       form.mode === 'sdedit'
         ? `SDEdit s = ${form.strength.toFixed(2)}`
         : form.mode === 'inpaint'
-          ? `inpaint${form.resample > 1 ? ` (RePaint j = ${form.jump}, r = ${form.resample})` : ''}`
+          ? `inpaint by ${inpaintWords(form)}${form.resample > 1 ? ` (jumps j = ${form.jump}, r = ${form.resample})` : ''}`
           : `interpolate ${form.interpolation}`;
     const cls = model.classConditional ? (request.digit === null ? 'class unknown' : `digit ${request.digit} · w = ${request.guidance}`) : 'unconditional';
     this.pendingCaption = `Edit: ${what} · ${model.label} · ${request.kind.toUpperCase()}-${request.steps} · ${cls}`;

@@ -2,7 +2,7 @@
  * The Edit panel's settings and their place in the URL (`edit.*` keys, src/state/section-url.ts):
  * only what differs from the defaults is written; a value out of range or unreadable is ignored.
  */
-import type { EditMode, InterpolationKind } from '../../sampling/edit-config';
+import { DEFAULT_DPS_SCALE, DEFAULT_INPAINT_METHOD, INPAINT_METHODS, type EditMode, type InpaintMethodKind, type InterpolationKind } from '../../sampling/edit-config';
 
 export type BrushTool = 'brush' | 'eraser';
 /** Inpainting: what the pointer paints on the mask. */
@@ -22,6 +22,9 @@ export interface EditForm {
   guidance: number;
   jump: number;
   resample: number;
+  /** Inpainting: how the known part is kept (replacement, DDNM, DPS), and DPS's step ζ. */
+  inpaintMethod: InpaintMethodKind;
+  dpsScale: number;
   interpolation: InterpolationKind;
   frames: number;
   seed2: number;
@@ -38,6 +41,8 @@ export const DEFAULT_EDIT_FORM: EditForm = {
   guidance: 1.3,
   jump: 5,
   resample: 1,
+  inpaintMethod: DEFAULT_INPAINT_METHOD,
+  dpsScale: DEFAULT_DPS_SCALE,
   interpolation: 'seeds',
   frames: 8,
   seed2: 1,
@@ -74,6 +79,8 @@ const KEYS: KeySpec[] = [
   { key: 'w', field: 'guidance', read: num(0, 20) },
   { key: 'jump', field: 'jump', read: int(1, 100) },
   { key: 'r', field: 'resample', read: int(1, 20) },
+  { key: 'method', field: 'inpaintMethod', read: oneOf(INPAINT_METHODS) },
+  { key: 'zeta', field: 'dpsScale', read: num(0, 100) },
   { key: 'interp', field: 'interpolation', read: oneOf(['seeds', 'inputs', 'classes'] as const) },
   { key: 'frames', field: 'frames', read: int(8, 16) },
   { key: 'seed2', field: 'seed2', read: int(0, 2 ** 31 - 1) },
@@ -107,6 +114,12 @@ export function formProblem(form: EditForm, T: number): string | null {
   if (!(form.guidance >= 0 && form.guidance <= 20)) return 'Guidance must be in 0..20.';
   if (!(Number.isInteger(form.jump) && form.jump >= 1)) return 'The jump length must be an integer ≥ 1.';
   if (!(Number.isInteger(form.resample) && form.resample >= 1 && form.resample <= 20)) return 'Resample count must be an integer in 1..20.';
+  if (!(form.dpsScale >= 0 && form.dpsScale <= 100)) return 'The DPS step ζ must be in 0..100.';
   if (!(Number.isInteger(form.frames) && form.frames >= 8 && form.frames <= 16)) return 'Frames must be an integer in 8..16.';
   return null;
+}
+
+/** The inpainting method as a run's caption names it. */
+export function inpaintWords(form: Pick<EditForm, 'inpaintMethod' | 'dpsScale'>): string {
+  return form.inpaintMethod === 'ddnm' ? 'DDNM' : form.inpaintMethod === 'dps' ? `DPS (ζ = ${form.dpsScale})` : 'replacement';
 }

@@ -7,7 +7,7 @@ import { useId, useMemo } from 'react';
 import { makeTimesteps } from '../../diffusion/timesteps';
 import { sdeditPlan } from '../../diffusion/sdedit-plan';
 import { formProblem, type EditForm } from '../../state/edit/edit-form';
-import type { EditMode, InterpolationKind } from '../../sampling/edit-config';
+import type { EditMode, InpaintMethodKind, InterpolationKind } from '../../sampling/edit-config';
 import { samplingSpeed } from '../../state/run-caption';
 import { useApp, useEngine } from '../context';
 import { NumberField, SelectField } from '../fields';
@@ -21,6 +21,11 @@ const MODES: { value: EditMode; label: string }[] = [
   { value: 'sdedit', label: 'SDEdit (noise it, then denoise)' },
   { value: 'inpaint', label: 'Inpaint (regenerate a masked part)' },
   { value: 'interpolate', label: 'Interpolate' },
+];
+const INPAINT_METHOD_OPTIONS: { value: InpaintMethodKind; label: string }[] = [
+  { value: 'ddnm', label: 'DDNM (x̂0 takes the kept part)' },
+  { value: 'dps', label: 'DPS (gradient through the model, ~3× slower)' },
+  { value: 'replacement', label: 'Replacement (x_t takes the kept part, re-noised)' },
 ];
 const INTERPOLATIONS: { value: InterpolationKind; label: string }[] = [
   { value: 'seeds', label: 'Two noise seeds (slerp)' },
@@ -118,8 +123,10 @@ export function EditPanel() {
         {form.mode === 'sdedit' ? <StrengthSlider form={form} set={set} /> : null}
         {form.mode === 'inpaint' ? (
           <>
-            <NumberField label="Jump length j" value={form.jump} step={1} min={1} validate={ok} onCommit={(jump) => set({ jump })} hint="RePaint: steps down before going back up" />
-            <NumberField label="Resample count r" value={form.resample} step={1} min={1} max={20} validate={ok} onCommit={(resample) => set({ resample })} hint="1: plain replacement; more: RePaint's resampling" />
+            <SelectField label="Inpainting method" value={form.inpaintMethod} options={INPAINT_METHOD_OPTIONS} onChange={(inpaintMethod) => set({ inpaintMethod })} wide />
+            {form.inpaintMethod === 'dps' ? <NumberField label="DPS step ζ" value={form.dpsScale} step={0.5} min={0} max={100} validate={ok} onCommit={(dpsScale) => set({ dpsScale })} hint="Pull toward x̂0 matching the kept part; 0: none" /> : null}
+            <NumberField label="Jump length j" value={form.jump} step={1} min={1} validate={ok} onCommit={(jump) => set({ jump })} hint="RePaint / DDNM+ time travel: steps down before going back up" />
+            <NumberField label="Resample count r" value={form.resample} step={1} min={1} max={20} validate={ok} onCommit={(resample) => set({ resample })} hint="1: no jumps; more: RePaint's resampling (DDNM+'s time travel)" />
           </>
         ) : null}
         {form.mode === 'interpolate' ? (
