@@ -49,6 +49,7 @@ const opts = parseArgs(process.argv.slice(2), {
   dist: 'dist-lab',
   seconds: 20,
   trace: '',
+  profile: false,
   until: '',
   out: '',
 });
@@ -142,11 +143,17 @@ async function main(): Promise<void> {
 // The in-page measurement (`--page`): the built app in headless Chromium on wasm, the lab driven
 // as a user would, with every main-thread task over 50 ms (PerformanceObserver 'longtask') and
 // every animation frame over 50 ms ('long-animation-frame', with the scripts it ran) counted per
-// phase, and the frame rate. `--trace PHASES` also records a Chromium trace (with the V8 sampling
-// profiler) of those phases and prints, for each long task, what it spent its time in.
+// phase, and the frame rate. `--trace PHASES` also records a Chromium trace of those phases and
+// prints the main thread's CPU time by kind and, for each task over 50 ms, its CPU time (on a loaded
+// machine far below its wall time) and what it spent its time in; `--profile` adds the V8 sampling
+// profiler (function names; its start adds a long task of its own). Phases: open, lab (scroll to it,
+// "8 Gaussians in 10 seconds"), sample, train (training alone), animate (training + the particles
+// played over and over, `--seconds`), sampleTraining, sampleIdle, views (t slider, field kind,
+// "Play t", pane settings), quality, data (every data set), draw (spray points, use them);
+// `--until PHASE` stops after one.
 //
 //   npx vite build --outDir dist-lab && npm run bench:lab -- --page [--port 4391] [--dist dist-lab]
-//        [--seconds 20] [--trace animate,lab] [--out FILE.json]
+//        [--seconds 20] [--trace animate,lab] [--profile] [--until animate] [--out FILE.json]
 //
 // Waits in the measured phases are cheap DOM checks (querySelector), never Playwright's
 // getByRole / getByLabel, whose accessible-name computing itself makes long tasks on this page.
@@ -184,6 +191,8 @@ interface PhaseResult {
   seconds: number;
   fps: number;
   longTasks: number[];
+  /** With --trace: the tasks over 50 ms of main-thread CPU time (ms). */
+  cpuLong?: number[];
   loafs: PageLoaf[];
   notes: string[];
 }
@@ -270,12 +279,12 @@ interface TraceEvent {
 }
 
 /** For every main-thread task over 50 ms in a trace: its length and what it spent the time in. */
-function summarizeTrace(events: TraceEvent[]): string[] {
+function summarizeTrace(events: TraceEvent[]): { lines: string[]; cpu: number[] } {
   const mains = events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
   const busiest = mains
     .map((m) => ({ pid: m.pid, tid: m.tid, n: events.filter((e) => e.pid === m.pid && e.tid === m.tid).length }))
     .sort((a, b) => b.n - a.n)[0];
-  if (!busiest) return ['no renderer main thread in the trace'];
+  if (!busiest) return { lines: ['no renderer main thread in the trace'], cpu: [] };
   const onMain = events.filter((e) => e.pid === busiest.pid && e.tid === busiest.tid && e.ph === 'X' && e.dur !== undefined);
   // Outermost tasks only (RunTask and ThreadControllerImpl::RunTask nest).
   const all: TraceEvent[] = [];
@@ -369,7 +378,8 @@ function summarizeTrace(events: TraceEvent[]): string[] {
     const cpu = tasks.filter((t) => (t.tdur ?? t.dur!) > 50_000);
     lines.push(`  trace: ${tasks.length} tasks over 50 ms wall, ${cpu.length} of them over 50 ms of CPU (longest CPU ${(Math.max(...tasks.map((t) => t.tdur ?? 0)) / 1000).toFixed(0)} ms)`);
   }
-  return lines;
+  // The tasks over 50 ms of the main thread's own CPU time (what a loaded machine's wall clock hides).
+  return { lines, cpu: tasks.map((t) => (t.tdur ?? t.dur!) / 1000).filter((ms) => ms > 50) };
 }
 
 /** Thrown after the phase named by --until: the run ends there. */
@@ -433,7 +443,8 @@ async function pageBench(o: typeof opts): Promise<void> {
       if (traced.has(name)) {
         await cdp.send('Tracing.start', {
           transferMode: 'ReturnAsStream',
-          traceConfig: { includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'disabled-by-default-v8.cpu_profiler', 'toplevel', 'v8', 'blink', 'disabled-by-default-v8.gc'] },
+          // The sampling profiler (--profile) names the functions but adds a long task of its own at the start.
+          traceConfig: { includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'toplevel', 'v8', 'blink', 'disabled-by-default-v8.gc', ...(o.profile ? ['disabled-by-default-v8.cpu_profiler'] : [])] },
         });
       }
       // The first phase opens the page: its own timeline starts at 0.
@@ -472,7 +483,10 @@ async function pageBench(o: typeof opts): Promise<void> {
         const parsed = JSON.parse(text) as { traceEvents?: TraceEvent[] } | TraceEvent[];
         const events = (Array.isArray(parsed) ? parsed : (parsed.traceEvents ?? [])).sort((a, b) => a.ts - b.ts);
         if (o.out) writeFileSync(`${o.out}.${name}.trace.json`, text);
-        console.log(summarizeTrace(events).join('\n'));
+        const summary = summarizeTrace(events);
+        console.log(summary.lines.join('\n'));
+        const r = results.find((x) => x.name === name);
+        if (r) r.cpuLong = summary.cpu;
       }
     };
 
@@ -586,8 +600,11 @@ async function pageBench(o: typeof opts): Promise<void> {
     }
     const all = results.flatMap((r) => r.longTasks);
     console.log(`\nall phases: ${all.length} long tasks, longest ${Math.max(0, ...all).toFixed(0)} ms; load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-    console.log('\n| phase | seconds | frames/s | tasks > 50 ms | longest | notes |\n|---|---|---|---|---|---|');
-    for (const r of results) console.log(`| ${r.name} | ${r.seconds.toFixed(1)} | ${r.fps.toFixed(1)} | ${r.longTasks.length} | ${r.longTasks.length ? `${Math.max(...r.longTasks).toFixed(0)} ms` : '–'} | ${r.notes.join('; ')} |`);
+    console.log('\n| phase | seconds | frames/s | tasks > 50 ms | longest | over 50 ms of CPU (traced) | notes |\n|---|---|---|---|---|---|---|');
+    for (const r of results) {
+      const cpu = r.cpuLong === undefined ? '' : r.cpuLong.length === 0 ? '0' : `${r.cpuLong.length} (${r.cpuLong.map((d) => d.toFixed(0)).join(', ')} ms)`;
+      console.log(`| ${r.name} | ${r.seconds.toFixed(1)} | ${r.fps.toFixed(1)} | ${r.longTasks.length} | ${r.longTasks.length ? `${Math.max(...r.longTasks).toFixed(0)} ms` : '–'} | ${cpu} | ${r.notes.join('; ')} |`);
+    }
     if (o.out) writeFileSync(o.out, JSON.stringify({ date: new Date().toISOString(), load: os.loadavg(), results }, null, 2));
   } finally {
     await browser.close();
