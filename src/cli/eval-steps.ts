@@ -8,7 +8,7 @@
  *   npm run eval:steps -- [--model latent|pixel] [--n 500] [--guidance 1.3] [--batch 50] [--seed 0]
  *                         [--cases LIST] [--json FILE] [--model-dir DIR] [--classifier-dir DIR]
  *
- * A case: `ddim-20`, `dpmpp-10` (fixed steps); `adaptive12@R/A` or `adaptive23@R/A` (rtol R, atol A);
+ * A case: `ddim-20`, `dpmpp-10` (fixed steps); `adaptive12@R/A`, `adaptive23@R/A` or `sde@R/A` (rtol R, atol A);
  * any of them followed by `+noise@X` or `+change@X` (early stopping at threshold X), e.g.
  * `dpmpp-20+noise@0.5`. Evaluations are per sampling run (a batch), averaged over the batches.
  */
@@ -51,9 +51,9 @@ export function parseCase(text: string): StepsCase {
   const [base, stop] = text.trim().split('+');
   let c: StepsCase;
   const fixed = /^(ddim|dpmpp)-(\d+)$/.exec(base);
-  const adaptive = /^adaptive(12|23)@([\d.e-]+)\/([\d.e-]+)$/.exec(base);
+  const adaptive = /^(?:adaptive(12|23)|(sde))@([\d.e-]+)\/([\d.e-]+)$/.exec(base);
   if (fixed) c = { name: base, kind: fixed[1] as SamplerKind, steps: Number(fixed[2]), adaptive: 'off', earlyStop: 'off' };
-  else if (adaptive) c = { name: base, kind: 'dpmpp', steps: 20, adaptive: adaptive[1] as AdaptiveChoice, rtol: Number(adaptive[2]), atol: Number(adaptive[3]), earlyStop: 'off' };
+  else if (adaptive) c = { name: base, kind: 'dpmpp', steps: 20, adaptive: (adaptive[1] ?? adaptive[2]) as AdaptiveChoice, rtol: Number(adaptive[3]), atol: Number(adaptive[4]), earlyStop: 'off' };
   else throw bad();
   if (!(c.steps >= 1 && c.steps <= 1000) || (c.rtol !== undefined && !(c.rtol > 0 && c.atol! > 0))) throw bad();
   if (stop !== undefined) {
@@ -66,7 +66,7 @@ export function parseCase(text: string): StepsCase {
 
 /** "DDIM-20", "adaptive DPM-Solver-12 (rtol 0.05, atol 0.0078)", "DPM-Solver++-20 + early stop (noise ≤ 0.5)". */
 export function caseLabel(c: StepsCase): string {
-  const base = c.adaptive !== 'off' ? `adaptive DPM-Solver-${c.adaptive} (rtol ${c.rtol}, atol ${c.atol})` : samplerStepsLabel(c.kind, c.steps);
+  const base = c.adaptive !== 'off' ? `${c.adaptive === 'sde' ? 'adaptive SDE (Gotta Go Fast)' : `adaptive DPM-Solver-${c.adaptive}`} (rtol ${c.rtol}, atol ${c.atol})` : samplerStepsLabel(c.kind, c.steps);
   return c.earlyStop !== 'off' ? `${base} + early stop (${c.earlyStop} ≤ ${c.earlyStopThreshold})` : base;
 }
 

@@ -22,16 +22,19 @@ export function samplerStepsLabel(kind: SamplerKind, steps: number): string {
   return `${SAMPLER_LABELS[kind]}-${steps}`;
 }
 
-/** Adaptive step size (./adaptive-dpm-solver.ts) as the page and the CLI choose it: off, DPM-Solver-12 or DPM-Solver-23. */
-export const ADAPTIVE_CHOICES = ['off', '12', '23'] as const;
+/**
+ * Adaptive step size as the page and the CLI choose it: off, the probability-flow ODE with
+ * DPM-Solver-12 or -23 (./adaptive-dpm-solver.ts), or the reverse SDE with "Gotta Go Fast" (./adaptive-sde.ts).
+ */
+export const ADAPTIVE_CHOICES = ['off', '12', '23', 'sde'] as const;
 export type AdaptiveChoice = (typeof ADAPTIVE_CHOICES)[number];
 /** Lu et al. 2022's tolerances for images in [−1, 1] (rtol 0.05, atol 0.0078 ≈ 1/128). */
 export const DEFAULT_RTOL = 0.05;
 export const DEFAULT_ATOL = 0.0078;
 
-/** "Adaptive DPM-Solver-12 (rtol 0.05, atol 0.0078)". */
+/** "Adaptive DPM-Solver-12 (rtol 0.05, atol 0.0078)", "Adaptive SDE, Gotta Go Fast (rtol 0.05, atol 0.0078)". */
 export function adaptiveLabel(choice: Exclude<AdaptiveChoice, 'off'>, rtol: number, atol: number): string {
-  return `Adaptive DPM-Solver-${choice} (rtol ${rtol}, atol ${atol})`;
+  return `${choice === 'sde' ? 'Adaptive SDE, Gotta Go Fast' : `Adaptive DPM-Solver-${choice}`} (rtol ${rtol}, atol ${atol})`;
 }
 
 /** Early stopping's criteria (./early-stop.ts): the change of x̂0 in a step, or the noise left in x_t. */

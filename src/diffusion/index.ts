@@ -15,6 +15,7 @@ export * from './sample-loop';
 export * from './early-stop';
 export * from './continuous-time';
 export * from './adaptive-dpm-solver';
+export * from './adaptive-sde';
 export * from './guidance';
 export * from './loss';
 export * from './analytic';

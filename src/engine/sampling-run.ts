@@ -10,7 +10,7 @@ import type { NoiseSchedule } from '../diffusion';
 import type { PredictionType } from '../diffusion/config';
 import type { ImageBatch, RecordShape, SampleSummary, WorkerToPage } from '../protocol/messages';
 import type { RunState } from './run-config';
-import { adaptiveOrder, maxRunSteps, type SamplingConfig } from '../sampling/config';
+import { isAdaptive, maxRunSteps, type SamplingConfig } from '../sampling/config';
 import { RunCancelled, yieldToEventLoop, type RunControl } from './run-control';
 import { Throttle } from './throttle';
 import { sampleSteps, type DenoisingStep } from '../sampling/sample';
@@ -100,7 +100,7 @@ export async function runSampling(options: SamplingRunOptions): Promise<RunState
     if (message) post(message);
   };
   const start = performance.now();
-  const adaptive = !options.steps && adaptiveOrder(options.config) !== null;
+  const adaptive = !options.steps && isAdaptive(options.config);
   const summary: SampleSummary = { type: 'sample/summary', run: options.run ?? 0, steps: 0, evaluations: 0, plannedSteps: null, earlyStop: null, attempts: null };
   try {
     for (let index = 0; ; index++) {

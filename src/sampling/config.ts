@@ -15,7 +15,8 @@ export interface SamplingRequest extends SamplerConfig {
   digit: number | null;
   /**
    * Adaptive step size instead of `kind` and `steps` (absent: 'off'): DPM-Solver-12 or -23
-   * (src/diffusion/adaptive-dpm-solver.ts, data form), with its relative and absolute tolerances.
+   * (src/diffusion/adaptive-dpm-solver.ts, data form) or the SDE's Gotta Go Fast
+   * (src/diffusion/adaptive-sde.ts), with its relative and absolute tolerances.
    */
   adaptive?: AdaptiveChoice;
   rtol?: number;
@@ -38,10 +39,15 @@ export function adaptiveOrder(r: Pick<SamplingRequest, 'adaptive'>): 2 | 3 | nul
   return r.adaptive === '12' ? 2 : r.adaptive === '23' ? 3 : null;
 }
 
-/** The most steps a run can take: `steps`, or for the adaptive solver its evaluation budget over its evaluations per step. */
+/** Whether the run chooses its own steps (the adaptive ODE or SDE solver). */
+export function isAdaptive(r: Pick<SamplingRequest, 'adaptive'>): boolean {
+  return r.adaptive !== undefined && r.adaptive !== 'off';
+}
+
+/** The most steps a run can take: `steps`, or for an adaptive solver its evaluation budget over its evaluations per step (the SDE's: 2). */
 export function maxRunSteps(r: Pick<SamplingRequest, 'adaptive' | 'steps'>): number {
-  const order = adaptiveOrder(r);
-  return order ? Math.floor(ADAPTIVE_MAX_EVALUATIONS / order) : r.steps;
+  if (!isAdaptive(r)) return r.steps;
+  return Math.floor(ADAPTIVE_MAX_EVALUATIONS / (adaptiveOrder(r) ?? 2));
 }
 
 /** The request's tolerances and early-stop settings with their defaults filled in. */

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   adaptiveDpmSolver,
+  adaptiveSde,
   classifierFreeGuidance,
   continuousSchedule,
   createSampler,
@@ -150,9 +151,14 @@ function* sampleWith<F>(
   const xT = tf.randomNormal(shape, 0, 1, 'float32', deriveSeed(request.seed, 0)) as tf.Tensor4D;
   try {
     const denoise = denoiserOf(unet, labels, nullLabels, request.guidance);
-    const frames = order
-      ? adaptiveDpmSolver(denoise, schedule, prediction, xT, { order, rtol, atol, clipping, maxEvaluations: ADAPTIVE_MAX_EVALUATIONS, earlyStop: earlyStop ?? undefined })
-      : sampleLoop(denoise, sampler, xT, seededNoise(shape, deriveSeed(request.seed, 1)), { earlyStop: earlyStop ?? undefined });
+    const noise = seededNoise(shape, deriveSeed(request.seed, 1));
+    // Early stopping applies to the fixed-step samplers and the adaptive ODE solver (not to the SDE's).
+    const frames =
+      request.adaptive === 'sde'
+        ? adaptiveSde(denoise, schedule, prediction, xT, noise, { rtol, atol, clipping, maxEvaluations: ADAPTIVE_MAX_EVALUATIONS })
+        : order
+          ? adaptiveDpmSolver(denoise, schedule, prediction, xT, { order, rtol, atol, clipping, maxEvaluations: ADAPTIVE_MAX_EVALUATIONS, earlyStop: earlyStop ?? undefined })
+          : sampleLoop(denoise, sampler, xT, noise, { earlyStop: earlyStop ?? undefined });
     yield* wrap(frames, xT);
   } finally {
     tf.dispose([xT, ...(labels ? [labels] : []), ...(nullLabels ? [nullLabels] : [])]);

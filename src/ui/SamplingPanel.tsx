@@ -176,12 +176,13 @@ export function SamplingPanel() {
         )}
         {adaptive ? (
           <>
-            <SelectField<'12' | '23'>
-              label="Solver orders"
-              value={form.adaptive === '23' ? '23' : '12'}
+            <SelectField<'12' | '23' | 'sde'>
+              label="Adaptive solver"
+              value={form.adaptive === '23' || form.adaptive === 'sde' ? form.adaptive : '12'}
               options={[
-                { value: '12', label: 'DPM-Solver-12 (1st vs 2nd order)' },
-                { value: '23', label: 'DPM-Solver-23 (2nd vs 3rd order)' },
+                { value: '12', label: 'DPM-Solver-12 (ODE, 1st vs 2nd order)' },
+                { value: '23', label: 'DPM-Solver-23 (ODE, 2nd vs 3rd order)' },
+                { value: 'sde', label: 'Gotta Go Fast (SDE, Euler vs improved Euler)' },
               ]}
               onChange={(v) => client.setSampling({ adaptive: v })}
             />

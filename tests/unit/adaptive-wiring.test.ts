@@ -67,6 +67,9 @@ describe('adaptive and early-stopped runs in the player', () => {
     const before = tf.memory().numTensors;
     const planned = maxRunSteps({ adaptive: '12', steps: 20 });
     expect(planned).toBe(250);
+    expect(maxRunSteps({ adaptive: '23', steps: 20 })).toBe(166);
+    expect(maxRunSteps({ adaptive: 'sde', steps: 20 })).toBe(250);
+    expect(maxRunSteps({ adaptive: 'off', steps: 20 })).toBe(20);
     const { page, steps, maxResidual } = record(adaptiveDpmSolver(model, schedule, 'epsilon', xT, { order: 2, rtol: 0.01, atol: 0.01 }), xT, planned);
     expect(tf.memory().numTensors).toBe(before);
     expect(maxResidual).toBeLessThan(1e-3);

@@ -6,6 +6,7 @@ describe('eval:steps cases', () => {
   it('reads fixed-step, adaptive and early-stopped cases', () => {
     expect(parseCase('ddim-20')).toMatchObject({ kind: 'ddim', steps: 20, adaptive: 'off', earlyStop: 'off', name: 'DDIM-20' });
     expect(parseCase('adaptive23@0.05/0.0078')).toMatchObject({ adaptive: '23', rtol: 0.05, atol: 0.0078, name: 'adaptive DPM-Solver-23 (rtol 0.05, atol 0.0078)' });
+    expect(parseCase('sde@0.1/0.05')).toMatchObject({ adaptive: 'sde', rtol: 0.1, atol: 0.05, name: 'adaptive SDE (Gotta Go Fast) (rtol 0.1, atol 0.05)' });
     expect(parseCase('dpmpp-20+noise@0.5')).toMatchObject({ kind: 'dpmpp', steps: 20, earlyStop: 'noise', earlyStopThreshold: 0.5, name: 'DPM-Solver++-20 + early stop (noise ≤ 0.5)' });
     for (const c of DEFAULT_CASES.split(',')) expect(() => parseCase(c)).not.toThrow();
   });
