@@ -12,7 +12,7 @@ export function runCaption(setup: ModelSetup, sampling: SamplingConfig): string 
   const model = setup.kind === 'latent' ? `LDM (${setup.latent.denoiser})` : `pixel DDPM (${setup.preset})`;
   const adaptive = sampling.adaptive && sampling.adaptive !== 'off' ? sampling.adaptive : null;
   const parts = [model, adaptive ? adaptiveLabel(adaptive, sampling.rtol ?? DEFAULT_RTOL, sampling.atol ?? DEFAULT_ATOL) : samplerStepsLabel(sampling.kind, sampling.steps)];
-  if (sampling.earlyStop && sampling.earlyStop !== 'off') parts.push(`early stop (${sampling.earlyStop} ≤ ${sampling.earlyStopThreshold ?? DEFAULT_EARLY_STOP_THRESHOLD})`);
+  if (sampling.earlyStop && sampling.earlyStop !== 'off' && adaptive !== 'sde') parts.push(`early stop (${sampling.earlyStop} ≤ ${sampling.earlyStopThreshold ?? DEFAULT_EARLY_STOP_THRESHOLD})`);
   if (setup.classConditional) {
     parts.push(sampling.digit === null ? 'digits 0-9' : `digit ${sampling.digit}`);
     parts.push(`w = ${Number(sampling.guidance.toFixed(2))}`);

@@ -240,7 +240,8 @@ export function SamplingPanel() {
         </div>
       </MoreSettings>
       <div className="grid2">
-        <CheckboxField label="Early stop" checked={earlyStop !== 'off'} onChange={(on) => client.setSampling({ earlyStop: on ? 'noise' : 'off' })} />
+        <CheckboxField label="Early stop" checked={earlyStop !== 'off'} disabled={form.adaptive === 'sde'} onChange={(on) => client.setSampling({ earlyStop: on ? 'noise' : 'off' })} />
+        {form.adaptive === 'sde' ? <p className="field-hint">Early stopping applies to the ODE samplers, not to the SDE solver.</p> : null}
         {earlyStop !== 'off' ? (
           <>
             <SelectField<EarlyStopCriterion>
