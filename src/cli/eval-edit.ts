@@ -11,7 +11,7 @@
  *   label of the input (and the true label), with t0 and ᾱ_t0.
  *
  *   npm run eval:edit -- --model pixel|latent [--n 500] [--steps 50] [--sampler ddim] [--batch 50]
- *                        [--strengths 0.5,0.8] [--tasks reference,inpaint,sdedit,speed] [--jump 10 --resample 1]
+ *                        [--strengths 0.5,0.8] [--tasks reference,inpaint,sdedit,sdedit-info,speed] [--jump 10 --resample 1]
  *                        [--method replacement|ddnm|dps] [--zeta 1] [--eta 0] [--seed 0] [--json FILE]
  * (--resample > 1: inpainting with RePaint's resampling / DDNM+'s time travel, jump length --jump;
  * --method: how the known half is kept, src/sampling/edit-config.ts; --zeta: DPS's step ζ; --eta:
@@ -19,7 +19,9 @@
  *
  * `reference` completes the lower half without diffusion: with the lower half of the training
  * digit nearest on the upper half (src/sampling/edit-knn.ts), the ceiling a completion that follows
- * the upper half can expect.
+ * the upper half can expect. `sdedit-info` measures what x_t0 still says of the class
+ * (src/sampling/edit-sdedit-information.ts): the classifier on the model's x̂0 at t0, and the label
+ * the training digits' posterior gives x_t0 (pixel model).
  *
  * `speed` times an edit of 4 images (SDEdit at full strength, inpainting) against a sampling run of
  * 4 images with the same sampler and steps (digit 3, guidance 1.3; median of 3 after a warm-up).
@@ -34,13 +36,14 @@ import { PIXEL_TO_UNIT, splitTrainHeldOut, unitToPixel } from '../data/mnist';
 import type { Classifier } from '../models/classifier';
 import { editImages } from '../sampling/edit-images';
 import { nearestCompletion } from '../sampling/edit-knn';
+import { noisedPosteriorLabels, sdeditStartEstimates } from '../sampling/edit-sdedit-information';
 import { DEFAULT_DPS_SCALE, DEFAULT_INPAINT_METHOD, INPAINT_METHODS, type EditRequest, type InpaintMethodKind } from '../sampling/edit-config';
 import { batchSeed, generateImages } from '../sampling/generate';
 import { UsageError } from './args';
 import { ProgressBar } from './progress';
 import { defaultModelDir, isMainModule, loadClassifierDir, loadSpecModel, parseOptions, runTool, samplingSpec, SAMPLING_DEFAULTS, type LoadedModel, type ToolIO } from './sampling-options';
 
-const USAGE = 'npm run eval:edit -- --model pixel|latent [--n 500] [--steps 50] [--sampler ddim] [--batch 50] [--strengths 0.5,0.8] [--tasks reference,inpaint,sdedit,speed] [--jump 10 --resample 1] [--method replacement|ddnm|dps] [--zeta 1] [--eta 0] [--seed 0] [--json FILE]';
+const USAGE = 'npm run eval:edit -- --model pixel|latent [--n 500] [--steps 50] [--sampler ddim] [--batch 50] [--strengths 0.5,0.8] [--tasks reference,inpaint,sdedit,sdedit-info,speed] [--jump 10 --resample 1] [--method replacement|ddnm|dps] [--zeta 1] [--eta 0] [--seed 0] [--json FILE]';
 const DEFAULTS = { model: 'pixel', n: 500, steps: 50, sampler: 'ddim', batch: 50, strengths: '0.5,0.8', tasks: 'inpaint,sdedit', seed: 0, json: '', jump: 10, resample: 1, method: DEFAULT_INPAINT_METHOD as string, zeta: DEFAULT_DPS_SCALE, eta: 0 };
 const PIXELS = 784;
 const HALF = 392;
@@ -199,6 +202,36 @@ export async function evalEditMain(argv: string[], io: ToolIO = { out: process.s
           rows.push({ strength, t0: plan.t0, alphaBarT0: plan.alphaBar, steps: plan.steps, keepsClassifierLabel: agree(labels, inputLabels), trueLabel: agree(labels, truth) });
         }
         report.sdedit = rows;
+      }
+      if (tasks.has('sdedit-info')) {
+        // What x_t0 still says of the class: the model's x̂0 there, and the training digits' posterior.
+        const { train } = splitTrainHeldOut(data);
+        const trainUnit = new Float32Array(train.length * PIXELS);
+        train.forEach((idx, i) => trainUnit.set(Float32Array.from(data.images.subarray(idx * PIXELS, (idx + 1) * PIXELS), (p) => PIXEL_TO_UNIT[p]), i * PIXELS));
+        const trainLabels = Int32Array.from(train, (idx) => data.labels[idx]);
+        const rows: Record<string, number>[] = [];
+        for (const strength of strengths) {
+          const plan = sdeditPlan(loaded.schedule, sampler.timesteps, strength);
+          const x0Hat = new Uint8Array(n * PIXELS);
+          const xt: Float32Array[] = [];
+          for (let k = 0, start = 0; start < n; k++, start += args.batch) {
+            const b = Math.min(args.batch, n - start);
+            const input = Float32Array.from(digits.subarray(start * PIXELS, (start + b) * PIXELS), (p) => PIXEL_TO_UNIT[p]);
+            const est = await sdeditStartEstimates(loaded.model, loaded.schedule, loaded.prediction, { ...base, mode: 'sdedit', mask: null, strength, input, numImages: b, seed: batchSeed(base.seed, k) });
+            x0Hat.set(est.x0Hat, start * PIXELS);
+            xt.push(est.xt);
+          }
+          const row: Record<string, number> = { strength, t0: plan.t0, alphaBarT0: plan.alphaBar, x0HatAtT0KeepsClassifierLabel: agree(await classify(classifier, x0Hat, n), inputLabels) };
+          if (loaded.model.kind === 'pixel' && !plan.full) {
+            const all = new Float32Array(n * PIXELS);
+            xt.reduce((at, part) => (all.set(part, at), at + part.length), 0);
+            const posterior = noisedPosteriorLabels(all, n, trainUnit, trainLabels, plan.alphaBar);
+            row.trainingPosteriorTrueLabel = agree(posterior, truth);
+            row.trainingPosteriorKeepsClassifierLabel = agree(posterior, inputLabels);
+          }
+          rows.push(row);
+        }
+        report.sdeditInformation = rows;
       }
       if (tasks.has('speed')) {
         // An edit of 4 images against a sampling run of the same size (same sampler, steps, guidance).
