@@ -50,6 +50,7 @@ const opts = parseArgs(process.argv.slice(2), {
   seconds: 20,
   trace: '',
   profile: false,
+  procs: false,
   until: '',
   out: '',
 });
@@ -382,6 +383,38 @@ function summarizeTrace(events: TraceEvent[]): { lines: string[]; cpu: number[] 
   return { lines, cpu: tasks.map((t) => (t.tdur ?? t.dur!) / 1000).filter((ms) => ms > 50) };
 }
 
+/**
+ * CPU seconds so far of every Chromium process on this machine, summed by kind (browser, renderer,
+ * gpu-process, utility), from /proc (Linux): what the page's frames cost beyond its main thread.
+ * Only the processes this bench started count (the renderer includes the worker's training).
+ */
+async function chromiumCpu(): Promise<Map<string, number>> {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const out = new Map<string, number>();
+  const tick = 100; // USER_HZ on Linux
+  const procs = new Map<number, { parent: number; cmd: string; cpu: number }>();
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(pid), { parent: Number(fields[1]), cmd: readFileSync(`/proc/${pid}/cmdline`, 'utf8'), cpu: (Number(fields[11]) + Number(fields[12])) / tick });
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  // Only this bench's own Chromium (descendants of this process).
+  const mine = (pid: number): boolean => {
+    for (let p = procs.get(pid)?.parent, n = 0; p !== undefined && p > 1 && n < 20; p = procs.get(p)?.parent, n++) if (p === process.pid) return true;
+    return false;
+  };
+  for (const [pid, p] of procs) {
+    if (!p.cmd.includes('chromium') || !mine(pid)) continue;
+    const kind = /--type=([\w-]+)/.exec(p.cmd)?.[1] ?? 'browser';
+    out.set(kind, (out.get(kind) ?? 0) + p.cpu);
+  }
+  return out;
+}
+
 /** Thrown after the phase named by --until: the run ends there. */
 class StopHere extends Error {}
 
@@ -449,8 +482,15 @@ async function pageBench(o: typeof opts): Promise<void> {
       }
       // The first phase opens the page: its own timeline starts at 0.
       const t0 = name === 'open' ? 0 : await page.evaluate(() => performance.now());
+      const cpu0 = o.procs ? await chromiumCpu() : null;
+      const w0 = performance.now();
       await run(notes);
       const t1 = await page.evaluate(() => performance.now());
+      if (cpu0) {
+        const cpu1 = await chromiumCpu();
+        const wall = (performance.now() - w0) / 1000;
+        notes.push(`Chromium CPU: ${[...cpu1.entries()].map(([k, v]) => `${k} ${(((v - (cpu0.get(k) ?? 0)) / wall) * 100).toFixed(0)} %`).join(', ')} of a core`);
+      }
       const perf = await page.evaluate(([a, b]) => ({
         long: window.__perf.long.filter((e) => e.start >= a && e.start < b),
         loaf: window.__perf.loaf.filter((e) => e.start >= a && e.start < b),
