@@ -51,7 +51,6 @@ const opts = parseArgs(process.argv.slice(2), {
   trace: '',
   profile: false,
   procs: false,
-  nice: 0,
   until: '',
   out: '',
 });
@@ -155,10 +154,10 @@ async function main(): Promise<void> {
 // `--until PHASE` stops after one.
 //
 //   npx vite build --outDir dist-lab && npm run bench:lab -- --page [--port 4391] [--dist dist-lab]
-//        [--seconds 20] [--trace animate,lab] [--profile] [--until animate] [--procs] [--nice -10]
-//        [--out FILE.json]
-// --procs: CPU of this bench's Chromium processes per phase; --nice N: their threads' priority
-// (see reniceChromium: on a shared machine, a stand-in for a quiet one).
+//        [--seconds 20] [--trace animate,lab] [--profile] [--until animate] [--procs] [--out FILE.json]
+// --procs: the CPU of this bench's Chromium processes per phase, as shares of a core (the renderer's
+// includes the worker's training). On a shared machine `nice` does not make it a quiet one: Chromium
+// resets its renderers' priority, and the kernel's autogroups share the cores between sessions.
 //
 // Waits in the measured phases are cheap DOM checks (querySelector), never Playwright's
 // getByRole / getByLabel, whose accessible-name computing itself makes long tasks on this page.
@@ -419,37 +418,6 @@ async function chromiumCpu(): Promise<Map<string, number>> {
   return out;
 }
 
-/**
- * Sets the scheduling priority of every thread of this bench's Chromium processes (Linux, root for
- * negative values): Chromium resets its renderers to 0 and its GPU process to −8 whatever it was
- * started with, so `nice` on the command line does not reach them. On a shared machine this stands
- * in for a quiet one (the page's threads get the cores first); say so when quoting the figures.
- */
-async function reniceChromium(value: number): Promise<void> {
-  const { readdirSync, readFileSync } = await import('node:fs');
-  const parents = new Map<number, number>();
-  const cmds = new Map<number, string>();
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      parents.set(Number(pid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      cmds.set(Number(pid), readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
-    } catch {
-      // ended meanwhile
-    }
-  }
-  for (const [pid, cmd] of cmds) {
-    let mine = false;
-    for (let p = parents.get(pid), n = 0; p !== undefined && p > 1 && n < 20; p = parents.get(p), n++) if (p === process.pid) mine = true;
-    if (!mine || !cmd.includes('chromium')) continue;
-    try {
-      for (const tid of readdirSync(`/proc/${pid}/task`)) os.setPriority(Number(tid), value);
-    } catch {
-      // ended meanwhile
-    }
-  }
-}
-
 /** Thrown after the phase named by --until: the run ends there. */
 class StopHere extends Error {}
 
@@ -517,7 +485,6 @@ async function pageBench(o: typeof opts): Promise<void> {
       }
       // The first phase opens the page: its own timeline starts at 0.
       const t0 = name === 'open' ? 0 : await page.evaluate(() => performance.now());
-      if (o.nice !== 0) await reniceChromium(o.nice);
       const cpu0 = o.procs ? await chromiumCpu() : null;
       const w0 = performance.now();
       await run(notes);
@@ -570,8 +537,6 @@ async function pageBench(o: typeof opts): Promise<void> {
       console.log(`in-page lab measurement, ${o.dist} on :${o.port}, Chromium ${browser.version()}, ${new Date().toISOString()}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
       await phase('open', async () => {
         await page.goto(`${base}/?backend=wasm&pretrained=0`);
-      // The page's renderer (and its worker) exists only now.
-      if (o.nice !== 0) await reniceChromium(o.nice);
         await until(() => {
           const t = document.querySelector('[aria-label="Active backend"]')?.textContent ?? '';
           return t !== '' && !/starting/.test(t);
