@@ -4,6 +4,7 @@
  * model and back, run the quick Compare, reload and resume. And what it measures each minute.
  */
 import type { CDPSession, Locator, Page } from '@playwright/test';
+import { heapBreakdown } from './soak-heap';
 
 const LONG = { timeout: 600_000 };
 
@@ -18,6 +19,10 @@ export interface Sample {
   tensorBytes: number;
   /** The page's JS heap after a garbage collection (CDP Runtime.getHeapUsage), bytes. */
   heap: number;
+  /** Of a heap snapshot's bytes, those of V8's compiled code (./soak-heap.ts). */
+  heapCode: number;
+  /** A heap snapshot's bytes other than compiled code: what the page keeps. */
+  heapData: number;
   /** The origin's storage in use (navigator.storage.estimate: IndexedDB checkpoints), bytes. */
   storage: number;
   /** Errors shown on the page so far. */
@@ -34,9 +39,10 @@ export async function measure(page: Page, cdp: CDPSession, minute: number, loop:
   const memory = (await page.getByLabel('Tensor memory').textContent()) ?? '';
   await cdp.send('HeapProfiler.collectGarbage');
   const { usedSize } = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+  const split = await heapBreakdown(cdp);
   const storage = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
   const errors = await page.getByRole('alert', { name: 'Errors' }).locator('li').count();
-  return { minute, loop, tensors: Number(/([\d,]+) tensors/.exec(memory)?.[1].replace(/,/g, '') ?? NaN), tensorBytes: bytesOf(memory.split('·')[1] ?? ''), heap: usedSize, storage, errors };
+  return { minute, loop, tensors: Number(/([\d,]+) tensors/.exec(memory)?.[1].replace(/,/g, '') ?? NaN), tensorBytes: bytesOf(memory.split('·')[1] ?? ''), heap: usedSize, heapCode: split.code, heapData: split.total - split.code, storage, errors };
 }
 
 /** Trains for about `seconds`, then pauses; returns the step it paused at. */
