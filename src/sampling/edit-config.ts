@@ -1,21 +1,11 @@
 import type { SamplingConfig } from './config';
+import { INPAINT_METHODS, type InpaintMethodKind } from '../diffusion/inpaint-methods';
 
 /** SDEdit (Meng et al. 2022), inpainting (replacement, RePaint resampling) or interpolation. */
 export const EDIT_MODES = ['sdedit', 'inpaint', 'interpolate'] as const;
 export type EditMode = (typeof EDIT_MODES)[number];
 
-/**
- * How inpainting keeps the known region: replacement (x_t's known part re-noised from the input;
- * src/diffusion/inpaint.ts), DDNM (x̂0's known part replaced; ddnm.ts) or DPS (a gradient step
- * through the model toward x̂0 matching the input; dps.ts).
- */
-export const INPAINT_METHODS = ['replacement', 'ddnm', 'dps'] as const;
-export type InpaintMethodKind = (typeof INPAINT_METHODS)[number];
-
-/** The inpainting method a new edit uses (the best measured: README, "Editing, measured"). */
-export const DEFAULT_INPAINT_METHOD: InpaintMethodKind = 'ddnm';
-/** DPS's step ζ a new edit uses (tuned for DDIM-50 on the pixel model). */
-export const DEFAULT_DPS_SCALE = 1;
+export { DEFAULT_DPS_SCALE, DEFAULT_INPAINT_METHOD, INPAINT_METHODS, type InpaintMethodKind } from '../diffusion/inpaint-methods';
 
 /** Interpolation between two noise seeds (slerp), two inputs (DDIM inversion + slerp) or two class labels. */
 export const INTERPOLATIONS = ['seeds', 'inputs', 'classes'] as const;

@@ -2,7 +2,8 @@
  * The Edit panel's settings and their place in the URL (`edit.*` keys, src/state/section-url.ts):
  * only what differs from the defaults is written; a value out of range or unreadable is ignored.
  */
-import { DEFAULT_DPS_SCALE, DEFAULT_INPAINT_METHOD, INPAINT_METHODS, type EditMode, type InpaintMethodKind, type InterpolationKind } from '../../sampling/edit-config';
+import type { EditMode, InterpolationKind } from '../../sampling/edit-config';
+import { DEFAULT_DPS_SCALE, DEFAULT_INPAINT_METHOD, INPAINT_METHODS, type InpaintMethodKind } from '../../diffusion/inpaint-methods';
 
 export type BrushTool = 'brush' | 'eraser';
 /** Inpainting: what the pointer paints on the mask. */
