@@ -24,7 +24,7 @@ const MODES: { value: EditMode; label: string }[] = [
 ];
 const INPAINT_METHOD_OPTIONS: { value: InpaintMethodKind; label: string }[] = [
   { value: 'ddnm', label: 'DDNM (x̂0 takes the kept part)' },
-  { value: 'dps', label: 'DPS (gradient through the model, ~3× slower)' },
+  { value: 'dps', label: 'DPS (gradient through the model, about 2.5× slower)' },
   { value: 'replacement', label: 'Replacement (x_t takes the kept part, re-noised)' },
 ];
 const INTERPOLATIONS: { value: InterpolationKind; label: string }[] = [
