@@ -46,7 +46,7 @@ export function AdaptiveStepsChart({ summary }: { summary: SampleSummary }) {
             <Tooltip formatter={(v) => (typeof v === 'number' ? String(v) : String(v))} />
             <Legend verticalAlign="top" height={20} />
             <Scatter name="accepted step" data={accepted} fill="#38bdf8" line={{ stroke: '#38bdf8' }} isAnimationActive={false} />
-            <Scatter name="rejected try" data={rejected} fill="none" stroke="#f87171" isAnimationActive={false} />
+            <Scatter name="rejected try" data={rejected} fill="#f87171" fillOpacity={0.3} stroke="#f87171" isAnimationActive={false} />
           </ScatterChart>
           <figcaption className="field-hint">Step size h in λ (half log-SNR) chosen at each t: small where the ODE bends, large where it is straight.</figcaption>
         </figure>

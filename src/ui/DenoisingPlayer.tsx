@@ -142,7 +142,7 @@ export function DenoisingPlayer() {
       </div>
       {stop && complete ? (
         <p className="field-hint player-early-stop" aria-label="Early stop">
-          <span aria-hidden="true">⏹ </span>Early stop at step {stop.index + 1}
+          <span aria-hidden="true">■ </span>Early stop at step {stop.index + 1}
           {planned !== null ? ` of ${planned}: ${stop.saved} model evaluation${stop.saved === 1 ? '' : 's'} saved` : ''} (measure {Number(stop.value.toPrecision(3))}); the last position is the x̂₀ predicted there.
         </p>
       ) : null}

@@ -157,7 +157,7 @@ export function SamplingPanel() {
         <SelectField<SamplerChoice>
           label="Sampler"
           value={adaptive ? ADAPTIVE : form.kind}
-          options={[...SAMPLER_KINDS.map((k) => ({ value: k, label: SAMPLER_OPTION_LABELS[k] })), { value: ADAPTIVE, label: 'Adaptive DPM-Solver (tolerance)' }]}
+          options={[...SAMPLER_KINDS.map((k) => ({ value: k, label: SAMPLER_OPTION_LABELS[k] })), { value: ADAPTIVE, label: 'Adaptive steps (tolerance)' }]}
           onChange={(v) => (v === ADAPTIVE ? client.setSampling({ adaptive: adaptive ? form.adaptive : '12' }) : client.setSampling({ kind: v, adaptive: 'off' }))}
         />
         {adaptive ? (
