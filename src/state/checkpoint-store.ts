@@ -125,7 +125,7 @@ export async function listCheckpoints(): Promise<CheckpointSummary[]> {
     if (key.startsWith('meta:') && isSummary(value)) out.push(summaryOf(value));
     else if (key === LEGACY_KEY && isSummary(value)) out.push({ ...summaryOf(value), runId: LEGACY_KEY, startedAt: value.savedAt });
   }
-  return out.sort((a, b) => b.savedAt - a.savedAt);
+  return out.sort((a, b) => b.savedAt - a.savedAt || b.step - a.step);
 }
 
 function summaryOf(c: CheckpointSummary): CheckpointSummary {

@@ -5,7 +5,7 @@
  * on again) with a message, and old runs are pruned except the ones a live tab owns.
  */
 import 'fake-indexeddb/auto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createStore, setMany } from 'idb-keyval';
 import { CHECKPOINT_DB, deleteCheckpoints, filesDigest, listCheckpoints, loadCheckpoint } from '../../src/state/checkpoint-store';
 import { MAX_KEPT_RUNS } from '../../src/state/checkpoint-writer';
@@ -121,14 +121,18 @@ describe('checkpoints across tabs and reloads', () => {
   });
 
   it('a checkpoint whose files do not match their digest is not offered; the next complete one is', async () => {
+    // Two saves within one millisecond would tie on savedAt: the clock is set so the second is newer.
+    const now = vi.spyOn(Date, 'now').mockReturnValue(1_000);
     const a = tab();
     a.recovery.onMessage(checkpoint(10, 1));
     await a.recovery.flushed();
     a.recovery.close();
+    now.mockReturnValue(2_000);
     const b = tab();
     b.recovery.onMessage(checkpoint(20, 2));
     await b.recovery.flushed();
     b.recovery.close();
+    now.mockRestore();
     const newest = (await listCheckpoints())[0];
     expect(newest.step).toBe(20);
     // Damage the newest run's weights as an interrupted or corrupted write would.
