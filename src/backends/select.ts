@@ -140,15 +140,19 @@ async function started(name: BackendName, failures: string[], requested: Backend
 }
 
 /**
- * With nothing requested: starts each of {@link PROBED} that can; when more than one starts, times
- * the probe step on each and switches to the fastest (no probe finished: the preferred order). One
- * that starts alone is used without a probe; none: cpu.
+ * With nothing requested: starts each of {@link PROBED} that can, but those in `avoid`; when more
+ * than one starts, times the probe step on each and switches to the fastest (no probe finished: the
+ * preferred order). One that starts alone is used without a probe; none: cpu.
  */
-async function initFastest(): Promise<BackendInit> {
+async function initFastest(avoid: readonly BackendName[]): Promise<BackendInit> {
   const t0 = performance.now();
   const failed = new Map<BackendName, string>();
   const ready: BackendName[] = [];
   for (const name of PROBED) {
+    if (avoid.includes(name)) {
+      failed.set(name, `${LABELS[name]} (${name}) lost its GPU device in this page`);
+      continue;
+    }
     const reason = await trySetBackend(name);
     if (reason == null) ready.push(name);
     else failed.set(name, `${LABELS[name]} (${name}) is unavailable: ${reason}`);
@@ -187,10 +191,12 @@ async function initFastest(): Promise<BackendInit> {
 /**
  * Starts a backend. With `requested`: it, else the first of {@link BACKEND_ORDER} that works (no
  * probe; the note is null only when the requested one started). With none: the fastest by the
- * start-up probe (see {@link initFastest}). Throws if none starts (cpu always should).
+ * start-up probe (see {@link initFastest}), leaving out the backends in `avoid` (after a lost GPU
+ * device the page asks again this way, so a software WebGL is not chosen over wasm just because it
+ * comes next in the order). Throws if none starts (cpu always should).
  */
-export async function initBackend(requested: BackendName | null): Promise<BackendInit> {
-  if (requested == null) return initFastest();
+export async function initBackend(requested: BackendName | null, avoid: readonly BackendName[] = []): Promise<BackendInit> {
+  if (requested == null) return initFastest(avoid);
   const order = [requested, ...BACKEND_ORDER.filter((b) => b !== requested)];
   const failures: string[] = [];
   for (const name of order) {

@@ -16,7 +16,8 @@ import { labTransferables, type LabToPage, type LabToWorker } from './lab-messag
 import { editTransferables, type EditToPage, type EditToWorker } from './edit-messages';
 
 export type PageToWorker =
-  | { type: 'init'; backend: BackendName | null }
+  /** `avoid`: backends whose GPU device was lost in this page; with no `backend`, the fastest of the rest. */
+  | { type: 'init'; backend: BackendName | null; avoid?: BackendName[] }
   | { type: 'setup'; setup: ModelSetup }
   | { type: 'train/start'; training: TrainingConfig }
   | { type: 'train/pause' }

@@ -105,7 +105,7 @@ export class EngineClient {
       store: this.store,
       send,
       reportError,
-      restartWorker: (backend) => this.worker.restart(backend),
+      restartWorker: (backend, lost) => this.worker.restart(backend, lost),
       takeRestored: (setup, training) => this.sources.takeRestored(setup, training),
       replaceHistory: (stage, steps, losses) => this.view.replaceHistory(stage, steps, losses),
     });

@@ -10,7 +10,7 @@
  * - A crashed worker or a lost GPU device: the worker is restarted (on the next backend when the
  *   device is gone), the user is told, and training resumes from the last checkpoint.
  */
-import { BACKEND_NAMES, type BackendName } from '../backends/names';
+import type { BackendName } from '../backends/names';
 import type { ModelSetup } from '../models/setup/model-setup';
 import type { PageToWorker, WorkerToPage } from '../protocol/messages';
 import type { TrainingConfig } from '../engine/run-config';
@@ -33,7 +33,7 @@ export interface RecoveryHost {
   send(message: PageToWorker): void;
   reportError(message: string, source: string): void;
   /** Replaces the worker with a fresh one (on `backend`, or the page's choice when null). */
-  restartWorker(backend: BackendName | null): void;
+  restartWorker(backend: BackendName | null, lost?: BackendName): void;
   /** The engine now holds a restored checkpoint: the page takes its setup and training form. */
   takeRestored(setup: ModelSetup, training: TrainingConfig): void;
   /** Replaces the loss chart's history. */
@@ -189,7 +189,7 @@ export class Recovery {
   }
 
   /**
-   * The worker crashed or lost its GPU: restart it (on the next backend when `nextBackend`), tell
+   * The worker crashed or lost its GPU: restart it (after a lost device, on the fastest other backend), tell
    * the user, and resume training from the last checkpoint if it was training.
    */
   onCrash(reason: string, deviceLost: boolean): void {
@@ -201,19 +201,21 @@ export class Recovery {
     }
     this.restarts++;
     const wasTraining = s.train.state === 'running';
-    const backend = deviceLost ? nextBackend(s.engine.backend) : s.engine.requested;
+    // A lost GPU device: the fastest backend but that one (the probe decides, as at the start).
+    const lost = deviceLost ? (s.engine.backend ?? undefined) : undefined;
+    const backend = lost ? null : s.engine.requested;
     const c = this.latest;
     this.host.store.setState((st) => ({
       train: st.train.state === 'running' ? { ...st.train, state: 'paused' } : st.train,
       sample: st.sample.state === 'running' || st.sample.state === 'paused' ? { ...st.sample, state: 'idle' } : st.sample,
       transfer: 'idle',
     }));
-    const where = backend ? ` on ${backend}` : '';
+    const where = lost ? ` without ${lost} (on the fastest backend left)` : backend ? ` on ${backend}` : '';
     const then = c ? `${wasTraining ? 'training resumes' : 'the model is back'} from the checkpoint at step ${c.step}` : 'no checkpoint had been saved yet, so the model starts afresh';
     this.host.reportError(`${reason} The engine was restarted${where} and ${then}.`, 'worker');
     if (c) this.pending = { checkpoint: c, resume: wasTraining };
     this.host.store.setState((st) => ({ recovery: { ...st.recovery, restoring: c != null } }));
-    this.host.restartWorker(backend);
+    this.host.restartWorker(backend, lost);
   }
 
   onMessage(msg: RecoveryMessage): void {
@@ -251,12 +253,6 @@ export class Recovery {
         break;
     }
   }
-}
-
-/** The backend after `current` in the fallback order (webgpu → webgl → wasm → cpu). */
-export function nextBackend(current: BackendName | null): BackendName {
-  const i = current ? BACKEND_NAMES.indexOf(current) : -1;
-  return BACKEND_NAMES[Math.min(i + 1, BACKEND_NAMES.length - 1)];
 }
 
 /** A learning rate ten times lower, rounded for reading. */

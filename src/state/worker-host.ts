@@ -23,8 +23,10 @@ export function defaultWorker(): Worker {
 export class WorkerHost {
   private worker: Worker | null = null;
   private restartCount = 0;
-  /** The backend asked for: the URL's, or the next one after a lost GPU device. */
+  /** The backend asked for: the URL's; none (the fastest) after a lost GPU device. */
   private requested: BackendName | null;
+  /** Backends whose GPU device was lost in this page: never chosen again. */
+  private readonly avoid: BackendName[] = [];
 
   constructor(
     private readonly store: AppStore,
@@ -63,17 +65,24 @@ export class WorkerHost {
       });
       worker.addEventListener('messageerror', () => this.events.reportError('A message from the engine worker could not be read.', 'worker'));
       this.worker = worker;
-      this.send({ type: 'init', backend: this.requested });
+      this.send({ type: 'init', backend: this.requested, ...(this.avoid.length > 0 ? { avoid: [...this.avoid] } : {}) });
     } catch (err) {
       this.fail(`Could not start the engine worker: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
-  /** Replaces the worker with a fresh one (after a crash), asking for `backend` when given. */
-  restart(backend: BackendName | null): void {
+  /**
+   * Replaces the worker with a fresh one (after a crash), asking for `backend` when given. After a
+   * lost GPU device (`lost`: its backend) it asks for none, leaving that one out: the start-up probe
+   * then picks the fastest of the rest, as it would have at the start.
+   */
+  restart(backend: BackendName | null, lost?: BackendName): void {
     this.stop();
     this.restartCount++;
-    if (backend) this.requested = backend;
+    if (lost) {
+      if (!this.avoid.includes(lost)) this.avoid.push(lost);
+      this.requested = null;
+    } else if (backend) this.requested = backend;
     this.store.setState((s) => ({ engine: { ...s.engine, status: 'starting', requested: this.requested } }));
     this.start();
   }

@@ -21,9 +21,9 @@ const post = (message: WorkerToPage): void => gate.post(message);
 
 const engine = new Engine({
   post,
-  initBackend: async (requested) => {
+  initBackend: async (requested, avoid) => {
     configureBrowserWasmPaths();
-    const result = await initBackend(requested);
+    const result = await initBackend(requested, avoid);
     gate.watch(result.backend);
     watchGpuDevice(result.backend, (message) => gate.deviceLost({ type: 'device-lost', backend: result.backend, message }));
     return result;

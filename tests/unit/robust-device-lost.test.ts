@@ -8,6 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeviceLossGate, DEVICE_LOSS_GRACE_MS } from '../../src/backends/device-watch';
 import { checkAdamState, readAdamState, writeAdamState } from '../../src/io/optimizer-state';
+import { initBackend } from '../../src/backends/select';
+import type { BackendName } from '../../src/backends/names';
+import type { PageToWorker } from '../../src/protocol/messages';
+import { Recovery, type RecoveryHost } from '../../src/state/recovery';
+import { createAppStore, initialState } from '../../src/state/store';
+import { WorkerHost } from '../../src/state/worker-host';
 
 type Msg = { type: 'error' | 'state' | 'lost'; n: number };
 
@@ -54,6 +60,10 @@ describe('messages around a lost device', () => {
 });
 
 describe("Adam's iteration count in a checkpoint", () => {
+  beforeEach(async () => {
+    await tf.setBackend('cpu');
+  });
+
   it('is saved as its value and restored on another optimizer', async () => {
     const w = tf.variable(tf.ones([3]), true, 'w');
     const adam = tf.train.adam(0.1);
@@ -81,5 +91,49 @@ describe("Adam's iteration count in a checkpoint", () => {
     const bad = tf.scalar(0.5, 'float32');
     await expect(checkAdamState([], new Map([['iterations', bad]]))).rejects.toThrow(/iteration count 0.5 is not a count/);
     tf.dispose([iterations, bad]);
+  });
+});
+
+describe('after a lost device, the engine starts again on the fastest backend but that one', () => {
+  it('the recovery asks for no backend, leaving out the lost one, and says so', () => {
+    const store = createAppStore(initialState());
+    store.setState((s) => ({ engine: { ...s.engine, backend: 'webgpu', requested: 'webgpu' } }));
+    const restarts: [BackendName | null, BackendName | undefined][] = [];
+    const errors: string[] = [];
+    const host: RecoveryHost = {
+      store,
+      send: () => undefined,
+      reportError: (m) => errors.push(m),
+      restartWorker: (backend, lost) => restarts.push([backend, lost]),
+      takeRestored: () => undefined,
+      replaceHistory: () => undefined,
+    };
+    new Recovery(host).onMessage({ type: 'device-lost', backend: 'webgpu', message: 'destroyed' });
+    expect(restarts).toEqual([[null, 'webgpu']]);
+    expect(errors.join('\n')).toMatch(/GPU device was lost \(destroyed\)\. The engine was restarted without webgpu \(on the fastest backend left\)/);
+  });
+
+  it('the worker host sends init with the lost backends to avoid, and keeps avoiding them', () => {
+    const store = createAppStore(initialState());
+    const posted: PageToWorker[] = [];
+    const fake = () => ({ addEventListener: () => undefined, postMessage: (m: PageToWorker) => posted.push(m), terminate: () => undefined }) as unknown as Worker;
+    const host = new WorkerHost(store, fake, 'webgpu', { message: () => undefined, crashed: () => undefined, reportError: () => undefined });
+    host.start();
+    host.restart(null, 'webgpu');
+    host.restart(null, 'webgl');
+    host.restart('wasm');
+    expect(posted.filter((m) => m.type === 'init')).toEqual([
+      { type: 'init', backend: 'webgpu' },
+      { type: 'init', backend: null, avoid: ['webgpu'] },
+      { type: 'init', backend: null, avoid: ['webgpu', 'webgl'] },
+      { type: 'init', backend: 'wasm', avoid: ['webgpu', 'webgl'] },
+    ]);
+  });
+
+  it('initBackend leaves the avoided backends out of its choice and names them', async () => {
+    const r = await initBackend(null, ['wasm']);
+    expect(r.backend).toBe('cpu');
+    expect(r.fallbackNote).toMatch(/WebAssembly \(wasm\) lost its GPU device in this page/);
+    await tf.setBackend('cpu');
   });
 });
