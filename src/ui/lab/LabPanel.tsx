@@ -16,6 +16,9 @@ import './lab.css';
 
 let urlApplied = false;
 
+/** The lab's parts appear in this many frames (see the stages below). */
+const LAST_STAGE = 7;
+
 /**
  * The 2D lab (issue 17): a point-cloud data set, an MLP denoiser that trains in seconds, particles
  * flowing from noise to data, and the learned field beside the exact one. Its settings live in the
@@ -54,15 +57,17 @@ export function LabPanel() {
     return () => observer.disconnect();
   }, [near]);
 
-  // Its parts appear one frame after another (controls, particles, fields, the rest), so that the browser's
-  // style and layout of the new elements is split over frames: all at once it took one task of 50 ms
-  // of CPU (150-190 ms on the loaded 2-core machine).
+  // Its parts appear one frame after another (controls, particles, fields, quality, then each of the
+  // three equations), so that the browser's style and layout of the new elements is split over
+  // frames: all at once it took one task of 50 ms of CPU (150-190 ms on the loaded 2-core machine),
+  // and the quality view with the three equations together (KaTeX: most of the lab's elements) still
+  // made one of 50-60 ms.
   const [stage, setStage] = useState(0);
   useEffect(() => {
-    if (!near || stage >= 4) return;
+    if (!near || stage >= LAST_STAGE) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const raf = requestAnimationFrame(() => {
-      timer = setTimeout(() => startTransition(() => setStage((s) => Math.min(4, s + 1))), 0);
+      timer = setTimeout(() => startTransition(() => setStage((s) => Math.min(LAST_STAGE, s + 1))), 0);
     });
     return () => {
       cancelAnimationFrame(raf);
@@ -121,9 +126,11 @@ export function LabPanel() {
                 <ErrorBoundary name="Lab quality">
                   <QualityView />
                 </ErrorBoundary>
-                <ErrorBoundary name="Lab equations">
-                  <LabMath />
-                </ErrorBoundary>
+                {stage >= 5 ? (
+                  <ErrorBoundary name="Lab equations">
+                    <LabMath shown={stage - 4} />
+                  </ErrorBoundary>
+                ) : null}
               </div>
             ) : null}
           </div>
@@ -181,8 +188,11 @@ const EPS = String.raw`\hat\varepsilon^*(x_t) = \mathbb{E}[\varepsilon \mid x_t]
 const FLOW_XT = String.raw`x_t = (1 - t)\, x_0 + t\, \varepsilon, \qquad t \in [0, 1]`;
 const FLOW_TARGET = String.raw`\mathcal{L} = \mathbb{E}_{t, x_0, \varepsilon}\, \big\| v_\theta(x_t, t) - (\varepsilon - x_0) \big\|^2, \qquad \frac{dx_t}{dt} = v_\theta(x_t, t)\ \text{from } t = 1 \text{ to } 0`;
 
-/** The lab's equations: the noised mixture and its exact score, and flow matching's path and target. */
-export function LabMath() {
+/**
+ * The lab's equations: the noised mixture and its exact score, and flow matching's path and target.
+ * `shown`: how many of the three notes are rendered yet (they appear one frame after another).
+ */
+export function LabMath({ shown = 3 }: { shown?: number }) {
   const objective = useSetting('objective');
   return (
     <Panel title="Lab equations" className="lab-panel lab-math">
@@ -190,14 +200,18 @@ export function LabMath() {
         For data from a mixture of Gaussians N(μ_k, s_k² I) with weights π_k, noising keeps it a mixture: each mean shrinks by √ᾱ_t and each variance
         moves towards 1. So q(x_t) — the density view — is known exactly.
       </MathNote>
-      <MathNote title="Its exact score and the optimal denoiser" tex={[SCORE, EPS]}>
-        The score pulls x_t towards each shrunken mean, weighted by how likely that component made x_t. The best possible ε-prediction is the score
-        times −√(1−ᾱ_t): the “exact” field and denoiser beside the learned ones.
-      </MathNote>
-      <MathNote title="Flow matching" tex={[FLOW_XT, FLOW_TARGET]} chosen={objective === 'flow'}>
-        Rectified flow joins data and noise by straight lines; the network learns the velocity ε − x₀ along them. Sampling integrates the velocity from
-        noise (t = 1) back to data (t = 0) with Euler or Heun steps, on paths that are nearly straight.
-      </MathNote>
+      {shown >= 2 ? (
+        <MathNote title="Its exact score and the optimal denoiser" tex={[SCORE, EPS]}>
+          The score pulls x_t towards each shrunken mean, weighted by how likely that component made x_t. The best possible ε-prediction is the score
+          times −√(1−ᾱ_t): the “exact” field and denoiser beside the learned ones.
+        </MathNote>
+      ) : null}
+      {shown >= 3 ? (
+        <MathNote title="Flow matching" tex={[FLOW_XT, FLOW_TARGET]} chosen={objective === 'flow'}>
+          Rectified flow joins data and noise by straight lines; the network learns the velocity ε − x₀ along them. Sampling integrates the velocity from
+          noise (t = 1) back to data (t = 0) with Euler or Heun steps, on paths that are nearly straight.
+        </MathNote>
+      ) : null}
     </Panel>
   );
 }
