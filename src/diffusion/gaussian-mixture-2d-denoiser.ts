@@ -1,20 +1,72 @@
 /**
  * The exact ("perfect model") denoisers of 2-D Gaussian-mixture data as the samplers call models:
  * a DenoiseFn for the diffusion samplers (raw output of the ε, x0 or v parameterization at integer
- * timestep t) and a VelocityFn for the flow-matching samplers, both on [n, 1, 1, 2] tensors. They
- * read the points back and evaluate the float64 closed forms of ./gaussian-mixture-2d.ts (a
- * few thousand 2-D points: cheaper than a dozen tensor ops per component on the wasm backend).
+ * timestep t) and a VelocityFn for the flow-matching samplers, both on [n, 1, 1, 2] tensors.
+ *
+ * They are TensorFlow.js ops from end to end (no read-back), so that they run inside the samplers'
+ * synchronous model call on every backend, WebGPU included. With x_t = a·x0 + b·ε and components
+ * N(μ_k, s_k² I) of weight π_k, the marginal's components are N(a·μ_k, v_k I), v_k = a²s_k² + b²
+ * (./gaussian-mixture-2d.ts, whose float64 closed forms are the reference these are tested against):
+ *   d_k = x_t − a·μ_k,   r_k = softmax_k(log π_k − log(2π v_k) − |d_k|²/(2 v_k))   (log-sum-exp),
+ *   ∇log q = −Σ_k r_k d_k/v_k,   E[ε|x_t] = −b·∇log q,   E[x0|x_t] = Σ_k r_k (μ_k + a s_k² d_k/v_k).
+ * The per-component constants are a few numbers computed in JavaScript at each call and uploaded
+ * as small tensors of fixed shape ([K, 2], [K]).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PredictionType } from './config';
 import type { VelocityFn } from './flow-matching';
-import { diffusionCorruption, flowCorruption, mixturePosterior2D, normalizeMixture2D, type MixtureComponent2D } from './gaussian-mixture-2d';
+import { diffusionCorruption, flowCorruption, MIN_MIXTURE_VARIANCE, normalizeMixture2D, type LinearCorruption, type MixtureComponent2D } from './gaussian-mixture-2d';
 import type { DenoiseFn } from './sampler';
 import type { NoiseSchedule } from './schedule';
 
-function points2D(x: tf.Tensor4D): Float32Array {
+/** Posterior means and the score as tensors, each [n, 2]. */
+export interface MixturePosteriorTensors {
+  x0: tf.Tensor2D;
+  eps: tf.Tensor2D;
+  score: tf.Tensor2D;
+}
+
+/**
+ * E[x0 | x_t], E[ε | x_t] and ∇log q(x_t) at points x [n, 2] (a tensor) for data from `components`
+ * (normalized or not) corrupted by `c`, in tf ops. New tensors the caller owns; x is not disposed.
+ */
+export function mixturePosterior2DTensor(components: readonly MixtureComponent2D[], c: LinearCorruption, x: tf.Tensor2D): MixturePosteriorTensors {
+  const data = normalizeMixture2D(components);
+  const k = data.length;
+  const means = new Float32Array(2 * k);
+  const shifted = new Float32Array(2 * k);
+  const logNorm = new Float32Array(k);
+  const halfPrecision = new Float32Array(k);
+  const inverse = new Float32Array(k);
+  const shrink = new Float32Array(k);
+  data.forEach((d, j) => {
+    const v = Math.max(c.a * c.a * d.std * d.std + c.b * c.b, MIN_MIXTURE_VARIANCE);
+    means[2 * j] = d.mean[0];
+    means[2 * j + 1] = d.mean[1];
+    shifted[2 * j] = c.a * d.mean[0];
+    shifted[2 * j + 1] = c.a * d.mean[1];
+    logNorm[j] = Math.log(d.weight) - Math.log(2 * Math.PI * v);
+    halfPrecision[j] = 1 / (2 * v);
+    inverse[j] = 1 / v;
+    shrink[j] = (c.a * d.std * d.std) / v;
+  });
+  return tf.tidy(() => {
+    const n = x.shape[0];
+    // d = x − a·μ_k, [n, K, 2]; the squared distances [n, K].
+    const d = tf.sub(tf.reshape(x, [n, 1, 2]), tf.tensor3d(shifted, [1, k, 2]));
+    const logits = tf.sub(tf.tensor2d(logNorm, [1, k]), tf.mul(tf.sum(tf.square(d), 2), tf.tensor2d(halfPrecision, [1, k])));
+    const r = tf.softmax(logits, 1);
+    // Σ_k r_k·d_k·f_k for a per-component factor f: [n, 2].
+    const weighted = (f: Float32Array) => tf.sum(tf.mul(d, tf.reshape(tf.mul(r, tf.tensor2d(f, [1, k])), [n, k, 1])), 1) as tf.Tensor2D;
+    const sg = weighted(inverse);
+    const x0 = tf.add(tf.matMul(r, tf.tensor2d(means, [k, 2])), weighted(shrink)) as tf.Tensor2D;
+    return { x0, eps: tf.mul(sg, c.b) as tf.Tensor2D, score: tf.neg(sg) as tf.Tensor2D };
+  });
+}
+
+function asPoints(x: tf.Tensor4D): tf.Tensor2D {
   if (x.shape[1] * x.shape[2] * x.shape[3] !== 2) throw new Error(`2-D points must be laid out [n, 1, 1, 2], got [${x.shape.join(', ')}].`);
-  return x.dataSync() as Float32Array;
+  return tf.reshape(x, [x.shape[0], 2]);
 }
 
 /** The exact model's raw output for `prediction` at timestep t: E[ε|x_t], E[x0|x_t] or √ᾱ·E[ε] − √(1−ᾱ)·E[x0]. */
@@ -23,17 +75,20 @@ export function mixtureDenoiser2D(components: readonly MixtureComponent2D[], sch
   return (xt, t) => {
     if (!Number.isInteger(t) || t < 0 || t >= schedule.T) throw new Error(`timestep must be an integer in [0, ${schedule.T - 1}], got ${t}.`);
     const c = diffusionCorruption(schedule.alphasCumprod[t]);
-    const { x0, eps } = mixturePosterior2D(mixture, c, points2D(xt));
-    const out = prediction === 'epsilon' ? eps : prediction === 'x0' ? x0 : eps.map((e, i) => c.a * e - c.b * x0[i]);
-    return tf.tensor4d(Float32Array.from(out), xt.shape);
+    return tf.tidy(() => {
+      const { x0, eps } = mixturePosterior2DTensor(mixture, c, asPoints(xt));
+      const out = prediction === 'epsilon' ? eps : prediction === 'x0' ? x0 : tf.sub(tf.mul(eps, c.a), tf.mul(x0, c.b));
+      return tf.reshape(out, xt.shape);
+    });
   };
 }
 
 /** The exact flow-matching velocity E[ε − x0 | x_t] at time t ∈ [0, 1]. */
 export function mixtureVelocity2D(components: readonly MixtureComponent2D[]): VelocityFn {
   const mixture = normalizeMixture2D(components);
-  return (xt, t) => {
-    const { x0, eps } = mixturePosterior2D(mixture, flowCorruption(t), points2D(xt));
-    return tf.tensor4d(Float32Array.from(eps, (e, i) => e - x0[i]), xt.shape);
-  };
+  return (xt, t) =>
+    tf.tidy(() => {
+      const { x0, eps } = mixturePosterior2DTensor(mixture, flowCorruption(t), asPoints(xt));
+      return tf.reshape(tf.sub(eps, x0), xt.shape);
+    });
 }

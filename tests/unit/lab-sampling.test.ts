@@ -16,12 +16,12 @@ beforeAll(async () => {
   await initNodeBackend('wasm');
 });
 
-function finalPoints(setup: LabSetup, sampler: 'ddpm' | 'ddim' | 'dpmpp' | 'euler' | 'heun', steps: number, count: number): { points: Float32Array; evaluations: number; positions: Float32Array[] } {
+async function finalPoints(setup: LabSetup, sampler: 'ddpm' | 'ddim' | 'dpmpp' | 'euler' | 'heun', steps: number, count: number): Promise<{ points: Float32Array; evaluations: number; positions: Float32Array[] }> {
   const ctx = createLabContext(setup);
   const positions: Float32Array[] = [];
   let evaluations = 0;
   const before = tf.memory().numTensors;
-  for (const p of labSampleRun(ctx, { sampler, steps, count, seed: 9, denoiser: 'exact' })) {
+  for await (const p of labSampleRun(ctx, { sampler, steps, count, seed: 9, denoiser: 'exact' })) {
     positions.push(p.points);
     evaluations = p.evaluations;
   }
@@ -61,16 +61,16 @@ describe('exact-denoiser sampling', () => {
     ['diffusion', 'dpmpp', 50],
     ['flow', 'heun', 50],
   ] as const) {
-    it(`${sampler}-${steps} recovers 8 Gaussians (distance within the floor's range, every mode covered)`, () => {
-      const { points, evaluations } = finalPoints({ ...DEFAULT_LAB_SETUP, objective }, sampler, steps, n);
+    it(`${sampler}-${steps} recovers 8 Gaussians (distance within the floor's range, every mode covered)`, async () => {
+      const { points, evaluations } = await finalPoints({ ...DEFAULT_LAB_SETUP, objective }, sampler, steps, n);
       expect(evaluations).toBe(sampler === 'heun' ? 2 * steps - 1 : steps);
       expect(energyDistance(points, reference)).toBeLessThan(3 * floor);
       expect(everyModeCovered(modeShares(points, means), new Array(8).fill(1))).toBe(true);
     });
   }
 
-  it('DDIM with 2 steps is visibly worse than with 100 (sampler error, not model error)', () => {
-    const few = finalPoints(DEFAULT_LAB_SETUP, 'ddim', 2, n).points;
+  it('DDIM with 2 steps is visibly worse than with 100 (sampler error, not model error)', async () => {
+    const few = (await finalPoints(DEFAULT_LAB_SETUP, 'ddim', 2, n)).points;
     expect(energyDistance(few, reference)).toBeGreaterThan(3 * floor);
   });
 
@@ -88,20 +88,20 @@ describe('exact-denoiser sampling', () => {
     return max;
   }
 
-  it('flow matching: under the exact velocity, paths from N(0, I) to a point mass are straight lines; to a spread Gaussian they bend', () => {
+  it('flow matching: under the exact velocity, paths from N(0, I) to a point mass are straight lines; to a spread Gaussian they bend', async () => {
     // Data N(μ, s² I): x_t = (1−t)·μ + σ_t·x_1 with σ_t = √((1−t)²s² + t²), linear in t only for
     // s = 0: then every particle moves along the chord from x_1 to μ at constant speed.
     const gaussian = (std: number): LabSetup => ({ ...DEFAULT_LAB_SETUP, objective: 'flow', data: { kind: 'mixture', count: 100, seed: 1, components: [{ mean: [1.5, -1], std, weight: 1 }] } });
-    const { positions } = finalPoints(gaussian(0), 'euler', 10, 50);
+    const { positions } = await finalPoints(gaussian(0), 'euler', 10, 50);
     expect(bend(positions, 50)).toBeLessThan(1e-4);
     const end = positions[positions.length - 1];
     for (let i = 0; i < 50; i++) expect([end[2 * i], end[2 * i + 1]]).toEqual([expect.closeTo(1.5, 4), expect.closeTo(-1, 4)]);
-    for (const std of [0.3, 1]) expect(bend(finalPoints(gaussian(std), 'euler', 10, 50).positions, 50)).toBeGreaterThan(0.01);
+    for (const std of [0.3, 1]) expect(bend((await finalPoints(gaussian(std), 'euler', 10, 50)).positions, 50)).toBeGreaterThan(0.01);
   });
 
-  it('one seed gives one x_T for every sampler and objective', () => {
-    const a = finalPoints(DEFAULT_LAB_SETUP, 'ddim', 3, 20).positions[0];
-    const b = finalPoints({ ...DEFAULT_LAB_SETUP, objective: 'flow' }, 'heun', 4, 20).positions[0];
+  it('one seed gives one x_T for every sampler and objective', async () => {
+    const a = (await finalPoints(DEFAULT_LAB_SETUP, 'ddim', 3, 20)).positions[0];
+    const b = (await finalPoints({ ...DEFAULT_LAB_SETUP, objective: 'flow' }, 'heun', 4, 20)).positions[0];
     expect(Array.from(a)).toEqual(Array.from(b));
   });
 });

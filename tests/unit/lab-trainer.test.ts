@@ -39,24 +39,58 @@ describe('lab MLP denoiser', () => {
 });
 
 describe('lab trainer', () => {
-  it('frees every tensor of a step and its loss falls on 8 Gaussians (diffusion and flow)', () => {
+  it('frees every tensor of a step once its loss is read, and its loss falls on 8 Gaussians (diffusion and flow)', async () => {
     const { points } = makeToy2D({ kind: 'gaussians8', count: 1000, seed: 2 });
     for (const objective of ['diffusion', 'flow'] as const) {
       const model = new MlpDenoiser({ width: 32, depth: 2 }, 3);
       const trainer = new LabTrainer({ model, objective, schedule: makeSchedule(DEFAULT_SCHEDULE), prediction: 'epsilon', minSnrGamma: 5, points, seed: 1 });
       trainer.trainStep(128, 3e-3);
+      await trainer.readLosses();
       const before = tf.memory().numTensors;
       const losses: number[] = [];
-      for (let i = 0; i < 300; i++) losses.push(trainer.trainStep(128, 3e-3).loss);
-      expect(tf.memory().numTensors).toBe(before);
+      for (let i = 0; i < 300; i++) {
+        trainer.trainStep(128, 3e-3);
+        // Read in batches, as the training loop does; the steps come back in order.
+        if (trainer.pending === 16 || i === 299) {
+          const read = await trainer.readLosses();
+          expect(read.map((r) => r.step)).toEqual(read.map((_, k) => trainer.step - read.length + 1 + k));
+          losses.push(...read.map((r) => r.loss));
+          expect(tf.memory().numTensors).toBe(before);
+        }
+      }
+      expect(losses).toHaveLength(300);
+      expect(trainer.pending).toBe(0);
       const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
       expect(mean(losses.slice(-50))).toBeLessThan(0.8 * mean(losses.slice(0, 10)));
-      const r = trainer.trainStep(64, 1e-3);
+      trainer.trainStep(64, 1e-3);
+      const [r] = await trainer.readLosses();
       expect(r.itemLosses).toHaveLength(64);
       expect(r.itemTimesteps.every((t) => t >= 0 && t <= 1000)).toBe(true);
       expect(r.loss).toBeCloseTo(r.itemLosses.reduce((s, v) => s + v, 0) / 64, 5);
+      // Steps left unread are freed with the trainer.
+      trainer.trainStep(64, 1e-3);
       trainer.dispose();
       model.dispose();
     }
+  });
+
+  it('a step’s loss is the weighted squared error of the network’s output before the step', async () => {
+    const { points } = makeToy2D({ kind: 'gaussians8', count: 200, seed: 4 });
+    const model = new MlpDenoiser({ width: 16, depth: 2 }, 8);
+    const trainer = new LabTrainer({ model, objective: 'diffusion', schedule: makeSchedule(DEFAULT_SCHEDULE), prediction: 'epsilon', minSnrGamma: null, points, seed: 6 });
+    // The same batch, drawn by a twin trainer, against the output of the weights before the step.
+    const twin = new LabTrainer({ model, objective: 'diffusion', schedule: makeSchedule(DEFAULT_SCHEDULE), prediction: 'epsilon', minSnrGamma: null, points, seed: 6 });
+    const batch = twin['fillBatch'](32);
+    const outTensor = tf.tidy(() => model.apply(tf.tensor2d(batch.features, [32, MLP_INPUT_FEATURES])));
+    const out = outTensor.dataSync();
+    outTensor.dispose();
+    let expected = 0;
+    for (let i = 0; i < 64; i++) expected += (out[i] - batch.target[i]) ** 2;
+    trainer.trainStep(32, 1e-3);
+    const [r] = await trainer.readLosses();
+    expect(r.loss).toBeCloseTo(expected / 64, 5);
+    twin.dispose();
+    trainer.dispose();
+    model.dispose();
   });
 });

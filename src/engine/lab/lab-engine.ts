@@ -2,9 +2,9 @@
  * The 2D lab's side of the engine (issue 17): its data set, MLP denoiser, training and sampling
  * runs, fields, densities and quality sweeps, answering the messages of src/protocol/lab-messages.ts.
  * Long work (training, sampling, quality) starts a run and returns, so the worker keeps answering
- * while it goes on; fields and densities are answered at once.
+ * while it goes on; fields and densities are answered at once. Nothing is read back synchronously,
+ * so the lab runs on every backend (WebGPU included): see lab-trainer, lab-sampling, lab-fields.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { LabSampleRequest, LabToPage, LabToWorker, LabTraining } from '../../protocol/lab-messages';
 import type { WorkerToPage } from '../../protocol/messages';
 import { createLabContext, disposeLabContext, type LabContext } from './lab-context';
@@ -13,14 +13,6 @@ import { LabQualityRun } from './lab-quality';
 import { LabSampleRun } from './lab-sample-run';
 import { labRunProblem } from './lab-sampling';
 import { LabTrainingRun } from './lab-training-run';
-
-/**
- * The lab reads its small tensors back synchronously at every step (the samplers' model calls and
- * the MLP's losses); tfjs's WebGPU backend can only do that through canvases, and doing it lost the
- * GPU device in headless Chromium (SwiftShader). So on WebGPU the lab says so instead of running.
- */
-export const WEBGPU_NOTE =
-  'The 2D lab does not run on the WebGPU backend (it reads its tiny tensors back at every step, which WebGPU cannot do safely). Open the page with ?backend=wasm — the fastest backend for a network this small — to use it.';
 
 /** Sampling runs that may go on at once. */
 export const MAX_SAMPLE_RUNS = 2;
@@ -37,7 +29,6 @@ export class LabEngine {
   async handle(message: LabToWorker): Promise<void> {
     switch (message.type) {
       case 'lab/setup':
-        if (tf.getBackend() === 'webgpu') return this.reply({ type: 'lab/error', message: WEBGPU_NOTE });
         return this.setup(() => createLabContext(message.setup));
       case 'lab/train/reset':
         return this.setup(() => createLabContext(this.need().setup));
@@ -53,7 +44,8 @@ export class LabEngine {
         const ctx = this.need();
         const points = gridPoints(message.grid);
         const { id, t, kind, grid } = message;
-        return this.reply({ type: 'lab/field', id, t, kind, grid, learned: learnedField(ctx, t, kind, points), exact: exactField(ctx, t, kind, points) });
+        const exact = exactField(ctx, t, kind, points);
+        return this.reply({ type: 'lab/field', id, t, kind, grid, learned: await learnedField(ctx, t, kind, points), exact });
       }
       case 'lab/density': {
         const { id, t, grid } = message;

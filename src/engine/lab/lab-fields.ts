@@ -53,15 +53,22 @@ function toKind(kind: LabFieldKind, flow: boolean, c: LinearCorruption, x0: Arra
   });
 }
 
-/** The learned field (the MLP with its weights' moving average, as sampling uses) at the grid's points. */
-export function learnedField(ctx: LabContext, t: number, kind: LabFieldKind, points: Float32Array): Float32Array {
+/**
+ * The learned field (the MLP with its weights' moving average, as sampling uses) at the grid's
+ * points, read back asynchronously (one `await data()`, no synchronous read on any backend).
+ */
+export async function learnedField(ctx: LabContext, t: number, kind: LabFieldKind, points: Float32Array): Promise<Float32Array> {
   const c = corruptionAt(ctx, t);
   const flow = ctx.setup.objective === 'flow';
   const n = points.length >> 1;
   const tau = flow ? t * TIME_SCALE : (Math.max(t, 0) * TIME_SCALE) / ctx.schedule.T;
   const out = tf.tidy(() => ctx.model.apply(tf.tensor2d(mlpFeatures(points, tau), [n, MLP_INPUT_FEATURES]), ctx.trainer.averaged));
-  const o = out.dataSync();
-  out.dispose();
+  let o: Float32Array;
+  try {
+    o = (await out.data()) as Float32Array;
+  } finally {
+    out.dispose();
+  }
   const x0 = new Float64Array(2 * n);
   const eps = new Float64Array(2 * n);
   const prediction = ctx.setup.prediction;

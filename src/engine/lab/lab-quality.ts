@@ -82,15 +82,9 @@ export class LabQualityRun {
         const spec = plan[r];
         let last: Float32Array | null = null;
         let evaluations = 0;
-        const run = labSampleRun(this.ctx, spec);
-        try {
-          for (const position of run) {
-            last = position.points;
-            evaluations = position.evaluations;
-            await this.control.stepBoundary();
-          }
-        } finally {
-          run.return();
+        for await (const position of labSampleRun(this.ctx, spec, { between: () => this.control.stepBoundary(), onlyLast: true })) {
+          last = position.points;
+          evaluations = position.evaluations;
         }
         const samples = last as Float32Array;
         const row: LabQualityRow = {

@@ -1,8 +1,8 @@
 /**
- * Drives one 'lab/sample' run: positions from ./lab-sampling streamed to the page as
- * 'lab/sample/steps' chunks (every position, batched a few times a second), a macrotask after every
- * step so that 'lab/sample/cancel' takes effect within one step, and 'lab/sample/state' at the start
- * and the end.
+ * Drives one 'lab/sample' run: positions from ./lab-sampling (read asynchronously, in batches)
+ * streamed to the page as 'lab/sample/steps' chunks (every position, batched a few times a second),
+ * a macrotask after every step so that 'lab/sample/cancel' takes effect within one step, and
+ * 'lab/sample/state' at the start and the end.
  */
 import type { LabToPage } from '../../protocol/lab-messages';
 import { RunCancelled, RunControl } from '../run-control';
@@ -62,22 +62,17 @@ export class LabSampleRun {
     state('running');
     const chunk: LabPosition[] = [];
     let lastFlush = start;
-    const positions = labSampleRun(this.ctx, this.spec);
     try {
-      for (;;) {
-        const next = positions.next();
-        if (next.done) break;
-        chunk.push(next.value);
+      for await (const position of labSampleRun(this.ctx, this.spec, { between: () => this.control.stepBoundary() })) {
+        chunk.push(position);
         if (performance.now() - lastFlush >= CHUNK_MS) {
           this.flush(chunk);
           lastFlush = performance.now();
         }
-        await this.control.stepBoundary();
       }
       this.flush(chunk);
       state('done');
     } catch (err) {
-      positions.return();
       if (err instanceof RunCancelled) {
         this.flush(chunk);
         state('cancelled');

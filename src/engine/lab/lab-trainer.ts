@@ -6,8 +6,13 @@
  *   or v (Salimans & Ho 2022), optionally min-SNR-γ weighted (Hang et al. 2023; ../../diffusion/loss);
  * - flow matching (Lipman et al. 2023; Liu et al. 2023): t ~ U(0, 1), x_t = (1−t) x0 + t ε, target
  *   ε − x0 (../../diffusion/flow-matching).
- * The loss is the (weighted) mean squared error over the batch and both coordinates. Per-item losses
- * are computed on the CPU from the network output, which the step reads back anyway.
+ * The loss is the (weighted) mean squared error over the batch and both coordinates.
+ *
+ * A step reads nothing back: it queues its work and keeps its output tensor (and a copy of its
+ * targets and weights); `readLosses()` later reads the queued outputs with `await t.data()` (one
+ * read per step, all in flight together) and computes the per-item losses on the CPU. So the loop
+ * runs on every backend without a synchronous read (WebGPU's are slow and unsafe), and on wasm a
+ * step costs what it did (no extra kernels: the targets are copied, not subtracted on the device).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PredictionType } from '../../diffusion/config';
@@ -29,6 +34,8 @@ export interface LabTrainerOptions {
 }
 
 export interface LabStepResult {
+  /** The step this is (1 for the first). */
+  step: number;
   loss: number;
   /** Per item: the timestep (diffusion 0..T−1, flow t·1000) and the loss. */
   itemTimesteps: Int32Array;
@@ -49,6 +56,8 @@ export class LabTrainer {
   private readonly rng: Random;
   private readonly adam: LabAdam;
   private buffers: { batch: number; features: Float32Array; target: Float32Array; weights: Float32Array } | null = null;
+  /** Steps taken whose outputs are not read yet, oldest first. */
+  private queued: Array<{ step: number; output: tf.Tensor2D; target: Float32Array; weights: Float32Array; timesteps: Int32Array }> = [];
 
   constructor(private readonly options: LabTrainerOptions) {
     if (options.points.length < 2) throw new Error('The training set is empty.');
@@ -57,13 +66,21 @@ export class LabTrainer {
     this.averaged = tf.variable(options.model.theta.clone(), false);
   }
 
-  /** One Adam step on a fresh batch of `batch` points at learning rate `learningRate`. */
-  trainStep(batch: number, learningRate: number): LabStepResult {
+  /** Steps whose losses `readLosses()` has not read yet. */
+  get pending(): number {
+    return this.queued.length;
+  }
+
+  /**
+   * One Adam step on a fresh batch of `batch` points at learning rate `learningRate`. Queued, not
+   * read: its loss comes from the next `readLosses()`.
+   */
+  trainStep(batch: number, learningRate: number): void {
     if (!Number.isInteger(batch) || batch < 1 || batch > 8192) throw new Error(`batch must be an integer in [1, 8192], got ${batch}.`);
     if (!(learningRate > 0 && learningRate < 1)) throw new Error(`learning rate must be in (0, 1), got ${learningRate}.`);
-    const { features, target, weights, timesteps: itemTimesteps } = this.fillBatch(batch);
+    const { features, target, weights, timesteps } = this.fillBatch(batch);
     const model = this.options.model;
-    const out = tf.tidy(() => {
+    const output = tf.tidy(() => {
       const x = tf.tensor2d(features, [batch, MLP_INPUT_FEATURES]);
       const y = tf.tensor2d(target, [batch, 2]);
       const w = tf.tensor2d(weights, [batch, 1]);
@@ -73,19 +90,20 @@ export class LabTrainer {
       this.averaged.assign(tf.add(tf.mul(this.averaged, decay), tf.mul(model.theta, 1 - decay)));
       return output;
     });
-    const o = out.dataSync();
-    out.dispose();
-    const itemLosses = new Float32Array(batch);
-    let loss = 0;
-    for (let i = 0; i < batch; i++) {
-      const dx = o[2 * i] - target[2 * i];
-      const dy = o[2 * i + 1] - target[2 * i + 1];
-      // weights[i] = w_i / (2·batch): the item's loss is w_i·mean of its two squared errors.
-      itemLosses[i] = (dx * dx + dy * dy) * weights[i] * batch;
-      loss += itemLosses[i];
-    }
     this.step += 1;
-    return { loss: loss / batch, itemTimesteps, itemLosses };
+    this.queued.push({ step: this.step, output, target: target.slice(), weights: weights.slice(), timesteps });
+  }
+
+  /** The losses of every step queued since the last call, oldest first; frees their outputs. */
+  async readLosses(): Promise<LabStepResult[]> {
+    const queued = this.queued;
+    this.queued = [];
+    try {
+      const outputs = await Promise.all(queued.map((q) => q.output.data()));
+      return queued.map((q, k) => stepLosses(q.step, outputs[k] as Float32Array, q.target, q.weights, q.timesteps));
+    } finally {
+      for (const q of queued) q.output.dispose();
+    }
   }
 
   /** x_t's input features, the targets, the loss weights w_i/(2·batch) and the items' timesteps. */
@@ -129,9 +147,26 @@ export class LabTrainer {
   }
 
   dispose(): void {
+    for (const q of this.queued) q.output.dispose();
+    this.queued = [];
     this.adam.dispose();
     this.averaged.dispose();
   }
+}
+
+/** A step's per-item losses w_i·mean of its two squared errors, and their mean, from its output. */
+function stepLosses(step: number, o: Float32Array, target: Float32Array, weights: Float32Array, itemTimesteps: Int32Array): LabStepResult {
+  const batch = weights.length;
+  const itemLosses = new Float32Array(batch);
+  let loss = 0;
+  for (let i = 0; i < batch; i++) {
+    const dx = o[2 * i] - target[2 * i];
+    const dy = o[2 * i + 1] - target[2 * i + 1];
+    // weights[i] = w_i / (2·batch): the item's loss is w_i·mean of its two squared errors.
+    itemLosses[i] = (dx * dx + dy * dy) * weights[i] * batch;
+    loss += itemLosses[i];
+  }
+  return { step, loss: loss / batch, itemTimesteps, itemLosses };
 }
 
 /**

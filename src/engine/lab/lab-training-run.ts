@@ -3,6 +3,10 @@
  * between slices (../run-control's stepBoundary) so that the worker answers 'lab/train/pause',
  * 'lab/sample', 'lab/field' … while it runs. `start()` returns at once; the loop posts
  * 'lab/train/progress' a few times a second and 'lab/train/state' / 'lab/model' at its end.
+ *
+ * Losses are read asynchronously (LabTrainer.readLosses) every READ_MS or every MAX_QUEUED steps,
+ * whichever comes first: on a GPU backend the steps are queued without waiting, and the read is
+ * where the loop waits for the device, so at most MAX_QUEUED steps are ever in flight.
  */
 import type { LabToPage, LabTraining } from '../../protocol/lab-messages';
 import { RunCancelled, RunControl } from '../run-control';
@@ -12,6 +16,10 @@ import type { LabContext } from './lab-context';
 const SLICE_MS = 8;
 /** Interval of progress messages, ms. */
 const PROGRESS_MS = 250;
+/** Steps queued on the device before the loop waits for their losses. */
+const MAX_QUEUED = 16;
+/** Losses are read at least this often, ms. */
+const READ_MS = 100;
 /** Per-item losses sent with a progress message, at most. */
 const MAX_ITEMS = 4096;
 
@@ -26,6 +34,8 @@ export class LabTrainingRun {
   private finished: Promise<void> = Promise.resolve();
   private window = { start: 0, steps: [] as number[], losses: [] as number[] };
   private items: Array<{ t: Int32Array; loss: Float32Array }> = [];
+  /** The latest loss read (reads are chained, so their results arrive in step order). */
+  private reads: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly ctx: LabContext,
@@ -61,6 +71,11 @@ export class LabTrainingRun {
     if (this.control.state !== 'running') return;
     this.control.pause();
     this.post({ type: 'lab/train/state', state: 'paused', step: this.ctx.trainer.step });
+    // The loop waits at its step boundary now: the steps it queued before are read and shown.
+    void this.readLosses().then(
+      () => this.postProgress(),
+      () => undefined,
+    );
   }
 
   resume(): void {
@@ -81,29 +96,50 @@ export class LabTrainingRun {
     this.post({ type: 'lab/train/state', state: 'running', step: trainer.step });
     this.window.start = performance.now();
     let lastProgress = this.window.start;
+    let lastRead = this.window.start;
     try {
       while (trainer.step < this.training.steps) {
         const sliceStart = performance.now();
-        do {
-          const r = trainer.trainStep(this.training.batch, this.training.learningRate);
-          this.window.steps.push(trainer.step);
-          this.window.losses.push(r.loss);
-          this.items.push({ t: r.itemTimesteps, loss: r.itemLosses });
-          if (this.items.length > 8) this.items.shift();
-        } while (trainer.step < this.training.steps && performance.now() - sliceStart < SLICE_MS);
+        do trainer.trainStep(this.training.batch, this.training.learningRate);
+        while (trainer.step < this.training.steps && trainer.pending < MAX_QUEUED && performance.now() - sliceStart < SLICE_MS);
+        if (trainer.pending >= MAX_QUEUED || performance.now() - lastRead >= READ_MS) {
+          await this.readLosses();
+          lastRead = performance.now();
+        }
         if (performance.now() - lastProgress >= PROGRESS_MS) {
           this.postProgress();
           lastProgress = performance.now();
         }
         await this.control.stepBoundary();
       }
+      await this.readLosses();
       this.postProgress();
       this.post({ type: 'lab/train/state', state: 'done', step: trainer.step });
       this.post({ type: 'lab/model', paramCount: this.ctx.model.paramCount, step: trainer.step });
     } catch (err) {
-      if (err instanceof RunCancelled) return;
+      if (err instanceof RunCancelled) {
+        // The steps taken count; their losses are read so nothing stays queued.
+        await this.readLosses().catch(() => undefined);
+        return;
+      }
       this.post({ type: 'lab/train/state', state: 'paused', step: trainer.step });
       this.post({ type: 'lab/error', message: `Training stopped: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+
+  /** Reads the queued steps' losses into the window and the per-item history, one read at a time. */
+  private readLosses(): Promise<void> {
+    const read = () => this.readNow();
+    this.reads = this.reads.then(read, read);
+    return this.reads;
+  }
+
+  private async readNow(): Promise<void> {
+    for (const r of await this.ctx.trainer.readLosses()) {
+      this.window.steps.push(r.step);
+      this.window.losses.push(r.loss);
+      this.items.push({ t: r.itemTimesteps, loss: r.itemLosses });
+      if (this.items.length > 8) this.items.shift();
     }
   }
 
