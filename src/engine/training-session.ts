@@ -24,6 +24,7 @@ import { toModelFiles } from '../io/model-files';
 import type { LossTrace, TrainingResume } from '../io/training-state';
 import { Trainer } from './trainer';
 import { AutoencoderTrainer, measureLatentNormalization } from './autoencoder-trainer';
+import { LatentCache } from './latent-cache';
 import { sampleFrames } from '../sampling/sample';
 import { toImageBatch } from './frames';
 import { measurePeak } from '../eval/peak-memory';
@@ -73,10 +74,13 @@ export class TrainingSession {
   private restoredConfig: TrainingConfig | null = null;
   /** The last checkpoint (finite weights), which a non-finite loss rolls back to. */
   private lastGood: { artifacts: WeightsArtifacts; step: number } | null = null;
+  /** Latent models: the training images' latents, encoded once through the frozen encoder (./latent-cache.ts). */
+  readonly latentCache: LatentCache | null;
 
   constructor(private readonly options: TrainingSessionOptions) {
     this.stepOffsets = { autoencoder: options.resumeFrom?.autoencoderSteps ?? 0, denoiser: options.resumeFrom?.denoiserSteps ?? 0 };
     if (options.history) this.history = { stage: options.history.stage, steps: [...options.history.steps], losses: [...options.history.losses] };
+    this.latentCache = options.model.kind === 'latent' ? new LatentCache(options.data.dataset, options.data.split.train) : null;
   }
 
   get autoencoderSteps(): number {
@@ -125,8 +129,9 @@ export class TrainingSession {
       stage: config.stage,
       totalSteps: config.steps,
       takeStep: async () => {
-        if (this.peakTrainBytes != null) return takeStep();
-        const result = await measurePeak(takeStep, (bytes) => (this.peakTrainBytes = bytes));
+        const step = await takeStep(); // the batch (for a latent model, its latents) is ready; the step itself is synchronous
+        if (this.peakTrainBytes != null) return step();
+        const result = await measurePeak(step, (bytes) => (this.peakTrainBytes = bytes));
         this.options.onChange();
         return result;
       },
@@ -158,22 +163,33 @@ export class TrainingSession {
     this.postState();
   }
 
-  private stepper(config: TrainingConfig): () => StepResult {
+  /** A function that gets the next batch ready and resolves to the (synchronous) step on it. */
+  private stepper(config: TrainingConfig): () => Promise<() => StepResult> {
     const { model, schedule, setup, data } = this.options;
     const provider = createBatchProvider(data.dataset, data.split.train, config.batchSize, config.seed + this.stepsOf(config.stage));
     const shape: [number, number, number, number] = [config.batchSize, data.dataset.height, data.dataset.width, 1];
     if (config.stage === 'autoencoder') {
+      this.latentCache?.invalidate(); // the encoder is about to change (the key would notice too)
       this.autoencoder ??= new AutoencoderTrainer(model.autoencoder!, { learningRate: config.learningRate, seed: config.seed });
       const trainer = this.autoencoder;
       setLearningRate(trainer.optimizer, config.learningRate);
-      return () => trainer.trainStep(provider.next().x, shape);
+      return async () => () => trainer.trainStep(provider.next().x, shape);
     }
     this.denoiser ??= new Trainer({ model, schedule, prediction: setup.prediction, learningRate: config.learningRate, seed: config.seed, minSnrGamma: setup.minSnrGamma });
     const trainer = this.denoiser;
     setLearningRate(trainer.optimizer, config.learningRate);
-    return () => {
+    const cache = this.latentCache;
+    if (cache == null) {
+      return async () => () => {
+        const batch = provider.next();
+        return trainer.trainStep(batch.x, shape, batch.labels);
+      };
+    }
+    const latentShape = model.sampleShape(config.batchSize);
+    return async () => {
       const batch = provider.next();
-      return trainer.trainStep(batch.x, shape, batch.labels);
+      const x0 = await cache.latents(model, batch, this.autoencoderSteps);
+      return () => trainer.trainStepOnX0(x0, latentShape, batch.labels);
     };
   }
 
@@ -274,6 +290,7 @@ export class TrainingSession {
     const lr = this.runConfig?.learningRate ?? 0;
     if (good == null) throw new Error(`The loss became ${loss} at step ${badStep} and there is no checkpoint to go back to. Try a lower learning rate (now ${lr}).`);
     const { info, tensors } = assignCheckpointWeights(this.options.model, good.artifacts);
+    this.latentCache?.invalidate(); // the autoencoder's weights were written again
     try {
       if (info.resume) await restoreTrainers({ model: this.options.model, denoiser: this.denoiser, autoencoder: this.autoencoder }, info.resume, tensors);
     } finally {
@@ -298,6 +315,7 @@ export class TrainingSession {
     if (resume.denoiser) this.denoiser ??= new Trainer({ model, schedule, prediction: setup.prediction, learningRate: config.learningRate, seed: config.seed, minSnrGamma: setup.minSnrGamma });
     if (resume.autoencoderStep !== null && model.autoencoder) this.autoencoder ??= new AutoencoderTrainer(model.autoencoder, { learningRate: config.learningRate, seed: config.seed });
     await restoreTrainers({ model, denoiser: this.denoiser, autoencoder: this.autoencoder }, resume, tensors);
+    this.latentCache?.invalidate();
     this.stage = resume.stage;
     this.history = history && history.stage === resume.stage ? history : { stage: resume.stage, steps: [], losses: [] };
     this.restoredConfig = config;
@@ -335,5 +353,6 @@ export class TrainingSession {
     this.autoencoder?.dispose();
     this.denoiser = null;
     this.autoencoder = null;
+    this.latentCache?.invalidate();
   }
 }
