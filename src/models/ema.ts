@@ -9,11 +9,14 @@
  * average does not remember the random initial weights for thousands of steps.
  *
  * The shadow weights are non-trainable variables of their own (an optimizer never touches them).
- * Sampling uses them without disturbing training in one of two ways:
- * - `copyTo(otherModel.weights)`: writes the EMA into a second model of the same config (safe even
- *   when training steps run while the sampler awaits between its steps);
- * - `withShadow(fn)`: swaps the EMA into the training weights, runs a *synchronous* fn, and restores
- *   the training weights bit for bit, even when fn throws.
+ * Sampling uses them without disturbing training in one of three ways:
+ * - `swap()`: a snapshot of the EMA as it is now, swapped into the model's own weights around each
+ *   synchronous call (`run(fn)`, e.g. one denoiser evaluation) and the training weights put back
+ *   after it, so that training steps may run between the sampler's steps. No copy of the model is
+ *   made: assigning a tensor to a tf.Variable shares its memory (copy on write), so a swap moves
+ *   references, not weights, and the snapshot costs memory only once training moves the EMA on;
+ * - `withShadow(fn)`: the same with the live EMA, for one synchronous fn;
+ * - `copyTo(otherModel.weights)`: writes the EMA into a second model of the same config.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -127,6 +130,15 @@ export class Ema {
     return result;
   }
 
+  /**
+   * A snapshot of the EMA to swap into the model's weights around synchronous calls (caller
+   * disposes it). The snapshot shares the shadow's memory until the next `update()`.
+   */
+  swap(): EmaSwap {
+    this.assertLive('swap');
+    return new EmaSwap(this.weights, this.shadow);
+  }
+
   /** Disposes the shadow variables (not the model's weights). Safe to call twice. */
   dispose(): void {
     for (const s of this.shadow.values()) s.dispose();
@@ -142,5 +154,60 @@ export class Ema {
 
   private assertLive(what: string): void {
     if (this.disposed) throw new Error(`ema: ${what}() after dispose().`);
+  }
+}
+
+/** The EMA as it was at `Ema.swap()`, swapped into the model's weights around each `run`. */
+export class EmaSwap {
+  private readonly values = new Map<string, tf.Variable>();
+  private running = false;
+
+  constructor(
+    private readonly weights: Map<string, tf.Variable>,
+    shadow: Map<string, tf.Variable>,
+  ) {
+    // A variable made from a tensor shares its data (a reference, not a copy; tf.clone copies on
+    // wasm), and no tidy frees it.
+    for (const [name, s] of shadow) {
+      if (!weights.has(name)) throw new Error(`ema: the model no longer has the weight '${name}'.`);
+      this.values.set(name, tf.variable(s, false));
+    }
+  }
+
+  /**
+   * Runs a synchronous `fn` with the snapshot in the model's weights; the training weights are back
+   * (the very same tensors) when it returns or throws. A promise from fn is an error, as in withShadow.
+   */
+  run<T>(fn: () => T): T {
+    if (this.values.size === 0) throw new Error('ema: run() after dispose().');
+    if (this.running) return fn(); // nested: the snapshot is in place already
+    const saved = new Map<string, tf.Variable>();
+    let result: T;
+    this.running = true;
+    try {
+      for (const [name, value] of this.values) {
+        const w = this.weights.get(name)!;
+        saved.set(name, tf.variable(w, false));
+        w.assign(value);
+      }
+      result = fn();
+    } finally {
+      for (const [name, copy] of saved) {
+        this.weights.get(name)!.assign(copy);
+        copy.dispose();
+      }
+      this.running = false;
+    }
+    if (result != null && typeof (result as { then?: unknown }).then === 'function') {
+      (result as unknown as Promise<unknown>).then(undefined, () => undefined);
+      throw new Error('ema: run needs a synchronous fn.');
+    }
+    return result;
+  }
+
+  /** Frees the snapshot (the model's weights are untouched). Safe to call twice. */
+  dispose(): void {
+    for (const v of this.values.values()) v.dispose();
+    this.values.clear();
   }
 }

@@ -21,7 +21,7 @@ import {
 import type { PredictionType } from '../diffusion/config';
 import { deriveSeed } from '../data/random';
 import { nullLabel } from '../models/setup/unet-config';
-import { createUNet, type UNet } from '../models/unet';
+import type { UNet } from '../models/unet';
 import type { DiffusionModel } from '../models/diffusion-model';
 import { adaptiveOrder, ADAPTIVE_MAX_EVALUATIONS, requestExtras, type SamplingRequest } from './config';
 
@@ -43,12 +43,23 @@ export function denoiserOf(unet: UNet, labels: tf.Tensor1D | null, nullLabels: t
   return classifierFreeGuidance(model, labels, nullLabels, guidance);
 }
 
-/** A copy of the denoiser holding its EMA weights (caller disposes), or the denoiser itself. */
+/**
+ * The denoiser with its EMA weights (caller disposes), or the denoiser itself. No copy of the U-Net
+ * is built: the EMA as it is now is swapped into the model's own weights around each evaluation and
+ * the training weights put back after it (src/models/ema.ts, EmaSwap), so training steps that run
+ * between the sampler's steps see their own weights and the run sees one EMA from start to end.
+ */
 export function samplingDenoiser(model: DiffusionModel, useEma: boolean): { unet: UNet; owned: boolean } {
   if (!useEma || model.ema == null) return { unet: model.denoiser, owned: false };
-  const copy = createUNet(model.denoiser.config, 0);
-  model.ema.copyTo(copy.weights);
-  return { unet: copy, owned: true };
+  const denoiser = model.denoiser;
+  const swap = model.ema.swap();
+  const unet: UNet = {
+    config: denoiser.config,
+    weights: denoiser.weights,
+    apply: (x, t, options) => swap.run(() => denoiser.apply(x, t, options)),
+    dispose: () => swap.dispose(),
+  };
+  return { unet, owned: true };
 }
 
 /**
