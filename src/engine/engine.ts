@@ -30,6 +30,7 @@ import { memoryBudgetOf } from '../backends/memory-limits';
 import { loseGpuDeviceForTest } from '../backends/device-watch';
 import { LabEngine } from './lab/lab-engine';
 import { EditHost } from './edit-host';
+import { decodeRecorded, type DecodeRequest } from './record-decode';
 import { editBatch, type EditRequest } from '../sampling/edit-config';
 
 export interface EngineDeps {
@@ -95,6 +96,8 @@ export class Engine {
       case 'sample/resume':
       case 'sample/cancel':
         return this.edit.running ? this.edit.control(message.type) : this.sampling.control(message.type);
+      case 'sample/decode':
+        return this.decodeForPlayer(message);
       case 'edit/start':
         return this.startEdit(message.edit, message.run);
       case 'edit/convert':
@@ -214,6 +217,11 @@ export class Engine {
       throw new Error(problem);
     }
     this.sampling.start(this.ensureModel(0), this.schedule, this.setup.prediction, config, run);
+  }
+
+  /** The player shows recorded latent positions the run did not decode (./record-decode.ts). */
+  private async decodeForPlayer(request: DecodeRequest): Promise<void> {
+    this.deps.post(await decodeRecorded(this.model, request));
   }
 
   /**

@@ -1,9 +1,16 @@
 /**
  * A sampling run streamed to the page. Every reverse step is read back once (one packed read:
- * the step's result, the predicted x0 and noise, and for a latent model their decodings) and
- * recorded for the denoising player ('sample/steps', bytes, several steps per message, about 10
- * messages a second); the live view gets a float frame (x_t and the predicted x0, plus their
- * decodings) at most 30 times a second, always including the last step.
+ * the step's result, the predicted x0 and noise, and for a latent model their decodings when the
+ * step is shown) and recorded for the denoising player ('sample/steps', bytes, several steps per
+ * message, about 10 messages a second); the live view gets a float frame (x_t and the predicted
+ * x0, plus their decodings) at most 30 times a second, always including the last step.
+ *
+ * A latent model decodes only the steps the live view shows, and x_T and the last step: decoding
+ * every step (x_t and x̂0 through the decoder at 28×28) made a recorded run about 1.6× as long as
+ * the sampling alone. Its live view shows a step when the frame rate allows and decoding has taken
+ * at most `decodeShare` of the run's time so far (src/engine/throttle.ts, WorkBudget); the player
+ * asks for the other positions' decodings when it shows them (./record-decode.ts). `decodeAll`
+ * restores decoding every step (for benchmarks).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NoiseSchedule } from '../diffusion';
@@ -12,7 +19,7 @@ import type { ImageBatch, RecordShape, SampleSummary, WorkerToPage } from '../pr
 import type { RunState } from './run-config';
 import { isAdaptive, maxRunSteps, type SamplingConfig } from '../sampling/config';
 import { RunCancelled, yieldToEventLoop, type RunControl } from './run-control';
-import { Throttle } from './throttle';
+import { Throttle, WorkBudget } from './throttle';
 import { sampleSteps, type DenoisingStep } from '../sampling/sample';
 import { measurePeak } from '../eval/peak-memory';
 import type { DiffusionModel } from '../models/diffusion-model';
@@ -36,6 +43,10 @@ export interface SamplingRunOptions {
   steps?: Generator<DenoisingStep, void, void>;
   /** Called with the last step's images (pixels, or a latent model's decodings; not clipped). */
   onLast?: (images: ImageBatch) => void;
+  /** Latent models: decode every step for the record, as before the player decoded on demand (default false). */
+  decodeAll?: boolean;
+  /** Latent models: the most of the run's time that decoding for the live view may take (default 0.2). */
+  decodeShare?: number;
 }
 
 /** One step's values on the page's side of the device: views into a single read. */
@@ -45,7 +56,7 @@ interface StepData {
   xNext: Float32Array;
   x0: Float32Array;
   eps: Float32Array;
-  /** Latent models: decodings of x_T (first step), of the result and of x0. */
+  /** Latent models: decodings of x_T (or of the step's input), of the result and of x0, when decoded. */
   decodedInput: Float32Array | null;
   decodedNext: Float32Array | null;
   decodedX0: Float32Array | null;
@@ -56,15 +67,19 @@ interface StepData {
 const shapeOf = (t: tf.Tensor4D): RecordShape => ({ n: t.shape[0], h: t.shape[1], w: t.shape[2], c: t.shape[3] });
 const sizeOf = (s: RecordShape) => s.n * s.h * s.w * s.c;
 
-/** Reads a step's tensors back in one packed read (one GPU sync per step, never dataSync). */
-async function readStep(model: DiffusionModel, step: DenoisingStep, withInput: boolean): Promise<StepData> {
-  const latent = model.kind === 'latent';
+/**
+ * Reads a step's tensors back in one packed read (one GPU sync per step, never dataSync). `decode`:
+ * a latent model's decodings (of the input too when `withInput`); the input itself is read at step 0.
+ */
+async function readStep(model: DiffusionModel, step: DenoisingStep, withInput: boolean, decode: { input: boolean } | null): Promise<StepData> {
+  const latent = model.kind === 'latent' && decode != null;
+  const decodeInput = latent && decode.input;
   const space = shapeOf(step.xt);
   let images = space;
   const packed = tf.tidy(() => {
     const parts: tf.Tensor[] = [...(withInput ? [step.input] : []), step.xt, step.x0, step.eps];
     if (latent) {
-      const decoded = model.decode(tf.concat([...(withInput ? [step.input] : []), step.xt, step.x0], 0));
+      const decoded = model.decode(tf.concat([...(decodeInput ? [step.input] : []), step.xt, step.x0], 0));
       images = { ...shapeOf(decoded), n: space.n };
       parts.push(decoded);
     }
@@ -80,7 +95,7 @@ async function readStep(model: DiffusionModel, step: DenoisingStep, withInput: b
   const x0 = take(s);
   const eps = take(s);
   const i = sizeOf(images);
-  const decodedInput = latent && withInput ? take(i) : null;
+  const decodedInput = decodeInput ? take(i) : null;
   const decodedNext = latent ? take(i) : null;
   const decodedX0 = latent ? take(i) : null;
   return { input, xNext, x0, eps, decodedInput, decodedNext, decodedX0, space, images };
@@ -92,6 +107,8 @@ const batchOf = (values: Float32Array, s: RecordShape): ImageBatch => ({ pixels:
 export async function runSampling(options: SamplingRunOptions): Promise<RunState> {
   const { control, post, model } = options;
   const throttle = new Throttle(options.framesPerSecond ?? 30);
+  const latent = model.kind === 'latent';
+  const budget = new WorkBudget(options.decodeShare ?? 0.2);
   const recordThrottle = new Throttle(options.recordsPerSecond ?? 10);
   const steps = options.steps ?? sampleSteps(model, options.schedule, options.prediction, options.config, options.config.useEma);
   let recorder: StepRecorder | null = null;
@@ -108,13 +125,20 @@ export async function runSampling(options: SamplingRunOptions): Promise<RunState
       if (result.done) break;
       const step = result.value;
       const last = step.index === step.total - 1;
-      const d = await readStep(model, step, step.index === 0);
+      // A latent model's live frame needs its decodings: within the decode budget only (the last step always).
+      const frameDue = last || ((!latent || budget.ready()) && throttle.ready());
+      // Latent models decode the steps shown live, and the first (x_T) and the last; pixels need none.
+      const decode: { input: boolean } | null = !latent ? null : options.decodeAll || frameDue || step.index === 0 ? { input: step.index === 0 || !recorder?.carryDecoded } : null;
+      const read = () => readStep(model, step, step.index === 0, decode);
+      const d: StepData = decode ? await budget.spend(read) : await read();
       if (d.input) {
         // The record is laid out for the most steps the run can take (an adaptive run does not know its count).
         const planned = options.steps ? step.total : maxRunSteps(options.config);
         summary.plannedSteps = adaptive ? null : planned;
         recorder = new StepRecorder(options.run ?? 0, planned, d.images, model.kind === 'latent' ? d.space : null);
         recorder.start(d.input, d.decodedInput ?? undefined);
+      } else if (d.decodedInput) {
+        recorder!.decodeCarry(d.decodedInput);
       }
       summary.steps = step.index + 1;
       summary.evaluations = step.evaluations ?? step.index + 1;
@@ -122,7 +146,7 @@ export async function runSampling(options: SamplingRunOptions): Promise<RunState
       if (step.earlyStop?.stopped) summary.earlyStop = { index: step.index, value: step.earlyStop.value, saved: step.earlyStop.saved };
       if (last) options.onLast?.(batchOf(d.decodedNext ?? d.xNext, d.images));
       recorder!.add({ t: Math.round(step.t), xNext: d.xNext, x0: d.x0, eps: d.eps, decodedNext: d.decodedNext ?? undefined, decodedX0: d.decodedX0 ?? undefined }, last);
-      if (throttle.ready(last)) {
+      if (frameDue) {
         post({
           type: 'sample/frame',
           index: step.index,

@@ -6,6 +6,10 @@
  * Positions (see SampleSteps in the protocol): 0 is x_T, k the x_t of step k + 1 with what the
  * denoiser predicted from it (x0, ε̂), N the final sample. A step's x_t is the previous step's
  * result, so each step's result is kept (as bytes) until the next step completes its position.
+ *
+ * A latent model's decodings are optional: the run decodes only the steps it shows (see
+ * ./sampling-run.ts), and a position is marked decoded when both its x_t and its x̂0 decodings came
+ * with it; the page asks for the others when the player shows them ('sample/decode', ./record-decode.ts).
  */
 import type { RecordShape, SampleSteps } from '../protocol/messages';
 import { IMAGE_RANGE, LATENT_RANGE, NOISE_RANGE, quantize } from '../protocol/quantize';
@@ -18,15 +22,16 @@ export interface StepValues {
   xNext: ArrayLike<number>;
   x0: ArrayLike<number>;
   eps: ArrayLike<number>;
-  /** Latent models: the decodings of the sample after the step and of x0. */
+  /** Latent models: the decodings of the sample after the step and of x0 (either may be left out). */
   decodedNext?: ArrayLike<number>;
   decodedX0?: ArrayLike<number>;
 }
 
 interface Position {
   t: number;
-  x: Uint8Array;
-  x0: Uint8Array;
+  /** Images (a latent model's decodings: null where not decoded). */
+  x: Uint8Array | null;
+  x0: Uint8Array | null;
   eps: Uint8Array | null;
   latent: { x: Uint8Array; x0: Uint8Array; eps: Uint8Array } | null;
 }
@@ -46,7 +51,7 @@ export class StepRecorder {
   /** The position of pending[0]. */
   private first = 0;
   /** x_t of the next position: the last step's result (x_T before the first step). */
-  private carry: { x: Uint8Array; latent: Uint8Array | null } | null = null;
+  private carry: { x: Uint8Array | null; latent: Uint8Array | null } | null = null;
   /** The final sample's position when the run ended before `steps`, until the message that carries it is sent. */
   private final: number | null = null;
 
@@ -58,11 +63,21 @@ export class StepRecorder {
     private readonly latents: RecordShape | null,
   ) {}
 
-  /** x_T: pixels, or for a latent model its latents and their decoding. */
+  /** x_T: pixels, or for a latent model its latents and (when decoded) their decoding. */
   start(xT: ArrayLike<number>, decodedXT?: ArrayLike<number>): void {
     this.carry = this.latents
-      ? { x: quantize(decodedXT ?? [], IMAGE_RANGE), latent: quantize(xT, LATENT_RANGE) }
+      ? { x: decodedXT ? quantize(decodedXT, IMAGE_RANGE) : null, latent: quantize(xT, LATENT_RANGE) }
       : { x: quantize(xT, IMAGE_RANGE), latent: null };
+  }
+
+  /** Latent models: the decoding of the next position's x_t, when the step before it did not decode. */
+  decodeCarry(decoded: ArrayLike<number>): void {
+    if (this.carry) this.carry.x = quantize(decoded, IMAGE_RANGE);
+  }
+
+  /** Whether the next position's x_t (the last step's result) has its decoding (always for pixels). */
+  get carryDecoded(): boolean {
+    return this.carry?.x != null;
   }
 
   /**
@@ -75,12 +90,13 @@ export class StepRecorder {
     if (carry == null) throw new Error('StepRecorder.start must come before add.');
     const latent = this.latents != null;
     const next = latent
-      ? { x: quantize(step.decodedNext ?? [], IMAGE_RANGE), latent: quantize(step.xNext, LATENT_RANGE) }
+      ? { x: step.decodedNext ? quantize(step.decodedNext, IMAGE_RANGE) : null, latent: quantize(step.xNext, LATENT_RANGE) }
       : { x: quantize(step.xNext, IMAGE_RANGE), latent: null };
+    const x0 = latent ? step.decodedX0 : step.x0;
     this.pending.push({
       t: step.t,
       x: carry.x,
-      x0: quantize(latent ? (step.decodedX0 ?? []) : step.x0, IMAGE_RANGE),
+      x0: x0 ? quantize(x0, IMAGE_RANGE) : null,
       eps: latent ? null : quantize(step.eps, NOISE_RANGE),
       latent: latent ? { x: carry.latent!, x0: quantize(step.x0, LATENT_RANGE), eps: quantize(step.eps, LATENT_RANGE) } : null,
     });
@@ -94,7 +110,7 @@ export class StepRecorder {
         t: -1,
         x: next.x,
         x0: next.x,
-        eps: latent ? null : zero(next.x.length),
+        eps: latent ? null : zero(next.x!.length),
         latent: latent ? { x: next.latent!, x0: next.latent!, eps: zero(next.latent!.length) } : null,
       });
     }
@@ -104,6 +120,8 @@ export class StepRecorder {
   flush(): SampleSteps | null {
     const p = this.pending;
     if (p.length === 0) return null;
+    const imageSize = this.images.n * this.images.h * this.images.w * this.images.c;
+    const blank = new Uint8Array(imageSize);
     const message: SampleSteps = {
       type: 'sample/steps',
       run: this.run,
@@ -112,8 +130,10 @@ export class StepRecorder {
       count: p.length,
       t: Int32Array.from(p, (q) => q.t),
       images: this.images,
-      x: concat(p.map((q) => q.x)),
-      x0: concat(p.map((q) => q.x0)),
+      // Positions not decoded carry zero bytes, marked in `decoded`.
+      x: concat(p.map((q) => q.x ?? blank)),
+      x0: concat(p.map((q) => q.x0 ?? blank)),
+      ...(this.latents ? { decoded: Uint8Array.from(p, (q) => (q.x && q.x0 ? 1 : 0)) } : {}),
       eps: this.latents ? null : concat(p.map((q) => q.eps!)),
       latents: this.latents
         ? { shape: this.latents, x: concat(p.map((q) => q.latent!.x)), x0: concat(p.map((q) => q.latent!.x0)), eps: concat(p.map((q) => q.latent!.eps)) }

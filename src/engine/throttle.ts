@@ -49,3 +49,32 @@ export class RateMeter {
     return rate > 0 ? remainingSteps / rate : Infinity;
   }
 }
+
+/**
+ * Keeps an optional piece of work (a latent model's decoding for the live view) to at most `share`
+ * of the time: after a piece that took D ms, the next one is allowed once D / share − D ms have
+ * passed since it ended.
+ */
+export class WorkBudget {
+  private nextAt = -Infinity;
+
+  constructor(
+    private readonly share: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  ready(): boolean {
+    return this.now() >= this.nextAt;
+  }
+
+  /** Times `work` and books it against the budget. */
+  async spend<T>(work: () => Promise<T>): Promise<T> {
+    const start = this.now();
+    try {
+      return await work();
+    } finally {
+      const end = this.now();
+      this.nextAt = end + (end - start) * (1 / this.share - 1);
+    }
+  }
+}

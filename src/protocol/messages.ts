@@ -35,6 +35,8 @@ export type PageToWorker =
   | { type: 'sample/pause' }
   | { type: 'sample/resume' }
   | { type: 'sample/cancel' }
+  /** Latent models: decode recorded positions (their latents x_t and x0, LATENT_RANGE bytes [count, n, h, w, c]) for the player. */
+  | { type: 'sample/decode'; run: number; positions: number[]; shape: RecordShape; x: Uint8Array; x0: Uint8Array }
   | { type: 'data/preview'; count: number }
   | { type: 'model/export' }
   | { type: 'model/import'; files: ModelFile[] }
@@ -95,10 +97,28 @@ export interface SampleSteps {
   /** Latent models: x_t, x0 and ε̂ as latents (LATENT_RANGE), e.g. [count, n, 7, 7, C]. */
   latents: { shape: RecordShape; x: Uint8Array; x0: Uint8Array; eps: Uint8Array } | null;
   /**
+   * Latent models: 1 where the position's x and x0 hold decodings, 0 where the run did not decode
+   * it (its bytes are zero): the page asks for those with 'sample/decode' when it shows them.
+   */
+  decoded?: Uint8Array;
+  /**
    * Set in the message that holds the final sample when the run ended before `steps` (early
    * stopping, or the adaptive solver, whose `steps` is its most): the final sample's position.
    */
   final?: number;
+}
+
+/**
+ * The answer to 'sample/decode': the positions' x_t and x0 decoded (IMAGE_RANGE bytes, [count, n,
+ * 28, 28, 1]); empty bytes when the model in the worker cannot decode them (another model now).
+ */
+export interface SampleDecoded {
+  type: 'sample/decoded';
+  run: number;
+  positions: number[];
+  images: RecordShape;
+  x: Uint8Array;
+  x0: Uint8Array;
 }
 
 /**
@@ -200,6 +220,7 @@ export type WorkerToPage =
       evaluations?: number;
     }
   | SampleSteps
+  | SampleDecoded
   | SampleSummary
   | { type: 'model/exported'; files: ModelFile[] }
   | { type: 'model/imported'; setup: ModelSetup }
@@ -238,8 +259,10 @@ export function transferablesOf(message: WorkerToPage): ArrayBuffer[] {
       return [message.xt, message.x0, message.decodedXt, message.decodedX0].flatMap((b) => (b ? [b.pixels.buffer as ArrayBuffer] : []));
     case 'sample/steps': {
       const { t, x, x0, eps, latents } = message;
-      return [t, x, x0, ...(eps ? [eps] : []), ...(latents ? [latents.x, latents.x0, latents.eps] : [])].map((a) => a.buffer as ArrayBuffer);
+      return [t, x, x0, ...(eps ? [eps] : []), ...(latents ? [latents.x, latents.x0, latents.eps] : []), ...(message.decoded ? [message.decoded] : [])].map((a) => a.buffer as ArrayBuffer);
     }
+    case 'sample/decoded':
+      return [message.x.buffer as ArrayBuffer, message.x0.buffer as ArrayBuffer];
     case 'model/exported':
     case 'train/checkpoint':
       return message.files.map((f) => f.data);
@@ -254,5 +277,6 @@ export function transferablesOf(message: WorkerToPage): ArrayBuffer[] {
 /** The buffers a page request carries (imported files), for postMessage's transfer list. */
 export function requestTransferables(message: PageToWorker): ArrayBuffer[] {
   if (message.type === 'edit/convert') return [message.rgba.buffer as ArrayBuffer];
+  if (message.type === 'sample/decode') return [message.x.buffer as ArrayBuffer, message.x0.buffer as ArrayBuffer];
   return message.type === 'model/import' || message.type === 'train/restore' ? message.files.map((f) => f.data) : [];
 }

@@ -4,9 +4,13 @@
  * once per run, outside React. A run of 1000 steps × 16 images is 38 MB for a pixel model; when a
  * run would exceed the memory budget, every k-th position is kept (x_T and the final sample always).
  * Only the small RecordState (counts) is a store that React reads.
+ *
+ * A latent model's run decodes only the steps it shows live: the other positions arrive with their
+ * latents alone, and `requestDecode` asks the worker for their decodings when the player shows them
+ * (the position's latent bytes go back in 'sample/decode'; 'sample/decoded' fills them in).
  */
 import { createStore } from 'zustand/vanilla';
-import type { RecordShape, SampleSteps, SampleSummary } from '../protocol/messages';
+import type { PageToWorker, RecordShape, SampleDecoded, SampleSteps, SampleSummary } from '../protocol/messages';
 
 /** The most bytes a run's record may hold. */
 export const RECORD_BUDGET_BYTES = 80 * 1024 * 1024;
@@ -25,6 +29,8 @@ export interface RecordState {
   latentChannels: number;
   /** What the run cost (evaluations, early stop, the adaptive solver's tries), once it has ended. */
   summary: SampleSummary | null;
+  /** Counts decodings that arrived after their position (a latent model's), so that the player repaints. */
+  decodedSeq: number;
 }
 
 /** Bytes of one batch (see src/protocol/quantize.ts): n images of h×w×c. */
@@ -45,9 +51,14 @@ export interface RecordedFrame {
   eps: ByteImages | null;
   /** Latent models: x_t, x0 and ε̂ as latents. */
   latents: { x: ByteImages; x0: ByteImages; eps: ByteImages } | null;
+  /** False while a latent model's x and x0 have not been decoded yet (their bytes are zero). */
+  decoded: boolean;
 }
 
-const EMPTY: RecordState = { run: -1, steps: 0, capacity: 0, stride: 1, filled: 0, n: 0, latentChannels: 0, summary: null };
+const EMPTY: RecordState = { run: -1, steps: 0, capacity: 0, stride: 1, filled: 0, n: 0, latentChannels: 0, summary: null, decodedSeq: 0 };
+
+/** Decode requests in flight at most: the player asks again for what it still shows once they answer. */
+const MAX_DECODES_IN_FLIGHT = 2;
 
 const sizeOf = (s: RecordShape) => s.n * s.h * s.w * s.c;
 
@@ -76,12 +87,19 @@ interface Layout {
   leps: Uint8Array | null;
   t: Int32Array;
   positions: Int32Array;
+  /** 1 where x and x0 hold images (always for pixel models). */
+  decoded: Uint8Array;
 }
 
 export class DenoisingRecord {
   readonly store = createStore<RecordState>()(() => EMPTY);
   private expected = -1;
   private layout: Layout | null = null;
+  /** Slots asked to be decoded and not answered yet, and the requests in flight. */
+  private readonly pending = new Set<number>();
+  private inFlight = 0;
+  /** Sends decode requests to the worker (set by the engine client). */
+  send: ((message: PageToWorker) => void) | null = null;
 
   constructor(readonly budgetBytes = RECORD_BUDGET_BYTES) {}
 
@@ -89,6 +107,8 @@ export class DenoisingRecord {
   begin(run: number): void {
     this.expected = run;
     this.layout = null;
+    this.pending.clear();
+    this.inFlight = 0;
     this.store.setState({ ...EMPTY, run });
   }
 
@@ -106,7 +126,8 @@ export class DenoisingRecord {
     return position === steps ? capacity - 1 : -1;
   }
 
-  add(message: SampleSteps | SampleSummary): void {
+  add(message: SampleSteps | SampleSummary | SampleDecoded): void {
+    if (message.type === 'sample/decoded') return this.addDecoded(message);
     if (message.run !== this.expected) return;
     if (message.type === 'sample/summary') {
       this.store.setState({ summary: message });
@@ -135,6 +156,7 @@ export class DenoisingRecord {
       }
       l.t[slot] = message.t[i];
       l.positions[slot] = message.first + i;
+      l.decoded[slot] = message.decoded ? message.decoded[i] : 1;
       filled = slot + 1;
     }
     if (filled !== this.store.getState().filled) this.store.setState({ filled });
@@ -152,7 +174,57 @@ export class DenoisingRecord {
       x0: view(l.x0, l.images),
       eps: l.eps ? view(l.eps, l.images) : null,
       latents: l.latents && l.lx && l.lx0 && l.leps ? { x: view(l.lx, l.latents), x0: view(l.lx0, l.latents), eps: view(l.leps, l.latents) } : null,
+      decoded: l.decoded[slot] === 1,
     };
+  }
+
+  /** The nearest kept slot at or before `slot` whose images have arrived (a latent model's decodings), or null. */
+  nearestDecoded(slot: number): RecordedFrame | null {
+    for (let s = Math.min(slot, this.store.getState().filled - 1); s >= 0; s--) {
+      if (this.layout?.decoded[s]) return this.frame(s);
+    }
+    return null;
+  }
+
+  /**
+   * Asks the worker to decode the slots among `slots` that arrived without their decodings (a
+   * latent model's; nothing for pixels), at most MAX_DECODES_IN_FLIGHT requests at a time.
+   */
+  requestDecode(slots: readonly number[]): void {
+    const l = this.layout;
+    const { filled, run } = this.store.getState();
+    if (!l || !l.latents || !l.lx || !l.lx0 || this.send == null || this.inFlight >= MAX_DECODES_IN_FLIGHT) return;
+    const wanted = [...new Set(slots)].filter((s) => Number.isInteger(s) && s >= 0 && s < filled && !l.decoded[s] && !this.pending.has(s));
+    if (wanted.length === 0) return;
+    const lat = sizeOf(l.latents);
+    const x = new Uint8Array(wanted.length * lat);
+    const x0 = new Uint8Array(wanted.length * lat);
+    wanted.forEach((slot, i) => {
+      x.set(l.lx!.subarray(slot * lat, (slot + 1) * lat), i * lat);
+      x0.set(l.lx0!.subarray(slot * lat, (slot + 1) * lat), i * lat);
+      this.pending.add(slot);
+    });
+    this.inFlight++;
+    this.send({ type: 'sample/decode', run, positions: wanted.map((s) => l.positions[s]), shape: { ...l.latents }, x, x0 });
+  }
+
+  private addDecoded(message: SampleDecoded): void {
+    if (message.run !== this.expected) return;
+    this.inFlight = Math.max(0, this.inFlight - 1);
+    const l = this.layout;
+    if (!l) return;
+    const img = sizeOf(l.images);
+    // Not decodable (the worker has another model now): those slots stay pending, never asked for again.
+    if (sizeOf(message.images) !== img || message.x.length !== message.positions.length * img) return;
+    message.positions.forEach((position, i) => {
+      const slot = this.slotOf(position);
+      this.pending.delete(slot);
+      if (slot < 0 || l.positions[slot] !== position) return;
+      l.x.set(message.x.subarray(i * img, (i + 1) * img), slot * img);
+      l.x0.set(message.x0.subarray(i * img, (i + 1) * img), slot * img);
+      l.decoded[slot] = 1;
+    });
+    this.store.setState((s) => ({ decodedSeq: s.decodedSeq + 1 }));
   }
 
   private allocate(m: SampleSteps): void {
@@ -176,7 +248,8 @@ export class DenoisingRecord {
       leps: latents ? bytes(lat) : null,
       t: new Int32Array(capacity),
       positions: new Int32Array(capacity),
+      decoded: new Uint8Array(capacity),
     };
-    this.store.setState({ run: m.run, steps: m.steps, capacity, stride, filled: 0, n: images.n, latentChannels: latents?.c ?? 0, summary: null });
+    this.store.setState({ run: m.run, steps: m.steps, capacity, stride, filled: 0, n: images.n, latentChannels: latents?.c ?? 0, summary: null, decodedSeq: 0 });
   }
 }

@@ -75,6 +75,7 @@ export class EngineClient {
     this.store = createAppStore(initialState(request.note, request.backend, parsePretrainedParam(this.search)));
     this.download = options.download ?? defaultDownload;
     const send = (m: PageToWorker) => this.worker.send(m);
+    this.record.send = send; // the player's decode requests (a latent model's positions not decoded in the run)
     const reportError = (m: string, source: string) => this.reportError(m, source);
     const events = { message: (msg: WorkerToPage) => this.onMessage(msg), crashed: (reason: string) => this.recovery.onCrash(reason, false), reportError };
     this.worker = new WorkerHost(this.store, options.createWorker ?? defaultWorker, request.backend, events);

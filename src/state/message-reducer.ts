@@ -5,7 +5,7 @@
  */
 import { isLabMessage } from '../protocol/lab-messages';
 import { isEditMessage } from '../protocol/edit-messages';
-import type { PageToWorker, SampleSteps, SampleSummary, WorkerToPage } from '../protocol/messages';
+import type { PageToWorker, SampleDecoded, SampleSteps, SampleSummary, WorkerToPage } from '../protocol/messages';
 import type { ModelFile } from '../io/model-file';
 import type { TrainingStage } from '../engine/run-config';
 import { presetAttention } from '../models/setup/model-setup';
@@ -38,7 +38,7 @@ export type Effect =
   | { type: 'clear-loss' }
   /** Loss points for the curve, and the run's figures held for the next coalesced store update. */
   | { type: 'progress'; steps: Int32Array; losses: Float32Array; bands: BandLosses | null; progress: Progress }
-  | { type: 'record'; steps: SampleSteps | SampleSummary }
+  | { type: 'record'; steps: SampleSteps | SampleSummary | SampleDecoded }
   | { type: 'compare'; message: CompareMessage }
   /** A comparison in progress failed (nothing to do when none runs). */
   | { type: 'compare-failed'; message: string }
@@ -162,6 +162,7 @@ export function reduceMessage(s: MessageState, msg: WorkerToPage): Reduction {
     }
     case 'sample/steps':
     case 'sample/summary':
+    case 'sample/decoded':
       return { patch: {}, after: [{ type: 'record', steps: msg }] };
     case 'train/reconstructions':
       return { patch: {}, before: [{ type: 'frames', frames: { reconOriginals: msg.originals, reconImages: msg.reconstructions, reconStep: msg.step } }] };

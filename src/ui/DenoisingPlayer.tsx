@@ -4,7 +4,7 @@ import type { RecordState } from '../state/denoising-record';
 import { useApp, useEngine } from './context';
 import { Panel } from './fields';
 import { imageAt, paintPosition } from './player-paint';
-import { AlphaBarTrack, FilmStrip } from './PlayerFilm';
+import { AlphaBarTrack, FilmStrip, filmSlots } from './PlayerFilm';
 import './player.css';
 import { useWarmCanvases } from './warm-canvases';
 
@@ -41,6 +41,8 @@ export function DenoisingPlayer() {
   const stop = useRecord((s) => s.summary?.earlyStop ?? null);
   const planned = useRecord((s) => s.summary?.plannedSteps ?? null);
   const n = useRecord((s) => s.n);
+  // Decodings that arrived after their position (latent models decode on demand): repaint.
+  const decodedSeq = useRecord((s) => s.decodedSeq);
   const recordChannels = useRecord((s) => s.latentChannels);
   // Before the first run, laid out for the model in use (so the first frame only paints).
   const setupChannels = useApp((s) => (s.setup.kind === 'latent' ? s.setup.latent.latentChannels : 0));
@@ -67,10 +69,17 @@ export function DenoisingPlayer() {
   const position = frame?.position ?? 0;
   const t = frame?.t ?? null;
 
+  const decodedShown = frame?.decoded ?? true;
   useEffect(() => {
-    const f = shown >= 0 ? client.record.frame(shown) : null;
-    if (f) paintPosition(f, selected, { grid: grid.current, x: x.current, x0: x0.current, eps: eps.current, epsChannels: epsChannels.current });
-  }, [client, shown, selected, run, filled, channels]);
+    const record = client.record;
+    const f = shown >= 0 ? record.frame(shown) : null;
+    if (!f) return;
+    // A latent model's position the run did not decode: show the nearest decoded one before it
+    // until its decoding arrives; ask for it (and the film strip's) once the player is not
+    // following a run still in progress (whose newest steps are decoded as they are shown live).
+    paintPosition(f, selected, { grid: grid.current, x: x.current, x0: x0.current, eps: eps.current, epsChannels: epsChannels.current }, f.decoded ? f : record.nearestDecoded(shown));
+    if (!view.follow || complete) record.requestDecode([shown, ...filmSlots(filled)]);
+  }, [client, shown, selected, run, filled, channels, decodedSeq, view.follow, complete]);
 
   const go = (slot: number, playing = false) => setView({ run, slot: Math.max(0, Math.min(last, slot)), follow: false, playing });
 
@@ -163,7 +172,7 @@ export function DenoisingPlayer() {
               if (i >= 0) setPicked(i);
             }}
           />
-          <figcaption>{empty ? 'every image at the chosen step' : position === 0 ? 'x_T: pure noise' : t !== null && t < 0 ? (stop ? `the final samples: x̂₀ at the early stop (step ${stop.index + 1})` : 'the final samples') : `x_t at step ${position}`} (click an image to select it)</figcaption>
+          <figcaption>{decodedShown ? '' : 'decoding this step… '}{empty ? 'every image at the chosen step' : position === 0 ? 'x_T: pure noise' : t !== null && t < 0 ? (stop ? `the final samples: x̂₀ at the early stop (step ${stop.index + 1})` : 'the final samples') : `x_t at step ${position}`} (click an image to select it)</figcaption>
         </figure>
         <div className="player-detail" aria-label={`Image ${selected + 1} at this step`} role="group">
           <figure>

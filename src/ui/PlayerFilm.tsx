@@ -23,7 +23,10 @@ export function FilmStrip({ record, filled, selected, shown, onGo }: { record: D
   const canvases = useRef<(HTMLCanvasElement | null)[]>([]);
   useEffect(() => {
     canvases.current.forEach((canvas, i) => {
-      const frame = i < slots.length ? record.frame(slots[i]) : null;
+      const slot = i < slots.length ? slots[i] : -1;
+      const own = slot >= 0 ? record.frame(slot) : null;
+      // A latent model's position not decoded yet: the nearest decoded one before it, until its decoding arrives.
+      const frame = own && !own.decoded ? record.nearestDecoded(slot) : own;
       if (!canvas) return;
       if (frame) drawImage(canvas, frame.x, Math.min(selected, frame.x.n - 1));
       else if (canvas.width !== 1) canvas.width = 1; // an empty frame: cleared

@@ -12,11 +12,17 @@ export interface PlayerCanvases {
   epsChannels: (HTMLCanvasElement | null)[];
 }
 
-export function paintPosition(frame: RecordedFrame, selected: number, c: PlayerCanvases): void {
+/**
+ * `images`: where the grid, x_t and x̂0 come from (by default the frame itself; for a latent
+ * model's position not decoded yet, the nearest decoded one, or null to leave them as they are).
+ */
+export function paintPosition(frame: RecordedFrame, selected: number, c: PlayerCanvases, images: RecordedFrame | null = frame): void {
   const k = Math.min(selected, frame.x.n - 1);
-  if (c.grid) drawBatch(c.grid, frame.x);
-  if (c.x) drawImage(c.x, frame.x, k);
-  if (c.x0) drawImage(c.x0, frame.x0, k);
+  if (images) {
+    if (c.grid) drawBatch(c.grid, images.x);
+    if (c.x) drawImage(c.x, images.x, k);
+    if (c.x0) drawImage(c.x0, images.x0, k);
+  }
   if (c.eps && frame.eps) drawImage(c.eps, frame.eps, k);
   if (frame.latents) {
     const eps = frame.latents.eps;
