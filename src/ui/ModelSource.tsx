@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { useId, useState } from 'react';
 import type { ModelKind } from '../models/setup/model-setup';
 import type { PretrainedInfo } from '../io/pretrained-info';
 import type { PretrainedState } from '../state/store';
@@ -46,6 +46,60 @@ function PretrainedFacts({ info }: { info: PretrainedInfo }) {
         </div>
       ) : null}
     </dl>
+  );
+}
+
+/** Where `npm run distill` writes the distilled LDM, under the site's base URL. */
+const DISTILLED_PATH = 'models/latent-distilled/';
+
+/** A distilled model's files as the import path takes them, and the step count its manifest names (default 4). */
+async function fetchDistilled(): Promise<{ files: File[]; steps: number }> {
+  const base = `${import.meta.env.BASE_URL ?? '/'}${DISTILLED_PATH}`;
+  const get = async (name: string): Promise<Response> => {
+    const r = await fetch(`${base}${name}`);
+    if (!r.ok || (r.headers.get('content-type') ?? '').includes('text/html')) throw new Error(`${DISTILLED_PATH}${name} is not there: run npm run distill to make it.`);
+    return r;
+  };
+  const files = await Promise.all(['model.json', 'weights.bin'].map(async (name) => new File([await (await get(name)).arrayBuffer()], name)));
+  const manifest = (await (await get('manifest.json')).json()) as { sampling?: { steps?: unknown } };
+  const steps = typeof manifest.sampling?.steps === 'number' ? manifest.sampling.steps : 4;
+  return { files, steps };
+}
+
+/**
+ * The distilled LDM (progressive distillation of the pretrained one, `npm run distill`): loaded
+ * through the import path, with the sampling it was made for (DDIM over trailing timesteps, η = 0,
+ * guidance 1: the teacher's guidance is built into the student).
+ */
+function DistilledChoice({ disabled }: { disabled: boolean }) {
+  const client = useEngine();
+  const [state, setState] = useState<{ busy: boolean; problem: string | null }>({ busy: false, problem: null });
+  const load = async () => {
+    setState({ busy: true, problem: null });
+    try {
+      const { files, steps } = await fetchDistilled();
+      await client.importModel(files);
+      client.setSampling({ kind: 'ddim', steps, spacing: 'trailing', eta: 0, guidance: 1, adaptive: 'off', earlyStop: 'off' });
+      setState({ busy: false, problem: null });
+    } catch (err) {
+      setState({ busy: false, problem: err instanceof Error ? err.message : String(err) });
+    }
+  };
+  return (
+    <div className="model-source__distilled">
+      <button type="button" disabled={disabled || state.busy} onClick={() => void load()}>
+        Distilled LDM (4 steps)
+      </button>
+      <p className="field-hint">
+        The pretrained LDM distilled round after round (Salimans &amp; Ho 2022) until one step does the work of many; its guidance is
+        built in. Loading it sets Sampling to DDIM with its step count, trailing spacing, guidance 1.
+      </p>
+      {state.problem ? (
+        <p className="field-hint" role="alert" aria-label="Distilled model problem">
+          {state.problem}
+        </p>
+      ) : null}
+    </div>
   );
 }
 
@@ -104,6 +158,7 @@ export function ModelSource() {
           <span className="stage-steps">fresh weights</span>
         </label>
       </fieldset>
+      <DistilledChoice disabled={engineFailed || keepBusy || loading} />
       {pretrained.status === 'failed' && pretrained.message ? (
         <div className="stage-note pretrained-problem" role="alert" aria-label="Pretrained model problem">
           <p>
