@@ -97,6 +97,9 @@ describe('LabEngine', () => {
     await lab.handle({ type: 'lab/train/pause' });
     const pausedAt = of('lab/train/state').find((m) => m.state === 'paused')!.step;
     await new Promise((r) => setTimeout(r, 50));
+    // The losses of the steps queued before the pause are read and shown while paused; none stay queued.
+    expect(of('lab/train/progress').reduce((s, p) => s + p.steps.length, 0)).toBe(pausedAt);
+    expect(lab['ctx']!.trainer.pending).toBe(0);
     // Sampling works while training is paused; cancel arrives after the first positions.
     await lab.handle({ type: 'lab/sample', request: { run: 2, sampler: 'ddpm', steps: 1000, count: 2000, seed: 1, denoiser: 'exact' } });
     await until((m) => m.type === 'lab/sample/state' && m.state === 'running');
