@@ -3,7 +3,10 @@
  * train-step time, held-out reconstruction MSE against the MSE of predicting the mean training
  * image, and the latent scale factor.
  *
- *   npx tsx src/cli/bench-autoencoder.ts [preset=ae-small] [steps=200] [batch=32] [lr=2e-3] [klWeight=preset]
+ *   npx tsx src/cli/bench-autoencoder.ts [preset=ae-small] [steps=200] [batch=32] [lr=2e-3] [klWeight=preset] [--attention]
+ *
+ * `--attention`: self-attention in the 7x7 middle of encoder and decoder (the article's §7.1). At the
+ * end it also times decoding a batch of 4 latents (what the page's sampling decodes), wall and CPU.
  *
  * Not a test; numbers vary with the machine: quote ratios from one run (README, "Benchmarks").
  */
@@ -28,13 +31,37 @@ async function heldOutMse(ae: Autoencoder, x: tf.Tensor4D): Promise<number> {
   return v;
 }
 
+/** Median wall and CPU ms of decoding a batch of 4 latents, over 7 runs after a warm-up. */
+function decodeTiming(ae: Autoencoder, channels: number): { wallMs: number; cpuMs: number } {
+  const z = tf.randomNormal([4, 7, 7, channels], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const x = ae.decode(z);
+    x.dataSync();
+    x.dispose();
+    const c = process.cpuUsage(c0);
+    if (i > 0) {
+      wall.push(performance.now() - t0);
+      cpu.push((c.user + c.system) / 1000);
+    }
+  }
+  z.dispose();
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+  return { wallMs: median(wall), cpuMs: median(cpu) };
+}
+
 async function main(): Promise<void> {
-  const preset = (process.argv[2] ?? 'ae-small') as AutoencoderPreset;
-  const steps = Number(process.argv[3] ?? 200);
-  const batch = Number(process.argv[4] ?? 32);
-  const lr = Number(process.argv[5] ?? 2e-3);
+  const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+  const preset = (args[0] ?? 'ae-small') as AutoencoderPreset;
+  const steps = Number(args[1] ?? 200);
+  const batch = Number(args[2] ?? 32);
+  const lr = Number(args[3] ?? 2e-3);
   const base = AUTOENCODER_CONFIGS[preset];
-  const config = { ...base, klWeight: process.argv[6] != null ? Number(process.argv[6]) : base.klWeight };
+  const attention = process.argv.includes('--attention');
+  const config = { ...base, klWeight: args[4] != null ? Number(args[4]) : base.klWeight, ...(attention ? { attention: true } : {}) };
   await initNodeBackend('wasm');
   const data = await loadMnistNode();
   const split = splitTrainHeldOut(data);
@@ -46,7 +73,7 @@ async function main(): Promise<void> {
 
   const stats = autoencoderStats(config);
   console.log(
-    `${preset} params ${stats.paramCount}, encoder ${(stats.encoderFlops / 1e6).toFixed(2)} MFLOP/img, ` +
+    `${preset}${attention ? ' + attention' : ''} params ${stats.paramCount}, encoder ${(stats.encoderFlops / 1e6).toFixed(2)} MFLOP/img, ` +
       `decoder ${(stats.decoderFlops / 1e6).toFixed(2)} MFLOP/img, klWeight ${config.klWeight}, batch ${batch}, lr ${lr}`,
   );
   console.log(`held-out MSE of the mean training image: ${baseline.toFixed(4)}`);
@@ -75,6 +102,8 @@ async function main(): Promise<void> {
     logvar?.dispose();
     return tf.mul(mean, scale);
   });
+  const timing = decodeTiming(ae, config.latentChannels);
+  console.log(`decode 4 latents: ${timing.wallMs.toFixed(1)} ms wall, ${timing.cpuMs.toFixed(1)} ms CPU (median of 7)`);
   const { mean: zm, variance } = tf.moments(z);
   console.log(
     `latent scale ${scale.toFixed(4)}; scaled held-out latents mean ${zm.dataSync()[0].toFixed(3)} std ${Math.sqrt(variance.dataSync()[0]).toFixed(3)}; tensors ${tf.memory().numTensors}`,

@@ -31,9 +31,9 @@ function shown(x: unknown): string {
   return String(x);
 }
 
-function object(x: unknown, where: string, keys: readonly string[]): Obj {
+function object(x: unknown, where: string, keys: readonly string[], optional: readonly string[] = []): Obj {
   if (!isObject(x)) throw new SetupSchemaError(`${where} must be an object, got ${x === undefined ? 'nothing' : shown(x)}.`);
-  const unknown = Object.keys(x).filter((k) => !keys.includes(k));
+  const unknown = Object.keys(x).filter((k) => !keys.includes(k) && !optional.includes(k));
   if (unknown.length > 0) throw new SetupSchemaError(`${where} has unknown field${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 3).map((k) => shown(k)).join(', ')}.`);
   const missing = keys.filter((k) => !(k in x));
   if (missing.length > 0) throw new SetupSchemaError(`${where} lacks the field${missing.length > 1 ? 's' : ''} ${missing.join(', ')}.`);
@@ -68,7 +68,7 @@ const LATENT_KEYS = ['autoencoder', 'latentChannels', 'denoiser', 'klWeight'] as
 export function parseSetup(x: unknown, where = 'setup'): ModelSetup {
   const s = object(x, where, SETUP_KEYS);
   const sc = object(s.schedule, `${where}.schedule`, SCHEDULE_KEYS);
-  const la = object(s.latent, `${where}.latent`, LATENT_KEYS);
+  const la = object(s.latent, `${where}.latent`, LATENT_KEYS, ['autoencoderAttention']);
   const setup: ModelSetup = {
     schedule: {
       kind: oneOf(sc.kind, `${where}.schedule.kind`, SCHEDULE_KINDS),
@@ -84,6 +84,8 @@ export function parseSetup(x: unknown, where = 'setup'): ModelSetup {
       latentChannels: finite(la.latentChannels, `${where}.latent.latentChannels`),
       denoiser: oneOf(la.denoiser, `${where}.latent.denoiser`, LATENT_UNET_PRESETS),
       klWeight: finite(la.klWeight, `${where}.latent.klWeight`),
+      // Optional: files saved before the autoencoder could have attention lack it.
+      ...(la.autoencoderAttention !== undefined ? { autoencoderAttention: bool(la.autoencoderAttention, `${where}.latent.autoencoderAttention`) } : {}),
     },
     prediction: oneOf(s.prediction, `${where}.prediction`, PREDICTION_TYPES),
     attention: bool(s.attention, `${where}.attention`),

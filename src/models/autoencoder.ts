@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { autoencoderIsVariational, autoencoderLayout, type AutoencoderConfig } from './setup/autoencoder-config';
+import { selfAttention, type AttentionWeights } from './attention';
 import { conv2d, groupNorm, initWeightValues, silu, upsampleNearest2x } from './layers';
 
 export interface EncodeResult {
@@ -60,6 +61,12 @@ function resBlock(w: WeightGetter, name: string, x: tf.Tensor4D, groups: number)
   return tf.add(x, h);
 }
 
+/** The self-attention block's weights under `name` (enc.mid.attn, dec.mid.attn). */
+function attentionWeights(w: WeightGetter, name: string): AttentionWeights {
+  const proj = (p: string) => ({ w: w(`${name}.${p}.w`), b: w(`${name}.${p}.b`) });
+  return { normGamma: w(`${name}.norm.gamma`), normBeta: w(`${name}.norm.beta`), q: proj('q'), k: proj('k'), v: proj('v'), out: proj('out') };
+}
+
 function encoder(config: AutoencoderConfig, w: WeightGetter, x: tf.Tensor4D): tf.Tensor4D {
   const { groups, numResBlocks } = config;
   let h = conv2d(x, w('enc.in.conv.w'), w('enc.in.conv.b'));
@@ -68,6 +75,7 @@ function encoder(config: AutoencoderConfig, w: WeightGetter, x: tf.Tensor4D): tf
     h = conv2d(h, w(`enc.down.${l}.downsample.conv.w`), w(`enc.down.${l}.downsample.conv.b`), 2);
   }
   h = resBlock(w, 'enc.mid.res.0', h, groups);
+  if (config.attention) h = selfAttention(h, attentionWeights(w, 'enc.mid.attn'), groups);
   h = silu(groupNorm(h, w('enc.out.norm.gamma'), w('enc.out.norm.beta'), groups));
   return conv2d(h, w('enc.out.conv.w'), w('enc.out.conv.b'));
 }
@@ -76,6 +84,7 @@ function decoder(config: AutoencoderConfig, w: WeightGetter, z: tf.Tensor4D): tf
   const { groups, numResBlocks } = config;
   let h = conv2d(z, w('dec.in.conv.w'), w('dec.in.conv.b'));
   h = resBlock(w, 'dec.mid.res.0', h, groups);
+  if (config.attention) h = selfAttention(h, attentionWeights(w, 'dec.mid.attn'), groups);
   for (let l = config.channels.length - 1; l >= 0; l--) {
     h = conv2d(upsampleNearest2x(h), w(`dec.up.${l}.upsample.conv.w`), w(`dec.up.${l}.upsample.conv.b`));
     for (let i = 0; i < numResBlocks; i++) h = resBlock(w, `dec.up.${l}.res.${i}`, h, groups);

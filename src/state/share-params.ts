@@ -112,6 +112,18 @@ export const PARAMS: readonly ParamSpec[] = [
   latent('lc', 'Latent channels', 'latentChannels', int(2, 8)),
   latent('lden', 'Latent denoiser preset', 'denoiser', oneOf(LATENT_UNET_PRESETS)),
   latent('kl', 'Autoencoder KL weight', 'klWeight', { kind: 'choice', choices: [0, 1e-5, 1e-4] }),
+  {
+    key: 'aeattn',
+    what: 'Attention in the autoencoder',
+    group: 'setup',
+    type: bool,
+    // Absent means off (setups saved before the option), so off removes the field.
+    get: (s) => s.setup.latent.autoencoderAttention ?? false,
+    set: (s, v) => {
+      const { autoencoderAttention: _old, ...rest } = s.setup.latent;
+      return { ...s, setup: { ...s.setup, latent: v === true ? { ...rest, autoencoderAttention: true } : rest } };
+    },
+  },
   model('ema', 'EMA decay', 'emaDecay', num(0, 0.9999)),
   model('drop', 'Dropout', 'dropout', num(0, 0.9)),
   model('minsnr', 'Min-SNR-γ weighting', 'minSnrGamma', num(0, 20)),

@@ -165,6 +165,19 @@ export function ModelPanel() {
           checked={setup.attention}
           onChange={(attention) => update((m) => ({ ...m, attention }))}
         />
+        {latent ? (
+          <CheckboxField
+            disabled={locked}
+            label="Attention in the autoencoder (its 7×7 middle, encoder and decoder)"
+            checked={setup.latent.autoencoderAttention ?? false}
+            onChange={(on) =>
+              update((m) => {
+                const { autoencoderAttention: _old, ...rest } = m.latent;
+                return { ...m, latent: on ? { ...rest, autoencoderAttention: true } : rest };
+              })
+            }
+          />
+        ) : null}
       </MoreSettings>
       <CheckboxField
         disabled={locked}

@@ -26,6 +26,10 @@ import {
 } from '../../src/models/autoencoder-loss';
 import { initWeightValues, upsampleNearest2x } from '../../src/models/layers';
 import { deadWeights } from './gradient-helpers';
+import { buildModel } from '../../src/models/factory';
+import { autoencoderConfigOf, DEFAULT_MODEL_SETUP, type ModelSetup } from '../../src/models/setup/model-setup';
+import { loadModel, readModelFiles, saveModel, toModelFiles } from '../../src/io/model-files';
+import { parseSetup } from '../../src/io/setup-schema';
 
 const TINY = AUTOENCODER_CONFIGS['ae-tiny'];
 const PLAIN: AutoencoderConfig = { ...TINY, klWeight: 0 };
@@ -164,6 +168,43 @@ describe('createAutoencoder', () => {
   });
 });
 
+describe('attention in the autoencoder (the article\'s §7.1)', () => {
+  const WITH: AutoencoderConfig = { ...TINY, attention: true };
+
+  it('adds one block to the encoder and one to the decoder at 7x7: norm, q, k, v, out', () => {
+    const c = TINY.channels[1];
+    const names = autoencoderLayout(WITH).weights.map((w) => w.name);
+    const attn = names.filter((n) => n.includes('.mid.attn.'));
+    expect(attn.filter((n) => n.startsWith('enc.'))).toHaveLength(10);
+    expect(attn.filter((n) => n.startsWith('dec.'))).toHaveLength(10);
+    // After the middle residual block, before the encoder's output / the decoder's upsampling.
+    expect(names.indexOf('enc.mid.attn.q.w')).toBeGreaterThan(names.indexOf('enc.mid.res.0.conv2.w'));
+    expect(names.indexOf('enc.mid.attn.out.b')).toBeLessThan(names.indexOf('enc.out.norm.gamma'));
+    const per = 2 * c + 4 * (c * c + c);
+    expect(autoencoderStats(WITH).paramCount - autoencoderStats(TINY).paramCount).toBe(2 * per);
+    const ae = createAutoencoder(WITH, 3);
+    expect(ae.weights.size).toBe(names.length);
+    ae.dispose();
+    expect(() => validateAutoencoderConfig({ ...TINY, attention: 1 as unknown as boolean })).toThrow(/attention must be true or false/);
+  });
+
+  it('starts as the identity (zero out-projection): the same seed encodes and decodes exactly as without it', () => {
+    const a = createAutoencoder(TINY, 9);
+    const b = createAutoencoder(WITH, 9);
+    const x = images(3);
+    const [ma, mb, da, db] = tf.tidy(() => {
+      const ea = a.encode(x);
+      const eb = b.encode(x);
+      return [ea.mean, eb.mean, a.decode(ea.mean), b.decode(eb.mean)];
+    });
+    expect(Array.from(mb.dataSync())).toEqual(Array.from(ma.dataSync()));
+    expect(Array.from(db.dataSync())).toEqual(Array.from(da.dataSync()));
+    tf.dispose([ma, mb, da, db, x]);
+    a.dispose();
+    b.dispose();
+  });
+});
+
 describe('autoencoderLoss', () => {
   it('is MSE + klWeight · mean KL(q || N(0,I)), and plain MSE of the mean without noise', () => {
     const ae = createAutoencoder(TINY, 5);
@@ -204,6 +245,7 @@ describe('autoencoderLoss', () => {
   it.each([
     ['VAE', TINY],
     ['plain AE', PLAIN],
+    ['VAE with attention in its middle', { ...TINY, attention: true }],
   ] as const)('sends a non-zero gradient to every weight (%s), without leaking', (_, config) => {
     const ae = createAutoencoder(config, 11);
     perturb(ae);
@@ -324,5 +366,28 @@ describe('training on MNIST', () => {
     tf.dispose([held, train]);
     opt.dispose();
     ae.dispose();
+  });
+});
+
+describe('a latent model with attention in its autoencoder, saved and loaded', () => {
+  it('keeps the option in its setup and its attention weights, and a setup without it still loads', async () => {
+    const setup: ModelSetup = { ...DEFAULT_MODEL_SETUP, kind: 'latent', latent: { ...DEFAULT_MODEL_SETUP.latent, autoencoderAttention: true } };
+    expect(autoencoderConfigOf(setup)?.attention).toBe(true);
+    expect(autoencoderConfigOf(DEFAULT_MODEL_SETUP)).toBeNull();
+    const before = tf.memory().numTensors;
+    const model = buildModel(setup, 3);
+    for (const [name, v] of model.autoencoder!.weights) if (name.endsWith('.mid.attn.out.w')) tf.tidy(() => v.assign(tf.fill(v.shape, 0.01)));
+    const art = await saveModel(model, { setup, latent: null, autoencoderSteps: 1, denoiserSteps: 0 });
+    const { modelJson, weightsBin } = readModelFiles(toModelFiles(art));
+    const back = loadModel(modelJson, weightsBin);
+    expect(back.info.setup.latent.autoencoderAttention).toBe(true);
+    const out = back.model.autoencoder!.weights.get('dec.mid.attn.out.w')!;
+    expect(Array.from(out.dataSync()).every((v) => Math.abs(v - 0.01) < 1e-7)).toBe(true);
+    back.model.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => parseSetup({ ...setup, latent: { ...setup.latent, autoencoderAttention: 'yes' } })).toThrow(/latent.autoencoderAttention must be true or false/);
+    const { autoencoderAttention: _none, ...older } = setup.latent;
+    expect(parseSetup({ ...setup, latent: older }).latent).toEqual(older);
   });
 });

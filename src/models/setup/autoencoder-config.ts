@@ -17,6 +17,9 @@
  *            dec.up.1.upsample.conv: nearest ×2, conv3x3 (c1 → c1) @14;  dec.up.1.res.i  c1 @14
  *            dec.up.0.upsample.conv: nearest ×2, conv3x3 (c1 → c0) @28;  dec.up.0.res.i  c0 @28
  *            dec.out: GroupNorm → SiLU → conv3x3 (c0 → 1, zero-initialised: a new model outputs 0), no output nonlinearity
+ * With `attention`: a self-attention block (./attention.ts's AttnBlock, one head) after each middle
+ * residual block at 7x7, enc.mid.attn and dec.mid.attn, as Stable Diffusion's autoencoder has in its
+ * middle (Rombach et al. 2022; the article's §7.1, "attention in the encoder").
  * Channel counts change only in the down/upsampling convs, so no residual block needs a 1x1 skip.
  * Residual block: GN → SiLU → conv3x3 → GN → SiLU → conv3x3 (zero-initialised) + x.
  * Every level downsamples by 2, so the latent side is imageSize / 2^levels (7 for two levels).
@@ -44,6 +47,8 @@ export interface AutoencoderConfig {
    * > 0 (e.g. 1e-6..1e-4): a VAE with a gently regularised latent.
    */
   klWeight: number;
+  /** Self-attention in the 7x7 middle of the encoder and the decoder; absent = false (files saved before it). */
+  attention?: boolean;
 }
 
 export const AUTOENCODER_CONFIGS: Record<AutoencoderPreset, AutoencoderConfig> = {
@@ -77,6 +82,8 @@ export interface AutoencoderLayout {
 
 const NORM_FLOPS = 8;
 const SILU_FLOPS = 4;
+/** Softmax: exp, sum, divide and the max subtracted, about 5 per score. */
+const ATTENTION_SOFTMAX_FLOPS = 5;
 
 /** Checks the config; throws an Error that names the field and the allowed values. */
 export function validateAutoencoderConfig(config: AutoencoderConfig): void {
@@ -106,6 +113,9 @@ export function validateAutoencoderConfig(config: AutoencoderConfig): void {
   }
   if (!Number.isFinite(klWeight) || klWeight < 0 || klWeight > 1) {
     throw new Error(`autoencoder: klWeight must be in [0, 1] (0 = plain autoencoder), got ${klWeight}.`);
+  }
+  if (config.attention !== undefined && typeof config.attention !== 'boolean') {
+    throw new Error(`autoencoder: attention must be true or false, got ${String(config.attention)}.`);
   }
 }
 
@@ -143,6 +153,15 @@ export function autoencoderLayout(config: AutoencoderConfig): AutoencoderLayout 
     acts += size * size * c;
   };
   const next = (l: number) => chs[Math.min(l + 1, levels - 1)];
+  // Self-attention (one head) at side `size`, as ./unet-config.ts counts it: GroupNorm, the q, k, v
+  // and out projections (out zero-initialised: a new block is the identity), QKᵀ and AV, softmax.
+  const attention = (name: string, c: number) => {
+    const hw = size * size;
+    weights.push({ name: `${name}.norm.gamma`, shape: [c], init: 'ones' }, { name: `${name}.norm.beta`, shape: [c], init: 'zeros' });
+    for (const p of ['q', 'k', 'v', 'out']) weights.push({ name: `${name}.${p}.w`, shape: [c, c], init: p === 'out' ? 'zeros' : 'glorot' }, { name: `${name}.${p}.b`, shape: [c], init: 'zeros' });
+    flops += NORM_FLOPS * hw * c + 4 * hw * c * (2 * c + 1) + 2 * (2 * hw * hw * c) + ATTENTION_SOFTMAX_FLOPS * hw * hw + hw * c;
+    acts += 3 * hw * c + 4 * hw * c + 2 * hw * hw + 2 * hw * c;
+  };
 
   // Encoder.
   conv('enc.in.conv', 3, config.imageChannels, chs[0]);
@@ -153,6 +172,7 @@ export function autoencoderLayout(config: AutoencoderConfig): AutoencoderLayout 
   }
   const top = chs[levels - 1];
   resBlock('enc.mid.res.0', top);
+  if (config.attention) attention('enc.mid.attn', top);
   normSilu('enc.out.norm', top);
   conv('enc.out.conv', 3, top, autoencoderIsVariational(config) ? 2 * latentChannels : latentChannels);
   const encoderFlops = flops;
@@ -162,6 +182,7 @@ export function autoencoderLayout(config: AutoencoderConfig): AutoencoderLayout 
   flops = 0;
   conv('dec.in.conv', 3, latentChannels, top);
   resBlock('dec.mid.res.0', top);
+  if (config.attention) attention('dec.mid.attn', top);
   for (let l = levels - 1; l >= 0; l--) {
     size *= 2;
     conv(`dec.up.${l}.upsample.conv`, 3, next(l), chs[l]);

@@ -16,6 +16,8 @@ export interface LatentSetup {
   denoiser: LatentUNetPreset;
   /** Weight of the autoencoder's KL term: 0 is a plain autoencoder, a small weight (1e-5) a VAE. */
   klWeight: number;
+  /** Self-attention in the autoencoder's 7x7 middle (encoder and decoder); absent = off. */
+  autoencoderAttention?: boolean;
 }
 
 /** Everything that defines a model: changing any of it during training needs a reset. */
@@ -66,7 +68,9 @@ export function denoiserConfigOf(setup: ModelSetup): UNetConfig {
 /** The autoencoder's configuration (latent models), or null for a pixel model. */
 export function autoencoderConfigOf(setup: ModelSetup): AutoencoderConfig | null {
   if (setup.kind !== 'latent') return null;
-  return { ...AUTOENCODER_CONFIGS[setup.latent.autoencoder], latentChannels: setup.latent.latentChannels, klWeight: setup.latent.klWeight };
+  const base = AUTOENCODER_CONFIGS[setup.latent.autoencoder];
+  const { latentChannels, klWeight, autoencoderAttention } = setup.latent;
+  return { ...base, latentChannels, klWeight, ...(autoencoderAttention ? { attention: true } : {}) };
 }
 
 /** Whether the preset the setup picks has self-attention by default (the Model panel's starting value). */
