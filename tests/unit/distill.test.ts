@@ -108,11 +108,12 @@ async function round(
   guidance: number,
   prediction: PredictionType,
   weighting: DistillationWeighting,
+  learningRate: number,
 ): Promise<{ student: UNet; before: number; after: number; losses: number[] }> {
   const student = copyUNet(teacher);
   const distiller = new Distiller({
     teacher, teacherPrediction: prediction, teacherGuidance: guidance, student, studentPrediction: prediction,
-    schedule, studentSteps, learningRate: 1e-3, seed: 9, weighting,
+    schedule, studentSteps, learningRate, seed: 9, weighting,
   });
   const labels = Int32Array.from({ length: shape[0] }, (_, i) => i % 10);
   const x0 = tf.tidy(() => tf.tanh(tf.randomNormal(shape, 0, 1, 'float32', 11))) as tf.Tensor4D;
@@ -135,13 +136,13 @@ describe('progressive distillation: two rounds on a tiny U-Net', () => {
   it('ε student, one-step weighting (the CLI\'s recipe): closer to the teacher’s two steps, round after round, leaving no tensor', async () => {
     const teacher = randomTeacher();
     // Round 1: the guided teacher (w = 1.5) of 8 steps → a conditional student of 4.
-    const r1 = await round(teacher, 4, 1.5, 'epsilon', 'one-step');
+    const r1 = await round(teacher, 4, 1.5, 'epsilon', 'one-step', 3e-4);
     teacher.dispose();
     const afterRound1 = tf.memory().numTensors;
     expect(r1.after).toBeLessThan(0.75 * r1.before);
     expect(r1.losses.every(Number.isFinite)).toBe(true);
     // Round 2: that student (conditional, w = 1) of 4 steps → 2.
-    const r2 = await round(r1.student, 2, 1, 'epsilon', 'one-step');
+    const r2 = await round(r1.student, 2, 1, 'epsilon', 'one-step', 3e-4);
     r1.student.dispose();
     expect(r2.after).toBeLessThan(0.75 * r2.before);
     expect(tf.memory().numTensors).toBe(afterRound1);
@@ -150,7 +151,7 @@ describe('progressive distillation: two rounds on a tiny U-Net', () => {
 
   it('v student, the paper’s truncated-SNR weighting: closer to the teacher’s two steps', async () => {
     const teacher = randomTeacher();
-    const r = await round(teacher, 4, 1.5, 'v', 'truncated-snr');
+    const r = await round(teacher, 4, 1.5, 'v', 'truncated-snr', 1e-3);
     teacher.dispose();
     expect(r.after).toBeLessThan(0.7 * r.before);
     r.student.dispose();
