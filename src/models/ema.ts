@@ -132,7 +132,8 @@ export class Ema {
 
   /**
    * A snapshot of the EMA to swap into the model's weights around synchronous calls (caller
-   * disposes it). The snapshot shares the shadow's memory until the next `update()`.
+   * disposes it). The snapshot shares the shadow's memory until the next `update()` (tf.memory()
+   * counts it as a copy all the same: it counts bytes per tensor).
    */
   swap(): EmaSwap {
     this.assertLive('swap');
@@ -181,21 +182,17 @@ export class EmaSwap {
   run<T>(fn: () => T): T {
     if (this.values.size === 0) throw new Error('ema: run() after dispose().');
     if (this.running) return fn(); // nested: the snapshot is in place already
-    const saved = new Map<string, tf.Variable>();
+    const swapped: string[] = [];
     let result: T;
     this.running = true;
     try {
-      for (const [name, value] of this.values) {
-        const w = this.weights.get(name)!;
-        saved.set(name, tf.variable(w, false));
-        w.assign(value);
+      for (const name of this.values.keys()) {
+        this.exchange(name);
+        swapped.push(name);
       }
       result = fn();
     } finally {
-      for (const [name, copy] of saved) {
-        this.weights.get(name)!.assign(copy);
-        copy.dispose();
-      }
+      for (const name of swapped) this.exchange(name);
       this.running = false;
     }
     if (result != null && typeof (result as { then?: unknown }).then === 'function') {
@@ -203,6 +200,20 @@ export class EmaSwap {
       throw new Error('ema: run needs a synchronous fn.');
     }
     return result;
+  }
+
+  /**
+   * The model's weight and the snapshot's trade their data (references only). One weight at a time
+   * goes through a temporary variable, so tf.memory(), which counts bytes per tensor even when
+   * tensors share data, never counts a second copy of the model.
+   */
+  private exchange(name: string): void {
+    const w = this.weights.get(name)!;
+    const value = this.values.get(name)!;
+    const held = tf.variable(w, false);
+    w.assign(value);
+    value.assign(held);
+    held.dispose();
   }
 
   /** Frees the snapshot (the model's weights are untouched). Safe to call twice. */
