@@ -16,6 +16,7 @@ import { DEFAULT_SAMPLER, DEFAULT_SCHEDULE } from '../../src/diffusion/config';
 import { Trainer } from '../../src/engine/trainer';
 import { sampleFrames } from '../../src/sampling/sample';
 import type { SamplingRequest } from '../../src/sampling/config';
+import { measurePeak } from '../../src/eval/peak-memory';
 
 const schedule = makeSchedule({ ...DEFAULT_SCHEDULE, T: 100 });
 const config = { ...UNET_CONFIGS.tiny, numClasses: 10 };
@@ -78,6 +79,29 @@ describe('EMA swap for sampling', () => {
     expect(Array.from(await sample(model, false))).not.toEqual(Array.from(want));
     expect(valuesOf(model.denoiser.weights)).toEqual(weights);
     expect(valuesOf(model.ema!.shadow)).toEqual(ema);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('counts no more peak bytes than a U-Net copy did (tf.memory counts shared data once per tensor)', async () => {
+    const { model, trainer } = makeModel();
+    await trainStep(trainer);
+    const firstStep = (m: DiffusionModel, useEma: boolean) => {
+      const frames = sampleFrames(m, schedule, 'epsilon', request, useEma);
+      frames.next();
+      frames.return(undefined);
+    };
+    let copyPeak = 0;
+    let swapPeak = 0;
+    await measurePeak(() => {
+      const copy = new DiffusionModel('pixel', createUNet(config, 0), null);
+      model.ema!.copyTo(copy.denoiser.weights);
+      firstStep(copy, false);
+      copy.dispose();
+    }, (b) => (copyPeak = b));
+    await measurePeak(() => firstStep(model, true), (b) => (swapPeak = b));
+    expect(swapPeak).toBeGreaterThan(0);
+    expect(swapPeak).toBeLessThanOrEqual(copyPeak);
     trainer.dispose();
     model.dispose();
   });
