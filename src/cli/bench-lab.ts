@@ -59,6 +59,8 @@ const opts = parseArgs(process.argv.slice(2), {
   until: '',
   out: '',
   sampling: false,
+  // --page --ten: the first target in the page: a fresh model trained 10 s, then its quality.
+  ten: false,
 });
 
 function shapeOf(s: string): { width: number; depth: number } {
