@@ -10,12 +10,15 @@
  *   - backends: training steps/s on the cpu backend (tfjs's own kernels, pure JS) against wasm.
  *   In Chromium (the built app, ./bench-compare.ts), for each backend it gives: the Compare panel on
  *   the pretrained pixel DDPM and LDM, DDIM-N, DPM-Solver++-N and DDPM-1000.
+ *   Quality against model evaluations (./bench-evaluations.ts, `npm run eval:steps`' code): the Compare
+ *   panel's configurations on the pretrained LDM, N = --eval-n (50; 0 leaves them out) per configuration.
  * Prints a markdown table and the ratios, all from this one run; `--json FILE` writes every case.
- * Quality comes from `npm run eval`.
+ * Quality of the pretrained models at their headline settings comes from `npm run eval`.
  *
  *   npm run bench -- [--batch 16] [--sample-batch 8] [--reps 3] [--steps 20] [--ddpm-steps 1000] [--no-cpu]
  *                    [--backends webgpu,webgl,wasm] [--browser-batch 4] [--browser-reps 2] [--no-browser] [--no-node]
  *                    [--cases ddim-20,dpmpp-20,ddpm-1000 (browser)] [--dist dist] [--port 4181] [--json out.json]
+ *                    [--eval-n 50] [--eval-guidance 1.3] [--eval-families ddim,dpmpp,adaptive,early-stop,student] [--eval-seed 0]
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
@@ -34,6 +37,7 @@ import { presetAttention } from '../models/setup/model-setup';
 import { parseArgs, UsageError } from './args';
 import { benchInBrowser } from './bench-compare';
 import { benchTable, parseCases, ratioLines, type BenchCase } from './bench-table';
+import { BENCH_EVALUATIONS_DEFAULTS, benchEvaluations, evaluationsTable, type BenchEvaluations } from './bench-evaluations';
 
 /** Each preset as the Model panel starts it: with its own attention default. */
 const preset = (setup: ModelSetup): ModelSetup => ({ ...setup, attention: presetAttention(setup) });
@@ -143,9 +147,12 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), {
     batch: 16, 'sample-batch': 8, reps: 3, steps: 20, 'ddpm-steps': 1000, 'no-cpu': false,
     backends: 'webgpu,webgl,wasm', 'browser-batch': 4, 'browser-reps': 2, 'no-browser': false, 'no-node': false, port: 4181, dist: 'dist', cases: '', json: '',
+    ...BENCH_EVALUATIONS_DEFAULTS,
   });
   const started = new Date();
   const cases: BenchCase[] = args['no-node'] ? [] : await benchNode(args);
+  if (args['eval-n'] > 0) await initNodeBackend('wasm');
+  const evaluations: BenchEvaluations | null = await benchEvaluations(args, (line) => console.error(line));
   let browser = { notes: [] as string[], browser: '' };
   if (!args['no-browser']) {
     const steps = args.steps;
@@ -164,7 +171,8 @@ async function main(): Promise<void> {
   console.log(`\nDiffusion Playground bench, ${started.toISOString()}, ${machine}; Node ${process.version}, tfjs ${tf.version.tfjs}${browser.browser ? `, ${browser.browser}` : ''}\n`);
   console.log(benchTable(cases));
   console.log(`\n${[...ratioLines(cases, args.steps, args['ddpm-steps']), ...browser.notes].join('\n')}`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ date: started.toISOString(), machine, node: process.version, tfjs: tf.version.tfjs, browser: browser.browser, args, notes: browser.notes, cases }, null, 2));
+  if (evaluations) console.log(`\n${evaluationsTable(evaluations)}`);
+  if (args.json) writeFileSync(args.json, JSON.stringify({ date: started.toISOString(), machine, node: process.version, tfjs: tf.version.tfjs, browser: browser.browser, args, notes: browser.notes, cases, evaluations }, null, 2));
 }
 
 void main().catch((err) => {

@@ -7,21 +7,29 @@
  *
  *   npm run eval:steps -- [--model latent|pixel] [--n 500] [--guidance 1.3] [--batch 50] [--seed 0]
  *                         [--cases LIST] [--json FILE] [--model-dir DIR] [--classifier-dir DIR]
+ *                         [--student-dir DIR]
  *
  * A case: `ddim-20`, `dpmpp-10` (fixed steps); `adaptive12@R/A`, `adaptive23@R/A` or `sde@R/A` (rtol R, atol A);
  * any of them followed by `+noise@X` or `+change@X` (early stopping at threshold X), e.g.
- * `dpmpp-20+noise@0.5`. Evaluations are per sampling run (a batch), averaged over the batches.
+ * `dpmpp-20+noise@0.5`; `student-K`: the distilled LDM (--student-dir, default
+ * public/models/latent-distilled) with DDIM over K trailing steps, guidance 1 (a case whose model is
+ * not there is reported as not measured). Evaluations are per sampling run (a batch), averaged over
+ * the batches. The cases' grammar and the measurement are shared with the Compare panel and
+ * `npm run bench` (src/protocol/compare-evaluations.ts, src/eval/compare-evaluations.ts).
  */
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadMnistNode } from '../data/load-node';
 import { compareToReference, makeReference, realDigits, scoreImages, type SetReport } from '../eval/evaluate';
 import { initNodeBackend, machineWasmThreads, nodeWasmThreadsInfo, setDefaultWasmThreads } from '../backends/node';
-import { samplerStepsLabel, type AdaptiveChoice, type EarlyStopChoice, type SamplerKind } from '../diffusion/config';
-import { generateImages, type GenerateRequest } from '../sampling/generate';
+import { measureEvaluationCase, type EvaluationBase, type SamplingModel } from '../eval/compare-evaluations';
+import { DISTILLED_MODEL_PATH, evaluationCaseLabel, parseEvaluationCase, type EvaluationCase } from '../protocol/compare-evaluations';
+import type { ModelKind } from '../models/setup/model-setup';
 import { UsageError } from './args';
 import { defaultModelDir, isMainModule, loadClassifierDir, loadSpecModel, parseOptions, runTool, samplingSpec, SAMPLING_DEFAULTS, type ToolIO } from './sampling-options';
 
-const USAGE = 'npm run eval:steps -- [--model latent|pixel] [--n N] [--guidance W] [--batch B] [--seed S] [--cases LIST] [--json FILE] [--model-dir DIR] [--classifier-dir DIR]';
+const USAGE = 'npm run eval:steps -- [--model latent|pixel] [--n N] [--guidance W] [--batch B] [--seed S] [--cases LIST] [--json FILE] [--model-dir DIR] [--classifier-dir DIR] [--student-dir DIR]';
 
 export const DEFAULT_CASES = [
   'ddim-5', 'ddim-10', 'ddim-20', 'ddim-50',
@@ -32,46 +40,26 @@ export const DEFAULT_CASES = [
   'ddim-50+noise@0.3', 'ddim-50+noise@0.6', 'ddim-50+change@0.02',
 ].join(',');
 
-const DEFAULTS = { ...SAMPLING_DEFAULTS, model: 'latent', n: 500, guidance: 1.3, batch: 50, cases: DEFAULT_CASES, json: '', 'classifier-dir': '' };
+const DEFAULTS = { ...SAMPLING_DEFAULTS, model: 'latent', n: 500, guidance: 1.3, batch: 50, cases: DEFAULT_CASES, json: '', 'classifier-dir': '', 'student-dir': '' };
 
-export interface StepsCase {
-  name: string;
-  kind: SamplerKind;
-  steps: number;
-  adaptive: AdaptiveChoice;
-  rtol?: number;
-  atol?: number;
-  earlyStop: EarlyStopChoice;
-  earlyStopThreshold?: number;
-}
+export type StepsCase = EvaluationCase;
 
 /** Reads one case (see the module doc); throws a UsageError naming it. */
 export function parseCase(text: string): StepsCase {
-  const bad = () => new UsageError(`unknown case '${text}' (e.g. ddim-20, dpmpp-10, adaptive12@0.05/0.0078, dpmpp-20+noise@0.5)\nusage: ${USAGE}`);
-  const [base, stop] = text.trim().split('+');
-  let c: StepsCase;
-  const fixed = /^(ddim|dpmpp)-(\d+)$/.exec(base);
-  const adaptive = /^(?:adaptive(12|23)|(sde))@([\d.e-]+)\/([\d.e-]+)$/.exec(base);
-  if (fixed) c = { name: base, kind: fixed[1] as SamplerKind, steps: Number(fixed[2]), adaptive: 'off', earlyStop: 'off' };
-  else if (adaptive) c = { name: base, kind: 'dpmpp', steps: 20, adaptive: (adaptive[1] ?? adaptive[2]) as AdaptiveChoice, rtol: Number(adaptive[3]), atol: Number(adaptive[4]), earlyStop: 'off' };
-  else throw bad();
-  if (!(c.steps >= 1 && c.steps <= 1000) || (c.rtol !== undefined && !(c.rtol > 0 && c.atol! > 0))) throw bad();
-  if (stop !== undefined) {
-    const m = /^(noise|change)@([\d.e-]+)$/.exec(stop);
-    if (!m || !(Number(m[2]) > 0)) throw bad();
-    c = { ...c, earlyStop: m[1] as EarlyStopChoice, earlyStopThreshold: Number(m[2]) };
+  try {
+    return parseEvaluationCase(text);
+  } catch (err) {
+    throw new UsageError(`${err instanceof Error ? err.message : String(err)}\nusage: ${USAGE}`, { cause: err });
   }
-  return { ...c, name: caseLabel(c) };
 }
 
 /** "DDIM-20", "adaptive DPM-Solver-12 (rtol 0.05, atol 0.0078)", "DPM-Solver++-20 + early stop (noise ≤ 0.5)". */
-export function caseLabel(c: StepsCase): string {
-  const base = c.adaptive !== 'off' ? `${c.adaptive === 'sde' ? 'adaptive SDE (Gotta Go Fast)' : `adaptive DPM-Solver-${c.adaptive}`} (rtol ${c.rtol}, atol ${c.atol})` : samplerStepsLabel(c.kind, c.steps);
-  return c.earlyStop !== 'off' ? `${base} + early stop (${c.earlyStop} ≤ ${c.earlyStopThreshold})` : base;
-}
+export const caseLabel = (c: StepsCase): string => evaluationCaseLabel(c);
 
 export interface StepsRow {
   name: string;
+  /** The case as given (e.g. dpmpp-20+noise@1). */
+  case?: string;
   n: number;
   /** Model evaluations per sampling run (mean over batches, min and max), and steps. */
   evaluations: number;
@@ -82,6 +70,8 @@ export interface StepsRow {
   fdOverFloor: number;
   meanConfidence: number;
   msPerImage: number;
+  /** Why the case was not measured (its model is not there), else absent. */
+  skipped?: string;
 }
 
 const fmt = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
@@ -89,11 +79,70 @@ const fmt = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : Strin
 export function formatRows(rows: StepsRow[], floor: SetReport): string {
   const lines = ['| case | N | model evaluations (mean, min-max per run) | steps | FD | FD / floor | mean confidence | ms / image |', '|---|---|---|---|---|---|---|---|'];
   for (const r of rows) {
+    if (r.skipped) {
+      lines.push(`| ${r.name} | | not measured: ${r.skipped} | | | | | |`);
+      continue;
+    }
     const range = r.evaluationsMin === r.evaluationsMax ? '' : ` (${r.evaluationsMin}-${r.evaluationsMax})`;
     lines.push(`| ${r.name} | ${r.n} | ${fmt(r.evaluations, 1)}${range} | ${fmt(r.steps, 1)} | ${fmt(r.fd, 2)} | ${fmt(r.fdOverFloor, 3)} | ${fmt(r.meanConfidence, 3)} | ${fmt(r.msPerImage, 1)} |`);
   }
   lines.push(`| held-out real (floor) | ${floor.n} | | | ${fmt(floor.fd, 2)} | 1.000 | ${fmt(floor.meanConfidence, 3)} | |`);
   return lines.join('\n') + '\n';
+}
+
+/** What `measureSteps` runs: the model, its cases, and where the files are. */
+export interface StepsRun extends EvaluationBase {
+  model: ModelKind;
+  modelDir: string;
+  classifierDir: string;
+  /** The distilled LDM's folder, for student-K cases. */
+  studentDir: string;
+  cases: StepsCase[];
+}
+
+/** Loads a model folder for sampling (the pretrained model or the distilled student). */
+async function loadSampling(model: ModelKind, modelDir: string): Promise<SamplingModel> {
+  const spec = samplingSpec({ ...DEFAULTS, model, 'model-dir': modelDir, steps: 1 }, USAGE);
+  return loadSpecModel(spec, USAGE);
+}
+
+/**
+ * Measures every case of `run` (the model and classifier loaded here, freed after): the floor at N
+ * and one row per case, in order; student cases are skipped with a reason when the distilled model
+ * is not there or the model is not the LDM. `log` gets a line per case as it is measured.
+ */
+export async function measureSteps(run: StepsRun, log: (line: string) => void): Promise<{ rows: StepsRow[]; floor: SetReport }> {
+  const { classifier } = await loadClassifierDir(run.classifierDir);
+  const loaded: { main: SamplingModel | null; student: SamplingModel | null } = { main: null, student: null };
+  try {
+    const real = realDigits(await loadMnistNode(), run.n);
+    const reference = makeReference((await scoreImages(classifier, real.reference.pixels, real.reference.n)).features);
+    const floor = compareToReference(await scoreImages(classifier, real.floor.pixels, real.floor.n), reference);
+    log(`floor FD ${fmt(floor.fd, 2)} (N = ${floor.n})`);
+    const score = async (pixels: Uint8Array, n: number) => compareToReference(await scoreImages(classifier, pixels, n), reference);
+    const rows: StepsRow[] = [];
+    for (const c of run.cases) {
+      const missing = c.student && run.model !== 'latent' ? 'the distilled model is an LDM' : c.student && !existsSync(join(run.studentDir, 'model.json')) ? `no distilled model at ${run.studentDir} (npm run distill makes it)` : null;
+      if (missing) {
+        rows.push({ name: c.name, case: c.text, n: 0, evaluations: NaN, evaluationsMin: NaN, evaluationsMax: NaN, steps: NaN, fd: NaN, fdOverFloor: NaN, meanConfidence: NaN, msPerImage: NaN, skipped: missing });
+        log(`${c.name}: not measured (${missing})`);
+        continue;
+      }
+      const m = c.student ? (loaded.student ??= await loadSampling('latent', run.studentDir)) : (loaded.main ??= await loadSampling(run.model, run.modelDir));
+      const { info, report, msPerImage } = await measureEvaluationCase(m, c, run, score);
+      const row: StepsRow = {
+        name: c.name, case: c.text, n: run.n, evaluations: info.evaluations, evaluationsMin: info.evaluationsMin, evaluationsMax: info.evaluationsMax, steps: info.steps,
+        fd: report.fd, fdOverFloor: report.fd / floor.fd, meanConfidence: report.meanConfidence, msPerImage,
+      };
+      rows.push(row);
+      log(`${row.name}: ${fmt(row.evaluations, 1)} evaluations, FD ${fmt(row.fd, 2)} (${fmt(row.fdOverFloor, 3)}× floor), ${fmt(msPerImage, 1)} ms/image`);
+    }
+    return { rows, floor };
+  } finally {
+    loaded.main?.model.dispose();
+    loaded.student?.model.dispose();
+    classifier.dispose();
+  }
 }
 
 export async function evalStepsMain(argv: string[], io: ToolIO = { out: process.stdout, err: process.stderr }): Promise<number> {
@@ -103,46 +152,15 @@ export async function evalStepsMain(argv: string[], io: ToolIO = { out: process.
     const spec = samplingSpec({ ...args, sampler: 'ddim', steps: 20 }, USAGE);
     await initNodeBackend('wasm');
     io.err.write(`wasm backend: ${nodeWasmThreadsInfo()?.actual ?? 1} thread(s); ${cases.length} cases, N = ${spec.request.numImages}\n`);
-    const classifierDir = args['classifier-dir'] || defaultModelDir('classifier');
-    const { classifier } = await loadClassifierDir(classifierDir);
-    const loaded = await loadSpecModel(spec, USAGE);
-    try {
-      const n = spec.request.numImages;
-      const real = realDigits(await loadMnistNode(), n);
-      const reference = makeReference((await scoreImages(classifier, real.reference.pixels, real.reference.n)).features);
-      const floor = compareToReference(await scoreImages(classifier, real.floor.pixels, real.floor.n), reference);
-      io.err.write(`floor FD ${fmt(floor.fd, 2)} (N = ${floor.n})\n`);
-      const rows: StepsRow[] = [];
-      for (const c of cases) {
-        const request: GenerateRequest = { ...spec.request, kind: c.kind, steps: c.steps, adaptive: c.adaptive, rtol: c.rtol, atol: c.atol, earlyStop: c.earlyStop, earlyStopThreshold: c.earlyStopThreshold };
-        const costs: { steps: number; evaluations: number }[] = [];
-        const t0 = performance.now();
-        const pixels = await generateImages(loaded.model, loaded.schedule, loaded.prediction, request, undefined, undefined, (cost) => costs.push(cost));
-        const msPerImage = (performance.now() - t0) / n;
-        const report = compareToReference(await scoreImages(classifier, pixels, n), reference);
-        const evals = costs.map((x) => x.evaluations);
-        const row: StepsRow = {
-          name: c.name,
-          n,
-          evaluations: evals.reduce((a, b) => a + b, 0) / evals.length,
-          evaluationsMin: Math.min(...evals),
-          evaluationsMax: Math.max(...evals),
-          steps: costs.reduce((a, b) => a + b.steps, 0) / costs.length,
-          fd: report.fd,
-          fdOverFloor: report.fd / floor.fd,
-          meanConfidence: report.meanConfidence,
-          msPerImage,
-        };
-        rows.push(row);
-        io.err.write(`${row.name}: ${fmt(row.evaluations, 1)} evaluations, FD ${fmt(row.fd, 2)} (${fmt(row.fdOverFloor, 3)}× floor), ${fmt(msPerImage, 1)} ms/image\n`);
-      }
-      io.out.write(`model: ${spec.model} (${spec.modelDir}), guidance ${spec.request.guidance}, seed ${spec.request.seed}, batch ${spec.request.batch}, digits cycling 0-9\n\n`);
-      io.out.write(formatRows(rows, floor));
-      if (args.json) await writeFile(args.json, `${JSON.stringify({ model: spec.model, guidance: spec.request.guidance, n, seed: spec.request.seed, floor: { n: floor.n, fd: floor.fd }, rows }, null, 2)}\n`);
-    } finally {
-      loaded.model.dispose();
-      classifier.dispose();
-    }
+    const { request } = spec;
+    const run: StepsRun = {
+      model: spec.model, modelDir: spec.modelDir, classifierDir: args['classifier-dir'] || defaultModelDir('classifier'), studentDir: args['student-dir'] || defaultModelDir(DISTILLED_MODEL_PATH),
+      cases, n: request.numImages, batch: request.batch, seed: request.seed, guidance: request.guidance,
+    };
+    const { rows, floor } = await measureSteps(run, (line) => io.err.write(`${line}\n`));
+    io.out.write(`model: ${spec.model} (${spec.modelDir}), guidance ${request.guidance}, seed ${request.seed}, batch ${request.batch}, digits cycling 0-9\n\n`);
+    io.out.write(formatRows(rows, floor));
+    if (args.json) await writeFile(args.json, `${JSON.stringify({ model: spec.model, guidance: request.guidance, n: run.n, seed: request.seed, floor: { n: floor.n, fd: floor.fd }, rows }, null, 2)}\n`);
   });
 }
 

@@ -21,6 +21,7 @@ import { makeReference, realDigits, scoreImages, type EvalReference } from '../e
 import { loadModel } from '../io/model-files';
 import { PretrainedError, readPretrainedFiles, type PretrainedReader } from '../io/pretrained';
 import { RunCancelled, RunControl } from './run-control';
+import { runEvaluations, validateEvaluations, type EvaluationsProgress } from './compare-evaluations';
 import { Throttle } from './throttle';
 
 export interface CompareDeps {
@@ -47,15 +48,11 @@ export function validateCompareSettings(s: CompareSettings): void {
   if (!(Number.isFinite(s.guidance) && s.guidance >= 0 && s.guidance <= 20)) throw new Error(`Compare: guidance must be a number from 0 to 20, got ${s.guidance}.`);
   if (!Array.isArray(s.sweepSteps) || s.sweepSteps.length > COMPARE_LIMITS.maxSweepSteps) throw new Error(`Compare: at most ${COMPARE_LIMITS.maxSweepSteps} sweep step counts.`);
   s.sweepSteps.forEach((x) => int('a sweep step count', x, 1, COMPARE_LIMITS.maxSteps));
+  if (s.evaluations != null) validateEvaluations(s.evaluations);
 }
 
-interface Progress {
-  /** Starts a phase counting `total` of `unit` from zero. */
-  phase: (name: string, unit?: 'steps' | 'digits', total?: number) => void;
-  label: (name: string) => void;
-  set: (done: number) => void;
-  step: () => void;
-}
+/** Starts a phase counting `total` of `unit` from zero; `label` renames it, `total` re-estimates it. */
+type Progress = EvaluationsProgress;
 
 const MODEL_NAMES: Record<ModelKind, string> = { pixel: 'pixel DDPM', latent: 'LDM' };
 
@@ -138,7 +135,29 @@ export class CompareSession {
     return { classifier, reference: this.reference, floor: real.floor, floorFd: new Map() };
   }
 
+  /** Quality against model evaluations on one model (./compare-evaluations.ts). */
+  private async runEvaluations(settings: CompareSettings, control: RunControl): Promise<void> {
+    const evaluations = settings.evaluations!;
+    const read = this.deps.read;
+    if (read == null) throw new PretrainedError('This engine cannot fetch pretrained models.', 'unreadable');
+    const progress = this.progress(control);
+    progress.phase('loading the evaluation classifier');
+    const classifier = await this.loadClassifier();
+    try {
+      await control.stepBoundary();
+      const quality = await this.qualityContext(classifier, { ...settings, qualityImages: evaluations.n }, progress, control);
+      await runEvaluations({
+        settings: { ...settings, evaluations }, control, progress, read, quality,
+        loadPretrained: (kind) => this.loadModel(kind),
+        postRow: (row) => this.deps.post({ type: 'compare/row', row }),
+      });
+    } finally {
+      classifier.dispose();
+    }
+  }
+
   private async run(settings: CompareSettings, control: RunControl): Promise<void> {
+    if (settings.evaluations != null) return this.runEvaluations(settings, control);
     const models: CompareModel[] = [];
     let classifier: Classifier | null = null;
     try {
@@ -197,6 +216,9 @@ export class CompareSession {
       label: (p) => {
         phase = p;
         post(true);
+      },
+      total: (n) => {
+        total = n;
       },
       set: (n) => {
         done = n;

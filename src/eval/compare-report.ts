@@ -1,6 +1,7 @@
 /** The Compare panel's settings and results, as the page shows them and `npm run bench` reads them back. */
 import type { SamplerConfig } from '../diffusion/config';
 import type { ModelKind } from '../models/setup/model-setup';
+import type { EvaluationRowInfo, EvaluationSettings } from '../protocol/compare-evaluations';
 
 /**
  * The Compare panel's request: the pretrained pixel DDPM and LDM, each sampled with the same
@@ -21,6 +22,12 @@ export interface CompareSettings {
   referenceDigits: number;
   /** Step counts of the quality-against-time sweep (every sampler, both models); empty: no sweep. */
   sweepSteps: number[];
+  /**
+   * When set, the run is "quality against model evaluations" instead of pixel DDPM against LDM:
+   * every case of `evaluations.cases` on one model, `evaluations.n` samples each, scored against
+   * `referenceDigits` (`seed` is the form's; sampler, steps, batch and repeats are not used).
+   */
+  evaluations?: EvaluationSettings | null;
 }
 
 /** One measured case of a comparison. */
@@ -38,8 +45,13 @@ export interface CompareRow {
   flopsPerImage: number;
   /** The evaluation classifier's figures for `quality.n` samples, with the real-digit floor at the same N. */
   quality: { n: number; meanConfidence: number; labelEntropy: number; fd: number; floorFd: number; referenceDigits: number } | null;
-  /** Part of the quality-against-time sweep rather than the main table. */
+  /** Part of the quality-against-time sweep rather than the main table (rows of an evaluations run are too). */
   sweep: boolean;
+  /**
+   * A row of the quality-against-evaluations run: its case, model evaluations and steps. Its
+   * msPerImage is one untimed pass of N samples (sampling and decoding), its peakBytes 0 (not measured).
+   */
+  evaluation?: EvaluationRowInfo;
 }
 
 /** The Compare panel's results as a file ("Download results (JSON)"): what `npm run bench` reads back. */

@@ -11,6 +11,7 @@ import type { WorkerToPage } from '../protocol/messages';
 import { autoencoderConfigOf, DEFAULT_MODEL_SETUP, denoiserConfigOf, type ModelKind, type ModelSetup } from '../models/setup/model-setup';
 import { unetStats } from '../models/setup/unet-config';
 import { autoencoderStats } from '../models/setup/autoencoder-config';
+import { EVALUATION_FAMILIES, planEvaluationCases, type EvaluationFamily, type EvaluationSettings } from '../protocol/compare-evaluations';
 
 export type CompareStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'failed';
 
@@ -50,6 +51,27 @@ export interface CompareState {
   endedAt: number | null;
   /** Measured speed, kept across runs, for estimates. */
   speed: CompareSpeed | null;
+  /** The form of the quality-against-evaluations run. */
+  evalForm: EvaluationsForm;
+}
+
+/** The quality-against-evaluations run's form: the model, samples per configuration, guidance, the methods. */
+export interface EvaluationsForm {
+  model: ModelKind;
+  n: number;
+  guidance: number;
+  families: EvaluationFamily[];
+}
+
+/**
+ * Small by default: it samples on the user's CPU (17 configurations with the LDM). FD at N = 20 is
+ * rough: read it beside the floor at the same N.
+ */
+export const DEFAULT_EVALUATIONS_FORM: EvaluationsForm = { model: 'latent', n: 20, guidance: 1.3, families: [...EVALUATION_FAMILIES] };
+
+/** The settings the engine gets for the form: its cases planned (the student only with the LDM). */
+export function evaluationsSettings(form: EvaluationsForm): EvaluationSettings {
+  return { model: form.model, n: form.n, guidance: form.guidance, cases: planEvaluationCases(form.families, form.model) };
 }
 
 export type CompareStore = StoreApi<CompareState>;
@@ -97,6 +119,7 @@ export function createCompareStore(form: CompareSettings = DEFAULT_COMPARE): Com
     startedAt: null,
     endedAt: null,
     speed: null,
+    evalForm: DEFAULT_EVALUATIONS_FORM,
   }));
 }
 
@@ -126,7 +149,9 @@ export function markStopping(store: CompareStore): void {
   if (store.getState().status === 'running') store.setState({ stopping: true });
 }
 
-function withRow(speed: CompareSpeed | null, backend: string | null, row: CompareRow, guidance: number): CompareSpeed {
+function withRow(speed: CompareSpeed | null, backend: string | null, row: CompareRow, guidance: number): CompareSpeed | null {
+  // An evaluations run's rows are one untimed pass each: not the basis of the timed run's estimate.
+  if (row.evaluation != null) return speed;
   const base: CompareSpeed = speed?.backend === backend ? speed : { backend, rows: {}, referenceDigits: null };
   return {
     backend,

@@ -14,6 +14,7 @@ import {
   compareRatios,
   DEFAULT_COMPARE,
   estimateCompare,
+  evaluationsSettings,
   hasSize,
   markStopping,
   parseStepList,
@@ -27,8 +28,10 @@ import type { CompareRow, CompareSettings } from '../eval/compare-report';
 import type { ModelKind } from '../models/setup/model-setup';
 import { useApp, useEngine } from './context';
 import { CompareChart } from './CompareChart';
+import { EvaluationsForm, EvaluationsResults } from './CompareEvaluations';
+import { CompareError, CompareProgress, CompareSummary } from './CompareStatus';
 import { NumberField, Panel, SelectField } from './fields';
-import { formatBytes, formatCount, formatDuration, formatRate } from './format';
+import { formatBytes, formatCount, formatRate } from './format';
 import './compare.css';
 
 const MODEL_LABELS: Record<ModelKind, string> = { pixel: 'Pixel DDPM', latent: 'LDM' };
@@ -114,15 +117,25 @@ export function ComparePanel() {
   const canRun = engineReady && !running && !invalid;
   // The thorough run sets its own size; the sampler, seed and guidance stay the form's.
   const canRunThorough = engineReady && !running && validateSeed(form.seed) == null && VALIDATORS.guidance(form.guidance) == null;
-  const main = rows.filter((r) => !r.sweep);
-  const ratios = compareRatios(rows);
+  // An evaluations run (quality against model evaluations) shows its own results instead of the table and sweep.
+  const evalRun = ranWith?.evaluations != null;
+  const main = evalRun ? [] : rows.filter((r) => !r.sweep);
+  const ratios = evalRun ? null : compareRatios(rows);
   const run = (withSweep: boolean) => {
-    if (withSweep && 'steps' in sweep) set({ sweepSteps: sweep.steps });
+    set(withSweep && 'steps' in sweep ? { sweepSteps: sweep.steps, evaluations: null } : { evaluations: null });
     client.startCompare(withSweep);
   };
   const thorough = () => {
-    set(THOROUGH_COMPARE);
+    set({ ...THOROUGH_COMPARE, evaluations: null });
     client.startCompare(false);
+  };
+  const runEvaluations = () => {
+    set({ evaluations: evaluationsSettings(client.compare.getState().evalForm) });
+    client.startCompare(false);
+  };
+  const stop = () => {
+    markStopping(client.compare);
+    client.cancelCompare();
   };
   const quickSettings = () => {
     set(QUICK_COMPARE);
@@ -189,15 +202,7 @@ export function ComparePanel() {
         <button type="button" onClick={thorough} disabled={!canRunThorough}>
           Thorough run
         </button>
-        <button
-          type="button"
-          className="danger"
-          onClick={() => {
-            markStopping(client.compare);
-            client.cancelCompare();
-          }}
-          disabled={!running || stopping}
-        >
+        <button type="button" className="danger" onClick={stop} disabled={!running || stopping}>
           Stop comparing
         </button>
         <button type="button" onClick={() => client.downloadCompare()} disabled={running || rows.length === 0}>
@@ -222,14 +227,14 @@ export function ComparePanel() {
           . <EstimateBasis estimate={estimates.compare} backend={backendName} />
         </p>
       ) : null}
-      <CompareProgress status={status} stopping={stopping} progress={progress} />
-      <CompareSummary status={status} backend={backend} startedAt={startedAt} endedAt={endedAt} measured={main.length} expected={MODELS.length} sweepRows={rows.length - main.length} />
-      {status === 'failed' && message ? (
-        <p className="compare-error" role="alert" aria-label="Compare error">
-          {message}
-        </p>
-      ) : null}
-      {showTable && ranWith ? (
+      {evalRun ? null : (
+        <>
+          <CompareProgress status={status} stopping={stopping} progress={progress} />
+          <CompareSummary status={status} backend={backend} startedAt={startedAt} endedAt={endedAt} measured={main.length} expected={MODELS.length} sweepRows={rows.length - main.length} />
+          {status === 'failed' && message ? <CompareError message={message} /> : null}
+        </>
+      )}
+      {showTable && ranWith && !evalRun ? (
         <table className="compare-table" aria-label="Comparison">
           <caption>
             {samplerStepsLabel(ranWith.sampler, ranWith.steps)}, batch {ranWith.batch}, on {backend ?? activeBackend}
@@ -267,7 +272,23 @@ export function ComparePanel() {
           that tells the models apart, use the Thorough run ({THOROUGH_COMPARE.qualityImages} samples).
         </p>
       ) : null}
-      <CompareChart rows={rows.filter((r) => r.sweep)} partial={partial && (ranWith?.sweepSteps.length ?? 0) > 0} />
+      {evalRun ? null : <CompareChart rows={rows.filter((r) => r.sweep)} partial={partial && (ranWith?.sweepSteps.length ?? 0) > 0} />}
+      <EvaluationsForm canRun={engineReady && !running && !invalid} running={running} onRun={runEvaluations} />
+      {evalRun && ranWith ? (
+        <>
+          <CompareProgress status={status} stopping={stopping} progress={progress} />
+          {running ? (
+            <div className="buttons">
+              <button type="button" className="danger" onClick={stop} disabled={stopping}>
+                Stop evaluations
+              </button>
+            </div>
+          ) : null}
+          <CompareSummary status={status} backend={backend} startedAt={startedAt} endedAt={endedAt} measured={rows.length} expected={ranWith.evaluations!.cases.length} sweepRows={0} what="configurations" />
+          {status === 'failed' && message ? <CompareError message={message} /> : null}
+          {rows.length > 0 || running ? <EvaluationsResults rows={rows} ranWith={ranWith} status={status} backend={backend} /> : null}
+        </>
+      ) : null}
     </Panel>
   );
 }
@@ -295,72 +316,6 @@ function SweepField({ text, error, onChange, disabled }: { text: string; error: 
           &quot;Compare and sweep&quot; also runs every sampler at each of these step counts, for the chart of quality against time.
         </p>
       )}
-    </div>
-  );
-}
-
-/** "Pixel DDPM, DDIM-20": the worker's phase names, capitalised. */
-function phaseText(phase: string | undefined): string {
-  if (!phase) return 'Starting';
-  return phase.charAt(0).toUpperCase() + phase.slice(1);
-}
-
-function CompareProgress({ status, stopping, progress }: { status: CompareState['status']; stopping: boolean; progress: CompareState['progress'] }) {
-  if (status !== 'running') return null;
-  const total = Math.max(1, progress?.total ?? 1);
-  const unit = progress?.unit ?? 'steps';
-  const counting = progress != null && progress.total > 0;
-  const text = stopping
-    ? 'Stopping…'
-    : [
-        phaseText(progress?.phase),
-        counting ? `${progress.done.toLocaleString('en-US')} of ${progress.total.toLocaleString('en-US')} ${unit}` : null,
-        counting ? `${formatRate(progress.stepsPerSec)} ${unit}/s` : null,
-        counting ? `${formatDuration(progress.etaSec)} left` : null,
-      ]
-        .filter(Boolean)
-        .join(' · ');
-  return (
-    <div className="compare-progress">
-      <progress aria-label="Compare progress" max={total} value={Math.min(progress?.done ?? 0, total)} />
-      <p
-        aria-label="Compare status"
-        aria-live="polite"
-        className={`compare-status${stopping ? ' compare-status--stopping' : ''}`}
-        title="A sampler step denoises one batch; each model runs a warm-up batch, the timed batches and the quality batches."
-      >
-        {text}
-      </p>
-    </div>
-  );
-}
-
-/** After a run: how long it took; after a stop, which rows were kept. */
-function CompareSummary(props: { status: CompareState['status']; backend: string | null; startedAt: number | null; endedAt: number | null; measured: number; expected: number; sweepRows: number }) {
-  const { status, backend, startedAt, endedAt, measured, expected, sweepRows } = props;
-  if (status !== 'done' && status !== 'cancelled') return null;
-  const took = startedAt != null && endedAt != null ? formatDuration((endedAt - startedAt) / 1000) : null;
-  if (status === 'done') {
-    return (
-      <div className="compare-end">
-        <p aria-label="Compare status" aria-live="polite" className="compare-status compare-status--done">
-          Done.
-        </p>
-        {took ? <p className="compare-summary">Took {took} on {backend}.</p> : null}
-      </div>
-    );
-  }
-  const kept = measured + sweepRows;
-  return (
-    <div className="compare-end">
-      <p aria-label="Compare status" aria-live="polite" className="compare-status compare-status--cancelled">
-        Stopped{took ? ` after ${took}` : ''}.
-      </p>
-      <p className="compare-summary compare-summary--stopped">
-        {kept === 0
-          ? 'No model had finished before the stop, so there are no results.'
-          : `Partial results: ${measured} of ${expected} models${sweepRows > 0 ? ` and ${sweepRows} sweep row${sweepRows === 1 ? '' : 's'}` : ''} measured before the stop, kept below.`}
-      </p>
     </div>
   );
 }
