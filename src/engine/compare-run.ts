@@ -219,6 +219,7 @@ export class CompareSession {
       },
       total: (n) => {
         total = n;
+        post(done === total);
       },
       set: (n) => {
         done = n;
