@@ -11,7 +11,7 @@
 import type { NoiseSchedule } from '../diffusion';
 import { DEFAULT_SAMPLER, type PredictionType } from '../diffusion/config';
 import type { DiffusionModel } from '../models/diffusion-model';
-import type { EvaluationCase, EvaluationRowInfo } from '../protocol/compare-evaluations';
+import { expectedEvaluations, type EvaluationCase, type EvaluationRowInfo } from '../protocol/compare-evaluations';
 import { generateImages, type GenerateRequest, type StepCallback } from '../sampling/generate';
 import type { SetReport } from './evaluate';
 
@@ -80,14 +80,8 @@ export async function measureEvaluationCase(
   return { info: { case: c.text, name: c.name, family: c.family, ...summarizeCosts(costs), skipped: null }, report, msPerImage };
 }
 
-/**
- * Reverse steps a case will take per batch, for progress before it runs: the step count for fixed
- * steps and early stopping (an upper bound), about half the evaluations the README measured for the
- * adaptive solver at its tolerance (2 evaluations per accepted DPM-Solver-12 step).
- */
+/** Reverse steps a case will take per batch, for progress before it runs (the SDE's and -23's steps cost 2 and 3 evaluations). */
 export function expectedSteps(c: EvaluationCase): number {
   if (c.adaptive === 'off') return c.steps;
-  const rtol = c.rtol ?? 0.05;
-  const evaluations = rtol >= 0.3 ? 12 : rtol >= 0.15 ? 15 : rtol >= 0.08 ? 19 : 35;
-  return Math.round(evaluations / (c.adaptive === '23' ? 3 : 2)) * (c.adaptive === 'sde' ? 2 : 1);
+  return Math.max(1, Math.round(expectedEvaluations(c) / (c.adaptive === '23' ? 3 : 2)));
 }

@@ -131,6 +131,18 @@ export function parseEvaluationCase(text: string): EvaluationCase {
   return { ...c, text: text.trim(), name: evaluationCaseLabel(c), family: familyOf(c) };
 }
 
+/**
+ * Model evaluations a case will take per sampling run, guessed before it runs (for progress and the
+ * page's estimate): the step count for fixed steps and early stopping (an upper bound); for the
+ * adaptive solvers, what the README measured on the pretrained LDM at about that tolerance.
+ */
+export function expectedEvaluations(c: Pick<EvaluationCase, 'adaptive' | 'steps' | 'rtol'>): number {
+  if (c.adaptive === 'off') return c.steps;
+  if (c.adaptive === 'sde') return 56;
+  const rtol = c.rtol ?? 0.05;
+  return rtol >= 0.3 ? 12 : rtol >= 0.15 ? 15 : rtol >= 0.08 ? 19 : 35;
+}
+
 /** A point of the chart: a case's evaluations and its FD over the floor at the same N. */
 export interface EvaluationPoint {
   evaluations: number;

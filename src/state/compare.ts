@@ -11,7 +11,7 @@ import type { WorkerToPage } from '../protocol/messages';
 import { autoencoderConfigOf, DEFAULT_MODEL_SETUP, denoiserConfigOf, type ModelKind, type ModelSetup } from '../models/setup/model-setup';
 import { unetStats } from '../models/setup/unet-config';
 import { autoencoderStats } from '../models/setup/autoencoder-config';
-import { EVALUATION_FAMILIES, planEvaluationCases, type EvaluationFamily, type EvaluationSettings } from '../protocol/compare-evaluations';
+import { EVALUATION_FAMILIES, evaluationBatch, expectedEvaluations, parseEvaluationCase, planEvaluationCases, type EvaluationFamily, type EvaluationSettings } from '../protocol/compare-evaluations';
 
 export type CompareStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'failed';
 
@@ -218,28 +218,57 @@ function runCases(settings: CompareSettings, withSweep: boolean): { steps: numbe
  * on this backend, scaled by FLOPs to the new steps and by batch^−γ to the new batch; else from FLOPs.
  */
 export function estimateCompare(settings: CompareSettings, withSweep: boolean, backend: string | null, speed: CompareSpeed | null): CompareEstimate {
+  const { msPerImage, rate, measured } = speedModel(backend, speed);
+  const quality = settings.qualityImages > 0 ? Math.min(settings.qualityImages, 1000) : 0;
+  const images = settings.batch * (1 + settings.reps) + quality;
+  let ms = 0;
+  for (const c of runCases(settings, withSweep)) {
+    for (const kind of ['pixel', 'latent'] as const) ms += images * msPerImage(kind, c.steps, settings.guidance, settings.batch) + (quality * 2 * CLASSIFIER_FLOPS) / rate;
+  }
+  if (quality > 0 && speed?.referenceDigits !== settings.referenceDigits) ms += (settings.referenceDigits * CLASSIFIER_FLOPS) / rate;
+  return { seconds: ms / 1000 + LOADING_SECONDS, basis: measured ? 'measured' : 'flops' };
+}
+
+/**
+ * Time per image of a pretrained model at `steps` denoiser evaluations: from the last measured row of
+ * each model on this backend (scaled by FLOPs and batch^−γ), else from FLOPs at a typical rate; and
+ * the classifier's rate (FLOPs per ms) the same way.
+ */
+function speedModel(backend: string | null, speed: CompareSpeed | null) {
   const gamma = batchExponent(backend);
   const measured = speed != null && speed.backend === backend && speed.rows.pixel != null && speed.rows.latent != null ? speed.rows : null;
   const fallbackRate = BACKEND_FLOPS_PER_MS[backend ?? 'wasm'] ?? BACKEND_FLOPS_PER_MS.wasm;
-  const msPerImage = (kind: ModelKind, steps: number): number => {
-    const flops = pretrainedFlopsPerImage(kind, steps, settings.guidance);
+  const msPerImage = (kind: ModelKind, steps: number, guidance: number, batch: number): number => {
+    const flops = pretrainedFlopsPerImage(kind, steps, guidance);
     const row = measured?.[kind];
-    if (row) return row.msPerImage * (flops / pretrainedFlopsPerImage(kind, row.steps, row.guidance)) * (row.batch / settings.batch) ** gamma;
-    return (flops / fallbackRate) * (4 / settings.batch) ** gamma;
+    if (row) return row.msPerImage * (flops / pretrainedFlopsPerImage(kind, row.steps, row.guidance)) * (row.batch / batch) ** gamma;
+    return (flops / fallbackRate) * (4 / batch) ** gamma;
   };
   // The classifier at the measured rate of both models together (FLOPs per ms), else the typical one.
   const rate = measured
     ? (['pixel', 'latent'] as const).reduce((f, k) => f + pretrainedFlopsPerImage(k, measured[k]!.steps, measured[k]!.guidance), 0) /
       (['pixel', 'latent'] as const).reduce((t, k) => t + measured[k]!.msPerImage, 0)
     : fallbackRate;
-  const quality = settings.qualityImages > 0 ? Math.min(settings.qualityImages, 1000) : 0;
-  const images = settings.batch * (1 + settings.reps) + quality;
-  let ms = 0;
-  for (const c of runCases(settings, withSweep)) {
-    for (const kind of ['pixel', 'latent'] as const) ms += images * msPerImage(kind, c.steps) + (quality * 2 * CLASSIFIER_FLOPS) / rate;
+  return { msPerImage, rate, measured };
+}
+
+/**
+ * How long a quality-against-evaluations run will take: per configuration, N images at its expected
+ * model evaluations (the student with guidance 1), the classifier on them, the floor and (unless the
+ * engine has it) the FD reference. The student is costed as the pretrained LDM (the same denoiser).
+ */
+export function estimateEvaluations(form: EvaluationsForm, referenceDigits: number, backend: string | null, speed: CompareSpeed | null): CompareEstimate & { evaluations: number } {
+  const { msPerImage, rate, measured } = speedModel(backend, speed);
+  const cases = evaluationsSettings(form).cases.map(parseEvaluationCase);
+  const batch = evaluationBatch(form.n);
+  let ms = ((form.n + (speed?.referenceDigits === referenceDigits ? 0 : referenceDigits)) * CLASSIFIER_FLOPS) / rate;
+  let evaluations = 0;
+  for (const c of cases) {
+    const e = expectedEvaluations(c);
+    evaluations += e;
+    ms += form.n * msPerImage(form.model, e, c.student ? 1 : form.guidance, batch) + (form.n * CLASSIFIER_FLOPS) / rate;
   }
-  if (quality > 0 && speed?.referenceDigits !== settings.referenceDigits) ms += (settings.referenceDigits * CLASSIFIER_FLOPS) / rate;
-  return { seconds: ms / 1000 + LOADING_SECONDS, basis: measured ? 'measured' : 'flops' };
+  return { seconds: ms / 1000 + LOADING_SECONDS, basis: measured ? 'measured' : 'flops', evaluations };
 }
 
 /** "1, 20, 50" → [1, 20, 50]; an entry that is not a whole number ≥ 1 is an error naming it. */

@@ -8,11 +8,12 @@
  */
 import { useStore } from 'zustand';
 import { EVALUATION_FAMILIES, FAMILY_LABELS, type EvaluationFamily } from '../protocol/compare-evaluations';
-import { evaluationsSettings, type CompareState, type EvaluationsForm } from '../state/compare';
+import { estimateEvaluations, evaluationsSettings, type CompareState, type EvaluationsForm } from '../state/compare';
 import { integerIn, numberIn } from '../state/validate';
 import type { CompareRow } from '../eval/compare-report';
 import type { ModelKind } from '../models/setup/model-setup';
-import { useEngine } from './context';
+import { aboutDuration } from './CompareStatus';
+import { useApp, useEngine } from './context';
 import { CompareEvaluationsChart } from './CompareEvaluationsChart';
 import { CheckboxField, NumberField, SelectField } from './fields';
 
@@ -29,8 +30,12 @@ export function EvaluationsForm({ canRun, running, onRun }: { canRun: boolean; r
   const form = useStore(client.compare, (s) => s.evalForm);
   const set = (patch: Partial<EvaluationsForm>) => client.compare.setState((s) => ({ evalForm: { ...s.evalForm, ...patch } }));
   const toggle = (f: EvaluationFamily, on: boolean) => set({ families: EVALUATION_FAMILIES.filter((x) => (x === f ? on : form.families.includes(x))) });
+  const referenceDigits = useStore(client.compare, (s) => s.form.referenceDigits);
+  const speed = useStore(client.compare, (s) => s.speed);
+  const backend = useApp((s) => s.engine.backend);
   const cases = evaluationsSettings(form).cases.length;
   const invalid = validateN(form.n) != null || validateGuidance(form.guidance) != null || cases === 0;
+  const estimate = invalid ? null : estimateEvaluations(form, referenceDigits, backend, speed);
   return (
     <section className="compare-evals" aria-label="Quality against model evaluations">
       <h3>Quality against model evaluations</h3>
@@ -57,6 +62,12 @@ export function EvaluationsForm({ canRun, running, onRun }: { canRun: boolean; r
           {cases} configuration{cases === 1 ? '' : 's'} × {form.n} samples{form.families.includes('student') && form.model !== 'latent' ? ' (the distilled student is an LDM: not with the pixel model)' : ''}
         </span>
       </div>
+      {estimate && !running ? (
+        <p className="compare-estimate" aria-label="Evaluations estimate">
+          <strong>Estimated time</strong> on {backend ?? 'this backend'}: {aboutDuration(estimate.seconds)} (about {Math.round(estimate.evaluations)} model evaluations in all, per batch of samples
+          {estimate.basis === 'measured' ? ", scaled from the last Compare run's measured speed" : ", from the models' FLOPs at a typical speed"}).
+        </p>
+      ) : null}
     </section>
   );
 }

@@ -29,7 +29,7 @@ import type { ModelKind } from '../models/setup/model-setup';
 import { useApp, useEngine } from './context';
 import { CompareChart } from './CompareChart';
 import { EvaluationsForm, EvaluationsResults } from './CompareEvaluations';
-import { CompareError, CompareProgress, CompareSummary } from './CompareStatus';
+import { aboutDuration, CompareError, CompareProgress, CompareSummary } from './CompareStatus';
 import { NumberField, Panel, SelectField } from './fields';
 import { formatBytes, formatCount, formatRate } from './format';
 import './compare.css';
@@ -50,15 +50,6 @@ const VALIDATORS: Record<'steps' | 'batch' | 'reps' | 'qualityImages' | 'referen
 
 function useCompare<T>(selector: (s: CompareState) => T): T {
   return useStore(useEngine().compare, selector);
-}
-
-/** "about 45 s", "about 19 min": an estimate, rounded as one. */
-function aboutDuration(sec: number): string {
-  if (!Number.isFinite(sec)) return 'unknown';
-  if (sec < 10) return 'a few seconds';
-  if (sec < 60) return `about ${Math.round(sec / 5) * 5} s`;
-  if (sec < 3600) return `about ${Math.round(sec / 60)} min`;
-  return `about ${(sec / 3600).toFixed(1)} h`;
 }
 
 /** "DDIM-50, batch 16, 3 timed repeats, 200 quality samples, 2,000 FD reference digits". */

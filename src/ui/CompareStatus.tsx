@@ -6,6 +6,15 @@
 import type { CompareState } from '../state/compare';
 import { formatDuration, formatRate } from './format';
 
+/** "about 45 s", "about 19 min": an estimate, rounded as one. */
+export function aboutDuration(sec: number): string {
+  if (!Number.isFinite(sec)) return 'unknown';
+  if (sec < 10) return 'a few seconds';
+  if (sec < 60) return `about ${Math.round(sec / 5) * 5} s`;
+  if (sec < 3600) return `about ${Math.round(sec / 60)} min`;
+  return `about ${(sec / 3600).toFixed(1)} h`;
+}
+
 /** "Pixel DDPM, DDIM-20": the worker's phase names, capitalised. */
 function phaseText(phase: string | undefined): string {
   if (!phase) return 'Starting';

@@ -20,7 +20,7 @@ import { createClassifier } from '../../src/models/classifier';
 import { saveClassifier } from '../../src/io/classifier-files';
 import { evaluationRequest, expectedSteps, summarizeCosts } from '../../src/eval/compare-evaluations';
 import { EVALUATION_FAMILIES, evaluationBatch, evaluationSeries, FAMILY_CASES, parseEvaluationCase, planEvaluationCases, type EvaluationRowInfo } from '../../src/protocol/compare-evaluations';
-import { DEFAULT_COMPARE, DEFAULT_EVALUATIONS_FORM, evaluationsSettings } from '../../src/state/compare';
+import { DEFAULT_COMPARE, DEFAULT_EVALUATIONS_FORM, estimateEvaluations, evaluationsSettings } from '../../src/state/compare';
 import type { CompareRow, CompareSettings } from '../../src/eval/compare-report';
 import type { WorkerToPage } from '../../src/protocol/messages';
 
@@ -52,6 +52,15 @@ describe('quality against evaluations: planning and series', () => {
     expect(summarizeCosts([{ steps: 7, evaluations: 14 }, { steps: 8, evaluations: 17 }])).toEqual({ evaluations: 15.5, evaluationsMin: 14, evaluationsMax: 17, steps: 7.5 });
     expect(expectedSteps(parseEvaluationCase('ddim-10'))).toBe(10);
     expect(expectedSteps(parseEvaluationCase('adaptive12@0.05/0.0078'))).toBeGreaterThan(expectedSteps(parseEvaluationCase('adaptive12@0.4/0.2')));
+  });
+
+  it('estimates a run from the configurations’ expected evaluations, longer with more samples or methods', () => {
+    const all = estimateEvaluations(DEFAULT_EVALUATIONS_FORM, 200, 'wasm', null);
+    expect(all.basis).toBe('flops');
+    // DDIM 35 + DPM-Solver++ 38 + adaptive 12 + 15 + 35 + early stop 3 × 20 + student 15.
+    expect(all.evaluations).toBe(35 + 38 + 62 + 60 + 15);
+    expect(estimateEvaluations({ ...DEFAULT_EVALUATIONS_FORM, n: 100 }, 200, 'wasm', null).seconds).toBeGreaterThan(all.seconds);
+    expect(estimateEvaluations({ ...DEFAULT_EVALUATIONS_FORM, families: ['ddim'] }, 200, 'wasm', null).seconds).toBeLessThan(all.seconds);
   });
 
   it('builds one series per method, points by evaluations, leaving out skipped and unscored rows', () => {
