@@ -52,7 +52,7 @@ function PretrainedFacts({ info }: { info: PretrainedInfo }) {
 /** Where `npm run distill` writes the distilled LDM, under the site's base URL. */
 const DISTILLED_PATH = 'models/latent-distilled/';
 
-/** A distilled model's files as the import path takes them, and the step count its manifest names (default 4). */
+/** A distilled model's files as the import path takes them, and the step count its manifest names (default 8). */
 async function fetchDistilled(): Promise<{ files: File[]; steps: number }> {
   const base = `${import.meta.env.BASE_URL ?? '/'}${DISTILLED_PATH}`;
   const get = async (name: string): Promise<Response> => {
@@ -62,7 +62,7 @@ async function fetchDistilled(): Promise<{ files: File[]; steps: number }> {
   };
   const files = await Promise.all(['model.json', 'weights.bin'].map(async (name) => new File([await (await get(name)).arrayBuffer()], name)));
   const manifest = (await (await get('manifest.json')).json()) as { sampling?: { steps?: unknown } };
-  const steps = typeof manifest.sampling?.steps === 'number' ? manifest.sampling.steps : 4;
+  const steps = typeof manifest.sampling?.steps === 'number' ? manifest.sampling.steps : 8;
   return { files, steps };
 }
 
@@ -88,7 +88,7 @@ function DistilledChoice({ disabled }: { disabled: boolean }) {
   return (
     <div className="model-source__distilled">
       <button type="button" disabled={disabled || state.busy} onClick={() => void load()}>
-        Distilled LDM (4 steps)
+        Load the distilled LDM (8 steps)
       </button>
       <p className="field-hint">
         The pretrained LDM distilled round after round (Salimans &amp; Ho 2022) until one step does the work of many; its guidance is
