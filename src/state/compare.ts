@@ -31,6 +31,8 @@ export interface CompareSpeed {
   rows: Partial<Record<ModelKind, { msPerImage: number; steps: number; batch: number; guidance: number }>>;
   /** FD reference digits the engine has scored and keeps for the page's later runs. */
   referenceDigits: number | null;
+  /** Sampling FLOPs and milliseconds summed over the rows of quality-against-evaluations runs (their estimate's basis). */
+  evaluations?: { flops: number; ms: number };
 }
 
 export interface CompareState {
@@ -150,9 +152,13 @@ export function markStopping(store: CompareStore): void {
 }
 
 function withRow(speed: CompareSpeed | null, backend: string | null, row: CompareRow, guidance: number): CompareSpeed | null {
-  // An evaluations run's rows are one untimed pass each: not the basis of the timed run's estimate.
-  if (row.evaluation != null) return speed;
   const base: CompareSpeed = speed?.backend === backend ? speed : { backend, rows: {}, referenceDigits: null };
+  // An evaluations run's rows are one untimed pass each: the basis of its own estimate, not the timed run's.
+  if (row.evaluation != null) {
+    if (!(row.msPerImage > 0 && row.flopsPerImage > 0)) return speed;
+    const sum = base.evaluations ?? { flops: 0, ms: 0 };
+    return { ...base, evaluations: { flops: sum.flops + row.flopsPerImage, ms: sum.ms + row.msPerImage }, referenceDigits: row.quality?.referenceDigits ?? base.referenceDigits };
+  }
   return {
     backend,
     rows: { ...base.rows, [row.model]: { msPerImage: row.msPerImage, steps: row.steps, batch: row.batch, guidance } },
@@ -258,7 +264,12 @@ function speedModel(backend: string | null, speed: CompareSpeed | null) {
  * engine has it) the FD reference. The student is costed as the pretrained LDM (the same denoiser).
  */
 export function estimateEvaluations(form: EvaluationsForm, referenceDigits: number, backend: string | null, speed: CompareSpeed | null): CompareEstimate & { evaluations: number } {
-  const { msPerImage, rate, measured } = speedModel(backend, speed);
+  const timed = speedModel(backend, speed);
+  // After an evaluations run on this backend: its measured sampling rate (FLOPs per ms); else the Compare run's model.
+  const own = speed?.backend === backend && speed.evaluations != null ? speed.evaluations.flops / speed.evaluations.ms : null;
+  const msPerImage = own != null ? (kind: ModelKind, steps: number, guidance: number) => pretrainedFlopsPerImage(kind, steps, guidance) / own : timed.msPerImage;
+  const { rate } = timed;
+  const measured = own != null || timed.measured != null;
   const cases = evaluationsSettings(form).cases.map(parseEvaluationCase);
   const batch = evaluationBatch(form.n);
   let ms = ((form.n + (speed?.referenceDigits === referenceDigits ? 0 : referenceDigits)) * CLASSIFIER_FLOPS) / rate;

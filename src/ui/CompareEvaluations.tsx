@@ -65,7 +65,7 @@ export function EvaluationsForm({ canRun, running, onRun }: { canRun: boolean; r
       {estimate && !running ? (
         <p className="compare-estimate" aria-label="Evaluations estimate">
           <strong>Estimated time</strong> on {backend ?? 'this backend'}: {aboutDuration(estimate.seconds)} (about {Math.round(estimate.evaluations)} model evaluations in all, per batch of samples
-          {estimate.basis === 'measured' ? ", scaled from the last Compare run's measured speed" : ", from the models' FLOPs at a typical speed"}).
+          {estimate.basis === 'measured' ? ", scaled from this page's last measured speed" : ", from the models' FLOPs at a typical speed"}).
         </p>
       ) : null}
     </section>

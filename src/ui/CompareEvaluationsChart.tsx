@@ -49,7 +49,8 @@ export function CompareEvaluationsChart({ rows, caption, partial }: { rows: Comp
             <YAxis dataKey="ratio" type="number" domain={[0, 'auto']} name="FD / floor" stroke="#cbd5e1" tick={{ fontSize: 12 }} width={44} tickFormatter={(v: number) => v.toFixed(1)} />
             <ReferenceLine y={1} stroke="#94a3b8" strokeDasharray="2 4" label={{ value: 'floor', position: 'right', fill: '#94a3b8', fontSize: 11 }} />
             <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(2) : String(v))} />
-            <Legend verticalAlign="top" height={30} />
+            {/* The methods in the order of the form (recharts sorts by name otherwise). */}
+            <Legend verticalAlign="top" height={30} itemSorter={(item) => series.findIndex((s) => s.label === item.value)} />
             {series.map((s) => (
               <Scatter key={s.family} name={s.label} data={s.points} fill={COLORS[s.family]} line={{ stroke: COLORS[s.family] }} shape={SHAPES[s.family]} isAnimationActive={false} />
             ))}

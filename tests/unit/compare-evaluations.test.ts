@@ -20,7 +20,7 @@ import { createClassifier } from '../../src/models/classifier';
 import { saveClassifier } from '../../src/io/classifier-files';
 import { evaluationRequest, expectedSteps, summarizeCosts } from '../../src/eval/compare-evaluations';
 import { EVALUATION_FAMILIES, evaluationBatch, evaluationSeries, FAMILY_CASES, parseEvaluationCase, planEvaluationCases, type EvaluationRowInfo } from '../../src/protocol/compare-evaluations';
-import { DEFAULT_COMPARE, DEFAULT_EVALUATIONS_FORM, estimateEvaluations, evaluationsSettings } from '../../src/state/compare';
+import { applyCompareMessage, createCompareStore, DEFAULT_COMPARE, DEFAULT_EVALUATIONS_FORM, estimateEvaluations, evaluationsSettings } from '../../src/state/compare';
 import type { CompareRow, CompareSettings } from '../../src/eval/compare-report';
 import type { WorkerToPage } from '../../src/protocol/messages';
 
@@ -61,6 +61,18 @@ describe('quality against evaluations: planning and series', () => {
     expect(all.evaluations).toBe(35 + 38 + 62 + 60 + 15);
     expect(estimateEvaluations({ ...DEFAULT_EVALUATIONS_FORM, n: 100 }, 200, 'wasm', null).seconds).toBeGreaterThan(all.seconds);
     expect(estimateEvaluations({ ...DEFAULT_EVALUATIONS_FORM, families: ['ddim'] }, 200, 'wasm', null).seconds).toBeLessThan(all.seconds);
+    // After a run, its rows' measured sampling rate is the basis (and the timed Compare's basis is left alone).
+    const store = createCompareStore();
+    applyCompareMessage(store, { type: 'compare/state', state: 'running', message: null, backend: 'wasm' });
+    const evaluation: EvaluationRowInfo = { case: 'ddim-10', name: 'DDIM-10', family: 'ddim', evaluations: 10, evaluationsMin: 10, evaluationsMax: 10, steps: 10, skipped: null };
+    const quality = { n: 20, meanConfidence: 0.9, labelEntropy: 2, fd: 50, floorFd: 40, referenceDigits: 200 };
+    const row: CompareRow = { model: 'latent', sampler: 'ddim', steps: 10, batch: 20, msPerImage: 1000, imagesPerSec: 1, peakBytes: 0, flopsPerImage: 1e9, quality, sweep: true, evaluation };
+    applyCompareMessage(store, { type: 'compare/row', row });
+    const speed = store.getState().speed;
+    expect(speed).toMatchObject({ backend: 'wasm', rows: {}, referenceDigits: 200, evaluations: { flops: 1e9, ms: 1000 } });
+    const after = estimateEvaluations(DEFAULT_EVALUATIONS_FORM, 200, 'wasm', speed);
+    expect(after.basis).toBe('measured');
+    expect(after.seconds).not.toBeCloseTo(all.seconds, 0);
   });
 
   it('builds one series per method, points by evaluations, leaving out skipped and unscored rows', () => {
