@@ -24,6 +24,7 @@ import { TrainingSession } from './training-session';
 import { readModel, readPretrainedModel, readTrainingCheckpoint } from './model-sources';
 import type { PretrainedReader } from '../io/pretrained';
 import { CompareSession } from './compare-run';
+import { QualityCurve } from './quality-curve';
 import type { MemoryBudget } from '../models/setup/memory';
 import { samplingMemoryProblem, trainingMemoryProblem } from './memory-guard';
 import { memoryBudgetOf } from '../backends/memory-limits';
@@ -57,6 +58,8 @@ export class Engine {
   private memoryTimer: ReturnType<typeof setInterval> | null = null;
 
   private readonly compare: CompareSession;
+  /** The live quality curve (issue 18): the classifier and reference it loads are kept across models. */
+  private readonly quality: QualityCurve;
   /** The 2D lab's model and runs (./lab/), independent of the image model. */
   private readonly lab: LabEngine;
 
@@ -65,6 +68,7 @@ export class Engine {
     this.lab = new LabEngine(deps.post);
     this.edit = new EditHost(deps.post);
     this.compare = new CompareSession({ post: deps.post, read: deps.readPretrained, loadData: async () => (await this.ensureData()).dataset });
+    this.quality = new QualityCurve({ post: deps.post, read: deps.readPretrained, loadData: async () => (await this.ensureData()).dataset });
   }
 
   async handle(message: PageToWorker): Promise<void> {
@@ -112,6 +116,8 @@ export class Engine {
         return this.startCompare(message.compare);
       case 'compare/cancel':
         return this.compare.stop();
+      case 'quality/set':
+        return this.quality.set(message.settings);
       default:
         return this.lab.handle(message);
     }
@@ -198,7 +204,7 @@ export class Engine {
     const data = await this.ensureData();
     const model = this.ensureModel(config.seed);
     if (this.training == null) {
-      this.training = new TrainingSession({ model, schedule: this.schedule, setup: this.setup, data, post: this.deps.post, onChange: () => this.postModelInfo(), guard: (c) => this.checkTrainingMemory(c) });
+      this.training = new TrainingSession({ model, schedule: this.schedule, setup: this.setup, data, post: this.deps.post, onChange: () => this.postModelInfo(), guard: (c) => this.checkTrainingMemory(c), quality: this.quality });
     }
     await this.training.start(config);
   }
@@ -348,6 +354,7 @@ export class Engine {
       post: this.deps.post,
       onChange: () => this.postModelInfo(),
       guard: (c) => this.checkTrainingMemory(c),
+      quality: this.quality,
       resumeFrom: info,
       history: info.history,
     });
@@ -378,5 +385,6 @@ export class Engine {
     await this.compare.stop();
     await this.lab.dispose();
     await this.reset();
+    this.quality.dispose();
   }
 }

@@ -1,4 +1,5 @@
 /** What a training run is asked to do, and the states a run (training or sampling) goes through. */
+import type { QualitySettings } from '../protocol/quality-messages';
 
 /**
  * What a training run trains: the pixel U-Net or latent denoiser ('denoiser'), or stage 1 of a
@@ -22,6 +23,8 @@ export interface TrainingConfig {
   stream?: boolean;
   /** Save a training checkpoint every this many steps (0 = only at start, pause and end; default 50). */
   checkpointEvery?: number;
+  /** The live quality curve (../engine/quality-curve.ts): its settings, null for off; absent leaves it as it is. */
+  quality?: QualitySettings | null;
 }
 
 export type RunState = 'idle' | 'running' | 'paused' | 'done';

@@ -73,8 +73,12 @@ export class WorkBudget {
     try {
       return await work();
     } finally {
-      const end = this.now();
-      this.nextAt = end + (end - start) * (1 / this.share - 1);
+      this.book(this.now() - start);
     }
+  }
+
+  /** Books `workMs` of work that ended now (e.g. work done in slices, the waits between them left out). */
+  book(workMs: number): void {
+    this.nextAt = this.now() + workMs * (1 / this.share - 1);
   }
 }

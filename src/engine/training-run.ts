@@ -44,6 +44,11 @@ export interface TrainingRunOptions {
   saveEvery?: number;
   /** A non-finite loss at `step`: roll back to the last checkpoint and pause the run. */
   recover?: (step: number, loss: number) => Promise<void>;
+  /**
+   * Called after every step, last (e.g. the live quality curve's checks); `trainingMs` is the run's
+   * time so far, the waits while paused left out.
+   */
+  afterStep?: (step: number, trainingMs: number) => Promise<void>;
 }
 
 export type CheckpointReason = 'start' | 'interval' | 'pause' | 'end';
@@ -103,6 +108,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<RunState
   };
 
   meter.record(stepCount());
+  let trainingMs = 0;
   try {
     if (!(await save('start', stepCount()))) throw new Error('The model\'s weights are not finite: reset it, or import a good model, before training.');
     for (;;) {
@@ -113,6 +119,7 @@ export async function runTraining(options: TrainingRunOptions): Promise<RunState
       await yieldToEventLoop(); // a pause asked for during the last step lands here, before the save
       if (control.state === 'paused' && !(await save('pause', stepCount()))) await recover(stepCount(), NaN);
       await control.stepBoundary();
+      const stepStart = performance.now();
       const result = await options.takeStep();
       const data = await readLosses(result);
       const value = data[0];
@@ -142,6 +149,8 @@ export async function runTraining(options: TrainingRunOptions): Promise<RunState
         flush(true);
         await options.preview(step);
       }
+      if (options.afterStep) await options.afterStep(step, trainingMs + (performance.now() - stepStart));
+      trainingMs += performance.now() - stepStart;
     }
     flush(true);
     return 'done';

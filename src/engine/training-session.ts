@@ -25,6 +25,7 @@ import type { LossTrace, TrainingResume } from '../io/training-state';
 import { Trainer } from './trainer';
 import { AutoencoderTrainer, measureLatentNormalization } from './autoencoder-trainer';
 import { LatentCache } from './latent-cache';
+import type { QualityCurve } from './quality-curve';
 import { sampleFrames } from '../sampling/sample';
 import { toImageBatch } from './frames';
 import { measurePeak } from '../eval/peak-memory';
@@ -51,6 +52,8 @@ export interface TrainingSessionOptions {
   history?: LossTrace | null;
   /** Throws when a run of `config` cannot fit the device (the memory guard); called before a run starts. */
   guard?: (config: TrainingConfig) => void;
+  /** The live quality curve, checked after each denoiser step (./quality-curve.ts). */
+  quality?: QualityCurve;
 }
 
 /** Adam keeps its moments; a new learning rate from the form applies from the next step on. */
@@ -76,6 +79,8 @@ export class TrainingSession {
   private lastGood: { artifacts: WeightsArtifacts; step: number } | null = null;
   /** Latent models: the training images' latents, encoded once through the frozen encoder (./latent-cache.ts). */
   readonly latentCache: LatentCache | null;
+  /** Training time of the earlier runs and of the run in progress, ms (the quality curve's clock). */
+  private trainedMs = { before: 0, run: 0 };
 
   constructor(private readonly options: TrainingSessionOptions) {
     this.stepOffsets = { autoencoder: options.resumeFrom?.autoencoderSteps ?? 0, denoiser: options.resumeFrom?.denoiserSteps ?? 0 };
@@ -99,7 +104,9 @@ export class TrainingSession {
    * Starts a run of `config.stage`, or resumes the paused run of that stage. A paused run of the
    * other stage is ended first (stage 1's latent normalization is measured then).
    */
-  async start(config: TrainingConfig): Promise<void> {
+  async start(requested: TrainingConfig): Promise<void> {
+    const { quality: qualitySettings, ...config } = requested; // the curve is the engine's: checkpoints keep no such field
+    if (qualitySettings !== undefined) this.options.quality?.set(qualitySettings);
     const resumingThisStage = this.control != null && this.control.state !== 'cancelled' && config.stage === this.stage;
     if (!resumingThisStage) this.options.guard?.(config);
     if (this.control != null && this.control.state !== 'cancelled') {
@@ -125,6 +132,8 @@ export class TrainingSession {
     this.restoredConfig = null;
     if (this.history.stage !== config.stage) this.history = { stage: config.stage, steps: [], losses: [] };
     this.peakTrainBytes = null; // measured again on this run's first step (stages differ)
+    this.trainedMs = { before: this.trainedMs.before + this.trainedMs.run, run: 0 };
+    const quality = config.stage === 'denoiser' ? this.options.quality : undefined;
     this.done = runTraining({
       stage: config.stage,
       totalSteps: config.steps,
@@ -148,6 +157,11 @@ export class TrainingSession {
       save: (reason) => this.save(reason),
       saveEvery: config.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
       recover: (step, loss) => this.rollback(control, step, loss),
+      afterStep: async (step, ms) => {
+        this.trainedMs.run = ms;
+        const { model, schedule, setup } = this.options;
+        await quality?.afterStep({ model, schedule, prediction: setup.prediction, control, step, trainingMs: this.trainedMs.before + ms });
+      },
     })
       .then(async (state) => {
         if (config.stage === 'autoencoder') await this.normalizeLatents();
@@ -248,6 +262,7 @@ export class TrainingSession {
    * after a non-finite loss). After a restore there is no run yet: one starts from the checkpoint.
    */
   async resume(training?: TrainingConfig): Promise<void> {
+    if (training?.quality !== undefined) this.options.quality?.set(training.quality);
     if (this.control == null && this.restoredConfig != null) {
       // The form's learning rate and batch size (e.g. lowered after a non-finite loss, or to fit another backend after a crash).
       const config = { ...this.restoredConfig, ...(training ? { learningRate: training.learningRate, batchSize: training.batchSize, stream: training.stream } : {}) };

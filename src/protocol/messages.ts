@@ -14,6 +14,7 @@ import type { LatentUNetPreset, UNetPreset } from '../models/setup/unet-config';
 import type { SamplingConfig } from '../sampling/config';
 import { labTransferables, type LabToPage, type LabToWorker } from './lab-messages';
 import { editTransferables, type EditToPage, type EditToWorker } from './edit-messages';
+import type { QualityToPage, QualityToWorker } from './quality-messages';
 
 export type PageToWorker =
   /** `avoid`: backends whose GPU device was lost in this page; with no `backend`, the fastest of the rest. */
@@ -51,7 +52,9 @@ export type PageToWorker =
   /** The 2D lab (./lab-messages.ts). */
   | LabToWorker
   /** The Edit panel (./edit-messages.ts). */
-  | EditToWorker;
+  | EditToWorker
+  /** The live quality curve (./quality-messages.ts). */
+  | QualityToWorker;
 
 export interface ImageBatch {
   /** Pixels in [-1, 1], layout [n, h, w, c]; a transferred buffer. */
@@ -239,6 +242,8 @@ export type WorkerToPage =
   | LabToPage
   /** The Edit panel (./edit-messages.ts). */
   | EditToPage
+  /** The live quality curve (./quality-messages.ts). */
+  | QualityToPage
   | { type: 'error'; message: string; source: ErrorSource };
 
 /** Which part of the page an error belongs to. */

@@ -26,6 +26,8 @@ import { defaultWorker, WorkerHost } from './worker-host';
 import { LabClient } from './lab/lab-client';
 import { EditClient } from './edit/edit-client';
 import { isEditMessage } from '../protocol/edit-messages';
+import { isQualityMessage } from '../protocol/quality-messages';
+import { QualityClient } from './quality-curve';
 
 export { EXPORT_NAMES, FINE_TUNE_LEARNING_RATE, FINE_TUNE_STEPS } from './model-sources';
 
@@ -54,6 +56,8 @@ export class EngineClient {
   readonly lab: LabClient;
   /** The Edit panel's page side (./edit/): its own store, its messages; its runs play in the denoising player. */
   readonly edit: EditClient;
+  /** The live quality curve's page side (./quality-curve.ts): on/off, samples, the points. */
+  readonly quality: QualityClient;
 
   private readonly worker: WorkerHost;
   private readonly view: TrainingView;
@@ -80,6 +84,7 @@ export class EngineClient {
     const events = { message: (msg: WorkerToPage) => this.onMessage(msg), crashed: (reason: string) => this.recovery.onCrash(reason, false), reportError };
     this.worker = new WorkerHost(this.store, options.createWorker ?? defaultWorker, request.backend, events);
     this.lab = new LabClient(send);
+    this.quality = new QualityClient(send);
     this.edit = new EditClient({
       send,
       beginRun: (caption, numImages, steps) => this.beginRun(caption, numImages, steps),
@@ -214,7 +219,8 @@ export class EngineClient {
     if (s.train.state === 'idle' && s.train.step === 0) this.view.clearLoss();
     this.book.requestedStage = stage;
     this.store.setState({ train: { ...s.train, totalSteps: s.training.steps, lossPoints: this.loss.length, lossVersion: s.train.lossVersion + 1 } });
-    this.worker.send({ type: 'train/start', training: { ...s.training, stage, stream: this.stream } });
+    if (s.train.state === 'idle' && s.train.step === 0) this.quality.clear();
+    this.worker.send({ type: 'train/start', training: { ...s.training, stage, stream: this.stream, quality: this.quality.settings() } });
   }
 
   pauseTraining(): void {
@@ -225,7 +231,7 @@ export class EngineClient {
   resumeTraining(): void {
     const s = this.store.getState();
     const stage: TrainingStage = s.setup.kind === 'latent' ? s.training.stage : 'denoiser';
-    this.worker.send({ type: 'train/resume', training: { ...s.training, stage, stream: this.stream } });
+    this.worker.send({ type: 'train/resume', training: { ...s.training, stage, stream: this.stream, quality: this.quality.settings() } });
   }
 
   /** Forgets the trained weights (pretrained, imported or trained here): the next run starts from fresh ones. */
@@ -309,11 +315,13 @@ export class EngineClient {
   private clearTrainingView(): void {
     this.book.requestedStage = null;
     this.view.clear();
+    this.quality.clear();
   }
 
   private onMessage(msg: WorkerToPage): void {
     if (isLabMessage(msg)) return this.lab.onMessage(msg);
     if (isEditMessage(msg)) return this.edit.onMessage(msg);
+    if (isQualityMessage(msg)) return this.quality.onMessage(msg);
     if (msg.type === 'sample/state') this.edit.onSampleState(msg.state);
     if (msg.type === 'error' && msg.source === 'edit') this.edit.onError();
     // A state change lands after the progress held back so far: the reducer reads the store with it.

@@ -5,6 +5,7 @@
  */
 import { isLabMessage } from '../protocol/lab-messages';
 import { isEditMessage } from '../protocol/edit-messages';
+import { isQualityMessage } from '../protocol/quality-messages';
 import type { PageToWorker, SampleDecoded, SampleSteps, SampleSummary, WorkerToPage } from '../protocol/messages';
 import type { ModelFile } from '../io/model-file';
 import type { TrainingStage } from '../engine/run-config';
@@ -89,6 +90,8 @@ export function reduceMessage(s: MessageState, msg: WorkerToPage): Reduction {
   if (isLabMessage(msg)) return { patch: {} };
   // The Edit panel's own messages are the edit client's (./edit/); its runs' frames come as 'sample/*'.
   if (isEditMessage(msg)) return { patch: {} };
+  // The live quality curve's points are the quality client's (./quality-curve.ts).
+  if (isQualityMessage(msg)) return { patch: {} };
   switch (msg.type) {
     case 'ready': {
       const engine = { ...s.engine, status: 'ready' as const, backend: msg.backend, requested: msg.requested, fallbackNote: msg.fallbackNote, adapter: msg.adapter, wasmThreads: msg.wasmThreads ?? null, choiceNote: msg.choiceNote ?? null };

@@ -9,6 +9,7 @@ import { formatDuration, formatRate } from './format';
 import { MoreSettings } from './MoreSettings';
 import { NumberField, Panel } from './fields';
 import { LastCheckpoint, ResumeOffer, validateCheckpointEvery } from './ResumeOffer';
+import { QualityCurve } from './QualityCurve';
 
 const STAGE_LABELS: Record<TrainingStage, string> = {
   autoencoder: '1. Autoencoder',
@@ -204,6 +205,7 @@ export function TrainingPanel() {
       </dl>
       <LastCheckpoint />
       {latent ? <Reconstructions /> : null}
+      <QualityCurve />
     </Panel>
   );
 }
