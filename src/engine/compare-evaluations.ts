@@ -12,13 +12,13 @@
 import { makeSchedule } from '../diffusion';
 import type { CompareRow, CompareSettings } from '../eval/compare-report';
 import { SCORE_BATCH, type CompareModel, type QualityContext } from '../eval/compare';
-import { expectedSteps, measureEvaluationCase, type SamplingModel } from '../eval/compare-evaluations';
+import { measureEvaluationCase, type SamplingModel } from '../eval/compare-evaluations';
 import { compareToReference, scoreImages } from '../eval/evaluate';
 import { loadModel } from '../io/model-files';
 import type { PretrainedReader } from '../io/pretrained';
 import { setupStats } from '../models/factory';
 import type { ModelKind } from '../models/setup/model-setup';
-import { DISTILLED_MODEL_PATH, evaluationBatch, parseEvaluationCase, type EvaluationCase, type EvaluationSettings } from '../protocol/compare-evaluations';
+import { DISTILLED_MODEL_PATH, evaluationBatch, expectedEvaluations, parseEvaluationCase, type EvaluationCase, type EvaluationSettings } from '../protocol/compare-evaluations';
 import type { RunControl } from './run-control';
 
 /** Progress as the compare run reports it (./compare-run.ts). */
@@ -55,6 +55,12 @@ export function validateEvaluations(e: EvaluationSettings): EvaluationCase[] {
       throw new Error(`Compare: ${err instanceof Error ? err.message : String(err)}.`, { cause: err });
     }
   });
+}
+
+/** Reverse steps a case will take per batch, for progress before it runs (DPM-Solver-12's and the SDE's steps cost 2 evaluations, -23's 3). */
+export function expectedSteps(c: EvaluationCase): number {
+  if (c.adaptive === 'off') return c.steps;
+  return Math.max(1, Math.round(expectedEvaluations(c) / (c.adaptive === '23' ? 3 : 2)));
 }
 
 /** The distilled LDM, or why it cannot be used. */

@@ -11,7 +11,7 @@
 import type { NoiseSchedule } from '../diffusion';
 import { DEFAULT_SAMPLER, type PredictionType } from '../diffusion/config';
 import type { DiffusionModel } from '../models/diffusion-model';
-import { expectedEvaluations, type EvaluationCase, type EvaluationRowInfo } from '../protocol/compare-evaluations';
+import type { EvaluationCase, EvaluationRowInfo } from '../protocol/compare-evaluations';
 import { generateImages, type GenerateRequest, type StepCallback } from '../sampling/generate';
 import type { SetReport } from './evaluate';
 
@@ -78,10 +78,4 @@ export async function measureEvaluationCase(
   const msPerImage = (performance.now() - t0) / base.n;
   const report = await score(pixels, base.n);
   return { info: { case: c.text, name: c.name, family: c.family, ...summarizeCosts(costs), skipped: null }, report, msPerImage };
-}
-
-/** Reverse steps a case will take per batch, for progress before it runs (the SDE's and -23's steps cost 2 and 3 evaluations). */
-export function expectedSteps(c: EvaluationCase): number {
-  if (c.adaptive === 'off') return c.steps;
-  return Math.max(1, Math.round(expectedEvaluations(c) / (c.adaptive === '23' ? 3 : 2)));
 }
