@@ -158,7 +158,8 @@ export async function evalStepsMain(argv: string[], io: ToolIO = { out: process.
       cases, n: request.numImages, batch: request.batch, seed: request.seed, guidance: request.guidance,
     };
     const { rows, floor } = await measureSteps(run, (line) => io.err.write(`${line}\n`));
-    io.out.write(`model: ${spec.model} (${spec.modelDir}), guidance ${request.guidance}, seed ${request.seed}, batch ${request.batch}, digits cycling 0-9\n\n`);
+    const student = cases.some((c) => c.student) ? `; student: ${run.studentDir} (DDIM, trailing, guidance 1)` : '';
+    io.out.write(`model: ${spec.model} (${spec.modelDir}), guidance ${request.guidance}, seed ${request.seed}, batch ${request.batch}, digits cycling 0-9${student}\n\n`);
     io.out.write(formatRows(rows, floor));
     if (args.json) await writeFile(args.json, `${JSON.stringify({ model: spec.model, guidance: request.guidance, n: run.n, seed: request.seed, floor: { n: floor.n, fd: floor.fd }, rows }, null, 2)}\n`);
   });
