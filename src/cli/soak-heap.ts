@@ -1,8 +1,11 @@
 /**
  * The page's JS heap, split: the soak (./soak.ts) takes a heap snapshot (after a GC) and sums the
- * nodes' own sizes by kind, so that V8's compiled code, which grows for minutes as hot functions
- * are optimised (measured: +0.5 MB of a 0.6 MB growth over six loops was `code` nodes, the app's
- * own objects +2 KB), is told apart from the data the page keeps. Growth is judged on the rest.
+ * nodes' own sizes by kind, so that V8's compiled code is told apart from the data the page keeps.
+ * The code grows for the page's whole life, by V8's tiering rather than by anything the page keeps:
+ * each loop, functions that run a few times a loop reach the optimising tiers for the first time
+ * (one optimised code object each, held by the module's own functions; the count of closures and
+ * of scripts stays flat), and the test driver's injected scripts are optimised alike. With
+ * `--js-flags=--max-opt=1` (no Maglev or Turbofan) the code stays flat. Growth is judged on the rest.
  */
 import type { CDPSession } from '@playwright/test';
 
