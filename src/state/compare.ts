@@ -58,17 +58,9 @@ export interface CompareState {
 }
 
 /** The quality-against-evaluations run's form: the model, samples per configuration, guidance, the methods. */
-export interface EvaluationsForm {
-  model: ModelKind;
-  n: number;
-  guidance: number;
-  families: EvaluationFamily[];
-}
+export type EvaluationsForm = Pick<EvaluationSettings, 'model' | 'n' | 'guidance'> & { families: EvaluationFamily[] };
 
-/**
- * Small by default: it samples on the user's CPU (17 configurations with the LDM). FD at N = 20 is
- * rough: read it beside the floor at the same N.
- */
+/** Small by default: it samples on the user's CPU (17 configurations with the LDM); FD at N = 20 is rough. */
 export const DEFAULT_EVALUATIONS_FORM: EvaluationsForm = { model: 'latent', n: 20, guidance: 1.3, families: [...EVALUATION_FAMILIES] };
 
 /** The settings the engine gets for the form: its cases planned (the student only with the LDM). */
@@ -260,13 +252,12 @@ function speedModel(backend: string | null, speed: CompareSpeed | null) {
 
 /**
  * How long a quality-against-evaluations run will take: per configuration, N images at its expected
- * model evaluations (the student with guidance 1), the classifier on them, the floor and (unless the
- * engine has it) the FD reference. The student is costed as the pretrained LDM (the same denoiser).
+ * evaluations (the student: guidance 1, costed as the pretrained LDM), the classifier on them, the
+ * floor and (unless the engine has it) the FD reference.
  */
 export function estimateEvaluations(form: EvaluationsForm, referenceDigits: number, backend: string | null, speed: CompareSpeed | null): CompareEstimate & { evaluations: number } {
   const timed = speedModel(backend, speed);
-  // After an evaluations run on this backend: its measured sampling rate (FLOPs per ms); else the Compare run's model.
-  const own = speed?.backend === backend && speed.evaluations != null ? speed.evaluations.flops / speed.evaluations.ms : null;
+  const own = speed?.backend === backend && speed.evaluations != null ? speed.evaluations.flops / speed.evaluations.ms : null; // FLOPs/ms of the last evaluations run
   const msPerImage = own != null ? (kind: ModelKind, steps: number, guidance: number) => pretrainedFlopsPerImage(kind, steps, guidance) / own : timed.msPerImage;
   const { rate } = timed;
   const measured = own != null || timed.measured != null;
