@@ -41,3 +41,18 @@ test('the adaptive solver picks its steps from a tolerance; early stopping ends 
   await expect(note).toContainText(`of 20: ${20 - evaluations} model evaluation`);
   await expect(page.getByRole('alert', { name: 'Errors' })).toBeEmpty();
 });
+
+test('the distilled LDM loads from the Model panel with its sampling and makes digits in 4 steps', async ({ page }) => {
+  await openApp(page, 'backend=wasm', { pretrained: true });
+  const model = region(page, 'Model');
+  await model.getByRole('button', { name: 'Load the distilled LDM (8 steps)' }).click();
+  await expect(model.getByRole('status', { name: 'Model source status' })).toContainText('Imported from files', { timeout: 60_000 });
+  const sampling = region(page, 'Sampling');
+  // Its own sampling: DDIM over trailing timesteps, 8 steps, guidance 1 (built into the student).
+  await expect(sampling.getByRole('spinbutton', { name: 'Sampling steps' })).toHaveValue('8');
+  await sampling.getByRole('spinbutton', { name: 'Sampling steps' }).fill('4');
+  await sampling.getByRole('spinbutton', { name: 'Number of images' }).fill('4');
+  expect(await run(sampling)).toBe(4);
+  await expect(page.getByRole('alert', { name: 'Errors' })).toBeEmpty();
+  await expect(page.getByRole('alert', { name: 'Distilled model problem' })).toHaveCount(0);
+});
