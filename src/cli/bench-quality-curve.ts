@@ -6,7 +6,7 @@
  * steps/s per round and over all rounds of each kind, on wall time and on CPU time
  * (process.cpuUsage), since the machine is shared.
  *
- *   npm run bench:quality-curve -- [--rounds 3] [--samples 200] [--steps 10] [--share 0.08] [--json out.json]
+ *   npm run bench:quality-curve -- [--rounds 3] [--samples 200] [--steps 10] [--share 0.05] [--json out.json]
  *
  * A round with the curve on is one duty cycle of its budget: a check, then training until the next
  * check is due (so a run of any length with the curve on is such cycles back to back); a round with
@@ -29,7 +29,7 @@ import { runTraining } from '../engine/training-run';
 import { RunControl } from '../engine/run-control';
 import { QualityCurve } from '../engine/quality-curve';
 import { dirReader } from '../io/pretrained-node';
-import type { QualityPoint } from '../protocol/quality-messages';
+import { DEFAULT_QUALITY, type QualityPoint } from '../protocol/quality-messages';
 import { parseArgs } from './args';
 
 /** The Training panel's default batch (src/state/store.ts, DEFAULT_TRAINING). */
@@ -44,7 +44,7 @@ interface Round {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { rounds: 3, samples: 200, steps: 10, share: 0.08, json: '' });
+  const args = parseArgs(process.argv.slice(2), { rounds: 3, samples: DEFAULT_QUALITY.samples, steps: DEFAULT_QUALITY.steps, share: DEFAULT_QUALITY.share, json: '' });
   await initNodeBackend('wasm');
   const setup = DEFAULT_MODEL_SETUP;
   const data = await loadMnistNode();

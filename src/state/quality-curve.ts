@@ -2,7 +2,7 @@
  * The page's side of the live quality curve (issue 18; the worker's side is
  * src/engine/quality-curve.ts): whether it is on, how many samples a check scores, and the points
  * the worker has sent, in their own small store. Off by default: each check samples and scores a
- * few hundred digits (at most `share` of the training time, ≤ 10 % of its steps/s), and the first
+ * few hundred digits (at most 5 % of the training time, measured ≤ 10 % of its steps/s), and the first
  * one also loads the 1.8 MB classifier and scores 1,000 + N real digits; a teacher turns it on.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
