@@ -38,7 +38,7 @@ export function setLearningRate(optimizer: tf.Optimizer, learningRate: number): 
 /** Runs a stage from progress.step to plan.steps; returns false when stopped early by `stopAfter`. */
 export async function runStage(options: StageLoopOptions): Promise<boolean> {
   const { plan, progress } = options;
-  const bar = new ProgressBar(options.label, plan.steps);
+  const bar = new ProgressBar(options.label, plan.steps, process.stderr, progress.step);
   let runStart = performance.now();
   let ranHere = 0;
   while (progress.step < plan.steps) {

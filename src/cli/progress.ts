@@ -1,6 +1,8 @@
 /**
  * A one-line progress bar for the command-line tools: done / total, steps per second and time left,
  * redrawn in place on a terminal (stderr), or printed every few seconds when stderr is a file or pipe.
+ * A resumed job passes the step it resumes from (`startAt`): its rate and time left count only the
+ * steps done in this process, not the ones done before it started.
  */
 export class ProgressBar {
   private readonly start = performance.now();
@@ -10,6 +12,7 @@ export class ProgressBar {
     private readonly label: string,
     private readonly total: number,
     private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly startAt = 0,
   ) {}
 
   update(done: number, extra = ''): void {
@@ -19,7 +22,7 @@ export class ProgressBar {
     if (!finished && now - this.lastPrint < (tty ? 100 : 5000)) return;
     this.lastPrint = now;
     const elapsed = (now - this.start) / 1000;
-    const rate = elapsed > 0 ? done / elapsed : 0;
+    const rate = elapsed > 0 ? Math.max(0, done - this.startAt) / elapsed : 0;
     const left = rate > 0 ? (this.total - done) / rate : Infinity;
     const width = 24;
     const filled = Math.round((width * done) / Math.max(1, this.total));
