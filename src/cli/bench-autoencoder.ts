@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend } from '../backends/node';
+import { median } from '../eval/stats';
 import { createBatchProvider } from '../data/batches';
 import { loadMnistNode } from '../data/load-node';
 import { imagesToUnit, splitTrainHeldOut } from '../data/mnist';
@@ -49,7 +50,6 @@ function decodeTiming(ae: Autoencoder, channels: number): { wallMs: number; cpuM
     }
   }
   z.dispose();
-  const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
   return { wallMs: median(wall), cpuMs: median(cpu) };
 }
 
