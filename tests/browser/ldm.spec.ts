@@ -137,8 +137,9 @@ test('the tiny LDM trains both stages, samples a digit with guidance, and its fi
   await expect(xt).toBeVisible();
   await expect(sampling.getByLabel('Sampling state', { exact: true })).toHaveText('done');
   await expect(sampling.getByLabel('Sampling step', { exact: true })).toHaveText('4 / 4');
+  // The live view decodes within a time budget (a 4-step run may show only its last step); it ends on the decoded x_0.
   const hashes = await drawnImages(page, /^x_t decoded/);
-  expect(hashes.length, `distinct x_t frames: ${hashes.join(' ')}`).toBeGreaterThan(1);
+  expect(hashes.length, 'x_t decoded drawn').toBeGreaterThan(0);
   expect(hashes[hashes.length - 1]).toMatch(/^57x57:/);
   expect(await drawnImages(page, /^latent channel 1$/), 'latent channel 1 drawn').not.toEqual([]);
   await expect(xt).toHaveAccessibleName(/digit 3/);
@@ -150,6 +151,8 @@ test('the tiny LDM trains both stages, samples a digit with guidance, and its fi
   await expect(player.getByRole('img', { name: /^Selected image: predicted noise ε, latent channel \d$/ })).toHaveCount(4);
   await player.getByRole('slider', { name: 'Denoising step' }).fill('1');
   await expect(player.getByLabel('Player step')).toHaveText('1 / 4');
+  // Step 1 was decoded on demand: the player draws an x_t other than the last step's.
+  await expect.poll(async () => (await drawnImages(page, /^Selected image: x_t$/)).length, { message: 'distinct x_t in the player' }).toBeGreaterThan(1);
   await expect(sampling.getByLabel('Sampling wall time')).toHaveText(/^\d+(\.\d+)? m?s$/);
   await expect(sampling.getByLabel('Time per image')).toHaveText(/^\d+(\.\d+)? m?s$/);
   await expect(model.getByLabel('Peak sampling memory')).toHaveText(/\d+(\.\d)? (B|KB|MB|GB)$/);
