@@ -14,6 +14,7 @@ import { samplerStepsLabel, type SamplerKind } from '../diffusion/config';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../playwright.config';
 import type { BenchCase } from './bench-table';
 import { ProgressBar } from './progress';
+import { benchPageSampling, benchPageTraining } from './bench-page';
 
 export interface BrowserBenchOptions {
   backends: string[];
@@ -23,6 +24,10 @@ export interface BrowserBenchOptions {
   port: number;
   /** Where the built app is (built with `npm run build` first when missing). */
   dist?: string;
+  /** wasm thread counts to measure (`?threads=N`); empty: the page's own choice. Other backends run once. */
+  threads?: number[];
+  /** The page's own figures (./bench-page.ts): the Sampling panel with its recorder, and training per preset. */
+  page?: { sampling: boolean; training: boolean; trainBatch: number; trainSteps: number };
 }
 
 export interface BrowserBenchResult {
@@ -32,7 +37,7 @@ export interface BrowserBenchResult {
   browser: string;
 }
 
-const MODEL_NAMES = { pixel: 'pixel (pretrained, small)', latent: 'LDM (pretrained, ae-small + latent-small)' } as const;
+export const MODEL_NAMES = { pixel: 'pixel (pretrained, small)', latent: 'LDM (pretrained, ae-small + latent-small)' } as const;
 
 async function waitForServer(url: string, server: ChildProcess): Promise<void> {
   for (let i = 0; i < 150; i++) {
@@ -48,8 +53,8 @@ async function waitForServer(url: string, server: ChildProcess): Promise<void> {
 }
 
 /** Opens the app on `backend`; resolves with the backend it got (another one when it fell back). */
-async function openOn(page: Page, url: string, backend: string): Promise<string> {
-  await page.goto(`${url}?backend=${backend}`);
+async function openOn(page: Page, url: string, query: string): Promise<string> {
+  await page.goto(`${url}?${query}`);
   const active = page.getByLabel('Active backend');
   await active.filter({ hasNotText: /starting|…/ }).waitFor({ timeout: 120_000 });
   await page.getByLabel('Tensor memory').filter({ hasText: 'tensors' }).waitFor({ timeout: 120_000 });
@@ -108,24 +113,43 @@ export async function benchInBrowser(o: BrowserBenchOptions): Promise<BrowserBen
     const url = `http://127.0.0.1:${o.port}/`;
     await waitForServer(url, server);
     for (const backend of o.backends) {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-      try {
-        const got = await openOn(page, url, backend);
-        if (got !== backend) {
-          result.notes.push(`${backend}: not available in this browser (the app fell back to ${got || 'nothing'})`);
-          continue;
-        }
-        for (const c of o.cases) {
-          const report = await compareOnce(page, backend, c, o);
-          for (const row of report.rows) {
-            result.cases.push({
-              where: 'chromium', backend, kind: 'sample', sampler: row.sampler, model: MODEL_NAMES[row.model], batch: row.batch, steps: row.steps,
-              msPerImage: row.msPerImage, imagesPerSec: row.imagesPerSec, peakBytes: row.peakBytes, flopsPerImage: row.flopsPerImage,
-            });
+      for (const threads of backend === 'wasm' && o.threads?.length ? o.threads : [null]) {
+        const query = `backend=${backend}${threads ? `&threads=${threads}` : ''}`;
+        const label = threads ? `${backend} ${threads}t` : backend;
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+        try {
+          const got = await openOn(page, url, query);
+          if (got !== backend) {
+            result.notes.push(`${backend}: not available in this browser (the app fell back to ${got || 'nothing'})`);
+            break;
           }
+          const rows: BenchCase[] = [];
+          for (const c of o.cases) {
+            const report = await compareOnce(page, label, c, o);
+            for (const row of report.rows) {
+              rows.push({
+                where: 'chromium', backend: label, kind: 'sample', sampler: row.sampler, model: MODEL_NAMES[row.model], batch: row.batch, steps: row.steps,
+                msPerImage: row.msPerImage, imagesPerSec: row.imagesPerSec, peakBytes: row.peakBytes, flopsPerImage: row.flopsPerImage,
+              });
+            }
+          }
+          const pageOptions = { url, query, backend: label, sampleSteps: o.cases.find((c) => c.sampler === 'ddim')?.steps ?? 20, batch: o.batch, reps: o.reps, trainBatch: o.page?.trainBatch ?? 16, trainSteps: o.page?.trainSteps ?? 30 };
+          if (o.page?.sampling) {
+            console.error(`bench: ${label}: the Sampling panel (recorder and frames on), DDIM-${pageOptions.sampleSteps}`);
+            for (const row of await benchPageSampling(page, pageOptions, MODEL_NAMES)) {
+              // FLOPs as the Compare row of the same model and case.
+              row.flopsPerImage = rows.find((r) => row.model.startsWith(r.model) && r.sampler === row.sampler && r.steps === row.steps)?.flopsPerImage ?? 0;
+              rows.push(row);
+            }
+          }
+          if (o.page?.training) {
+            console.error(`bench: ${label}: training each preset in the page, ${pageOptions.trainSteps} steps at batch ${pageOptions.trainBatch}`);
+            rows.push(...(await benchPageTraining(page, pageOptions)));
+          }
+          result.cases.push(...rows);
+        } finally {
+          await page.close();
         }
-      } finally {
-        await page.close();
       }
     }
   } finally {

@@ -53,6 +53,46 @@ export function parseCases(text: string): { sampler: SamplerKind; steps: number 
   });
 }
 
+/** "1,2" → wasm thread counts for the page (`?threads=N`, 1 to 4); '' → none (the page's own choice). */
+export function parseThreads(text: string): number[] {
+  return text.split(',').filter((p) => p.trim() !== '').map((part) => {
+    const n = Number(part.trim());
+    if (!Number.isInteger(n) || n < 1 || n > 4) throw new Error(`bench: --browser-threads: '${part}' is not a thread count from 1 to 4`);
+    return n;
+  });
+}
+
+/**
+ * The page against Node and against itself, from one run: the Compare panel's DDIM time per image
+ * on Chromium wasm over Node wasm's for the same pretrained model and batch (target ≤ 1.2× at the same
+ * thread count: a page row labelled `wasm Nt` against Node's `nodeThreads`), and the Sampling panel
+ * (recorder and frames) over the Compare panel on the same backend.
+ */
+export function pageLines(cases: BenchCase[], steps: number, nodeThreads: number): string[] {
+  const lines: string[] = [];
+  const ddim = (c: BenchCase) => c.kind === 'sample' && c.sampler === 'ddim' && c.steps === steps;
+  for (const p of cases.filter((c) => c.where === 'chromium' && ddim(c) && !c.model.includes('Sampling panel'))) {
+    const threads = /^wasm (\d)t$/.exec(p.backend)?.[1];
+    const node = cases.find((c) => c.where === 'node' && c.backend === 'wasm' && ddim(c) && c.model === p.model && c.batch === p.batch);
+    if (p.backend.startsWith('wasm') && node) {
+      const ratio = p.msPerImage! / node.msPerImage!;
+      const same = threads !== undefined && Number(threads) === nodeThreads;
+      lines.push(`chromium ${p.backend} vs node wasm (${nodeThreads} thread${nodeThreads > 1 ? 's' : ''}): ${p.model}, ${samplerStepsLabel('ddim', steps)}, batch ${p.batch}: the page takes ${ratio.toFixed(2)}x Node's time per image${verdict(ratio <= 1.2, '≤ 1.2x', same)}`);
+    }
+    const panel = cases.find((c) => c.where === 'chromium' && c.backend === p.backend && ddim(c) && c.model.startsWith(`${p.model}, Sampling panel`));
+    if (panel) lines.push(`chromium ${p.backend}: ${p.model}, ${samplerStepsLabel('ddim', steps)}: the Sampling panel (recorder, frames) takes ${(panel.msPerImage! / p.msPerImage!).toFixed(2)}x the Compare panel's time per image`);
+  }
+  // wasm threads in the page: each case on N threads against 1.
+  for (const one of cases.filter((c) => c.where === 'chromium' && c.backend === 'wasm 1t')) {
+    for (const many of cases.filter((c) => c.where === 'chromium' && /^wasm [2-4]t$/.test(c.backend) && c.kind === one.kind && c.model === one.model && c.sampler === one.sampler && c.steps === one.steps && c.batch === one.batch)) {
+      const speed = one.kind === 'train' ? many.stepsPerSec! / one.stepsPerSec! : one.msPerImage! / many.msPerImage!;
+      const what = one.kind === 'train' ? 'train' : `sample ${samplerStepsLabel(one.sampler ?? 'ddim', one.steps!)}`;
+      lines.push(`chromium wasm threads: ${what} ${one.model}, batch ${one.batch}: ${many.backend.replace('wasm ', '').replace('t', ' threads')} ${speed.toFixed(2)}x the speed of 1`);
+    }
+  }
+  return lines;
+}
+
 /** The ratios, per place and backend: LDM against pixel, few-step samplers against DDPM, wasm against cpu. */
 export function ratioLines(cases: BenchCase[], steps: number, ddpmSteps: number): string[] {
   const lines: string[] = [];

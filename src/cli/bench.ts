@@ -23,7 +23,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { initNodeBackend } from '../backends/node';
+import { initNodeBackend, nodeWasmThreadsInfo } from '../backends/node';
 import { buildModel, setupStats } from '../models/factory';
 import { Trainer } from '../engine/trainer';
 import { sampleFrames } from '../sampling/sample';
@@ -35,8 +35,11 @@ import { DEFAULT_MODEL_SETUP, type ModelSetup } from '../models/setup/model-setu
 import { ProgressBar } from './progress';
 import { presetAttention } from '../models/setup/model-setup';
 import { parseArgs, UsageError } from './args';
-import { benchInBrowser } from './bench-compare';
-import { benchTable, parseCases, ratioLines, type BenchCase } from './bench-table';
+import { benchInBrowser, MODEL_NAMES as PRETRAINED_NAMES } from './bench-compare';
+import { loadModel } from '../io/model-files';
+import { defaultModelDir, readDir } from './sampling-options';
+import type { DiffusionModel } from '../models/diffusion-model';
+import { benchTable, pageLines, parseCases, parseThreads, ratioLines, type BenchCase } from './bench-table';
 import { BENCH_EVALUATIONS_DEFAULTS, benchEvaluations, evaluationsTable, type BenchEvaluations } from './bench-evaluations';
 
 /** Each preset as the Model panel starts it: with its own attention default. */
@@ -83,6 +86,18 @@ const LONG_RUN_MS = 20_000;
 async function benchSampling(name: string, setup: ModelSetup, batch: number, steps: number, sampler: SamplerKind = 'ddim'): Promise<BenchCase> {
   const model = buildModel(setup, 0);
   model.latent = { shift: 0, scale: 1 };
+  return timeSampling(name, model, setup, batch, steps, sampler);
+}
+
+/** The pretrained pixel model or LDM (public/models), as the page's Compare panel samples it: guidance 1. */
+async function benchPretrainedSampling(kind: 'pixel' | 'latent', batch: number, steps: number): Promise<BenchCase> {
+  const { modelJson, weightsBin } = await readDir(defaultModelDir(kind), 'public/models', `pretrained ${kind} model`);
+  const { model, info } = loadModel(modelJson, weightsBin);
+  return timeSampling(PRETRAINED_NAMES[kind], model, info.setup, batch, steps, 'ddim');
+}
+
+/** Times DDIM / DPM-Solver++ / DDPM sampling of `model` (disposed at the end): a warm-up with the peak memory, then the median of several runs. */
+async function timeSampling(name: string, model: DiffusionModel, setup: ModelSetup, batch: number, steps: number, sampler: SamplerKind): Promise<BenchCase> {
   const schedule = makeSchedule(setup.schedule);
   const request = { ...DEFAULT_SAMPLER, kind: sampler, steps, numImages: batch, seed: 0, digit: null, guidance: 1 };
   let peak = 0;
@@ -122,7 +137,7 @@ async function benchSampling(name: string, setup: ModelSetup, batch: number, ste
   };
 }
 
-async function benchNode(args: { batch: number; 'sample-batch': number; reps: number; steps: number; 'ddpm-steps': number; 'no-cpu': boolean }): Promise<BenchCase[]> {
+async function benchNode(args: { batch: number; 'sample-batch': number; reps: number; steps: number; 'ddpm-steps': number; 'no-cpu': boolean; 'no-browser': boolean; 'browser-batch': number }): Promise<BenchCase[]> {
   const sampleBatch = args['sample-batch'];
   if (!Number.isInteger(sampleBatch) || sampleBatch < 1 || sampleBatch > 256) {
     throw new UsageError(`--sample-batch must be an integer from 1 to 256, got ${sampleBatch}`);
@@ -135,6 +150,8 @@ async function benchNode(args: { batch: number; 'sample-batch': number; reps: nu
     cases.push(await benchSampling(name, setup, sampleBatch, args.steps, 'dpmpp'));
     cases.push(await benchSampling(name, setup, sampleBatch, args['ddpm-steps'], 'ddpm'));
   }
+  // The pretrained pair at the page's batch, for the page-against-Node ratio (same model, sampler and batch).
+  if (!args['no-browser']) for (const kind of ['pixel', 'latent'] as const) cases.push(await benchPretrainedSampling(kind, args['browser-batch'], args.steps));
   if (!args['no-cpu']) {
     // The cpu backend (tfjs's JS kernels) is far slower than wasm: only the tiny preset, one timed step.
     await initNodeBackend('cpu');
@@ -147,6 +164,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), {
     batch: 16, 'sample-batch': 8, reps: 3, steps: 20, 'ddpm-steps': 1000, 'no-cpu': false,
     backends: 'webgpu,webgl,wasm', 'browser-batch': 4, 'browser-reps': 2, 'no-browser': false, 'no-node': false, port: 4181, dist: 'dist', cases: '', json: '',
+    'browser-threads': '', 'no-page': false, 'page-train-steps': 30,
     ...BENCH_EVALUATIONS_DEFAULTS,
   });
   const started = new Date();
@@ -163,6 +181,8 @@ async function main(): Promise<void> {
       reps: args['browser-reps'],
       port: args.port,
       dist: args.dist,
+      threads: parseThreads(args['browser-threads']),
+      page: args['no-page'] ? undefined : { sampling: true, training: true, trainBatch: args.batch, trainSteps: args['page-train-steps'] },
     });
     cases.push(...result.cases);
     browser = result;
@@ -170,7 +190,8 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${platform()} ${release()}`;
   console.log(`\nDiffusion Playground bench, ${started.toISOString()}, ${machine}; Node ${process.version}, tfjs ${tf.version.tfjs}${browser.browser ? `, ${browser.browser}` : ''}\n`);
   console.log(benchTable(cases));
-  console.log(`\n${[...ratioLines(cases, args.steps, args['ddpm-steps']), ...browser.notes].join('\n')}`);
+  const nodeThreads = nodeWasmThreadsInfo()?.actual ?? 1;
+  console.log(`\n${[...ratioLines(cases, args.steps, args['ddpm-steps']), ...pageLines(cases, args.steps, nodeThreads), ...browser.notes].join('\n')}`);
   if (evaluations) console.log(`\n${evaluationsTable(evaluations)}`);
   if (args.json) writeFileSync(args.json, JSON.stringify({ date: started.toISOString(), machine, node: process.version, tfjs: tf.version.tfjs, browser: browser.browser, args, notes: browser.notes, cases, evaluations }, null, 2));
 }

@@ -117,7 +117,7 @@ export function samplingSpec(args: typeof SAMPLING_DEFAULTS, usage: string): Sam
 }
 
 /** Reads dir/model.json + weights.bin; a missing directory or model.json is a UsageError naming the option. */
-async function readDir(dir: string, option: string, what: string): Promise<{ modelJson: unknown; weightsBin: ArrayBuffer }> {
+export async function readDir(dir: string, option: string, what: string): Promise<{ modelJson: unknown; weightsBin: ArrayBuffer }> {
   if (!existsSync(join(dir, 'model.json'))) {
     throw new UsageError(`${option}: no ${what} at ${dir} (model.json missing): run npm run pretrain first, or pass ${option} DIR`);
   }

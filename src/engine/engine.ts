@@ -36,7 +36,7 @@ import { editBatch, type EditRequest } from '../sampling/edit-config';
 
 export interface EngineDeps {
   post: (message: WorkerToPage) => void;
-  initBackend: (requested: BackendName | null, avoid?: readonly BackendName[]) => Promise<BackendInit>;
+  initBackend: (requested: BackendName | null, avoid?: readonly BackendName[], threads?: number) => Promise<BackendInit>;
   loadData: () => Promise<MnistDataset>;
   /** How often to report tensor memory, in ms (0 = never). */
   memoryIntervalMs?: number;
@@ -74,7 +74,7 @@ export class Engine {
   async handle(message: PageToWorker): Promise<void> {
     switch (message.type) {
       case 'init':
-        return this.init(message.backend, message.avoid ?? []);
+        return this.init(message.backend, message.avoid ?? [], message.threads);
       case 'setup':
         return this.applySetup(message.setup);
       case 'data/preview':
@@ -123,8 +123,8 @@ export class Engine {
     }
   }
 
-  private async init(requested: BackendName | null, avoid: readonly BackendName[]): Promise<void> {
-    const result = await this.deps.initBackend(requested, avoid);
+  private async init(requested: BackendName | null, avoid: readonly BackendName[], threads?: number): Promise<void> {
+    const result = await this.deps.initBackend(requested, avoid, threads);
     this.deps.post({ type: 'ready', backend: result.backend, requested, fallbackNote: result.fallbackNote, adapter: result.adapter, wasmThreads: result.wasmThreads ?? null, ...(result.choiceNote ? { choiceNote: result.choiceNote } : {}) });
     const every = this.deps.memoryIntervalMs ?? 500;
     if (every > 0 && this.memoryTimer == null) this.memoryTimer = setInterval(() => this.postMemory(), every);

@@ -17,8 +17,11 @@ import { editTransferables, type EditToPage, type EditToWorker } from './edit-me
 import type { QualityToPage, QualityToWorker } from './quality-messages';
 
 export type PageToWorker =
-  /** `avoid`: backends whose GPU device was lost in this page; with no `backend`, the fastest of the rest. */
-  | { type: 'init'; backend: BackendName | null; avoid?: BackendName[] }
+  /**
+   * `avoid`: backends whose GPU device was lost in this page; with no `backend`, the fastest of the rest.
+   * `threads`: the wasm backend's threads (the URL's `?threads=N`); without it, the worker's own choice.
+   */
+  | { type: 'init'; backend: BackendName | null; avoid?: BackendName[]; threads?: number }
   | { type: 'setup'; setup: ModelSetup }
   | { type: 'train/start'; training: TrainingConfig }
   | { type: 'train/pause' }

@@ -14,7 +14,7 @@ import { DenoisingRecord } from './denoising-record';
 import { applyCompareMessage, compareReport, createCompareStore, type CompareStore } from './compare';
 import { runCaption } from './run-caption';
 import { createAppStore, initialState, IDLE_SAMPLE, type AppStore, type ExportedFile, type TrainingForm } from './store';
-import { parseBackendParam, parsePretrainedParam, parseStreamParam } from './url';
+import { parseBackendParam, parsePretrainedParam, parseStreamParam, parseThreadsParam } from './url';
 import { Recovery } from './recovery';
 import { installTestHooks } from './test-hooks';
 import { reduceMessage, type Bookkeeping, type Effect } from './message-reducer';
@@ -82,7 +82,7 @@ export class EngineClient {
     this.record.send = send; // the player's decode requests (a latent model's positions not decoded in the run)
     const reportError = (m: string, source: string) => this.reportError(m, source);
     const events = { message: (msg: WorkerToPage) => this.onMessage(msg), crashed: (reason: string) => this.recovery.onCrash(reason, false), reportError };
-    this.worker = new WorkerHost(this.store, options.createWorker ?? defaultWorker, request.backend, events);
+    this.worker = new WorkerHost(this.store, options.createWorker ?? defaultWorker, request.backend, events, parseThreadsParam(this.search));
     this.lab = new LabClient(send);
     this.quality = new QualityClient(send);
     this.edit = new EditClient({

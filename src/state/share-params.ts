@@ -166,7 +166,7 @@ export function isSectionKey(key: string): boolean {
 }
 
 /** Query parameters the page reads elsewhere (the engine client), kept as they are. */
-export const PASSTHROUGH_KEYS = ['backend', 'stream', 'pretrained', 'testhooks'] as const;
+export const PASSTHROUGH_KEYS = ['backend', 'threads', 'stream', 'pretrained', 'testhooks'] as const;
 
 /** Writes a value as the URL has it. */
 export function formatValue(type: ParamType, v: Value): string {

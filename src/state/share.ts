@@ -28,6 +28,7 @@ export const MAX_LINK_NOTES = 10;
  */
 const PASSTHROUGH_WORDS: Partial<Record<(typeof PASSTHROUGH_KEYS)[number], { values: string[]; fallback: string }>> = {
   pretrained: { values: ['0', 'off', 'no', 'false', '1', 'on', 'yes', 'true'], fallback: 'the page starts on the pretrained model' },
+  threads: { values: ['1', '2', '3', '4'], fallback: 'the page chooses the wasm threads' },
   stream: { values: ['0', '1'], fallback: 'training streams its progress' },
   testhooks: { values: ['0', '1'], fallback: 'no test hooks' },
 };
@@ -120,13 +121,13 @@ export function encodeShare(settings: Settings, baseline: Settings, options: Enc
 }
 
 /**
- * The page's whole query: the kept parameters of `search` (backend, stream, testhooks), `pretrained=0` when
+ * The page's whole query: the kept parameters of `search` (backend, threads, stream, testhooks), `pretrained=0` when
  * asked, then the settings. Returns '' when there is nothing to say, else '?...'.
  */
 export function buildQuery(search: string, settings: [string, string][], scratch: boolean): string {
   const current = new URLSearchParams(search);
   const out = new URLSearchParams();
-  for (const key of ['backend', 'stream', 'testhooks'] as const) {
+  for (const key of ['backend', 'threads', 'stream', 'testhooks'] as const) {
     const v = current.get(key);
     // A value the page ignored (with a note) is not written back.
     const readable = key === 'backend' ? (BACKEND_NAMES as readonly string[]).includes(v?.trim().toLowerCase() ?? '') : PASSTHROUGH_WORDS[key]!.values.includes(v?.trim().toLowerCase() ?? '');

@@ -18,6 +18,19 @@ export function parseBackendParam(search: string): BackendRequest {
   };
 }
 
+/** The wasm thread counts `?threads=N` may ask for (tfjs's pool holds 8 workers; 4 is the page's most). */
+export const WASM_THREAD_CHOICES = [1, 2, 3, 4] as const;
+
+/**
+ * Reads `?threads=N` (1-4): how many threads the wasm backend starts with, instead of the page's
+ * own choice (benchmarks compare them). Anything else: null, the page's choice.
+ */
+export function parseThreadsParam(search: string): number | null {
+  const raw = new URLSearchParams(search).get('threads')?.trim();
+  const n = Number(raw);
+  return raw && (WASM_THREAD_CHOICES as readonly number[]).includes(n) ? n : null;
+}
+
 /**
  * Reads `?stream=0` (train without streaming progress and previews; benchmarks compare it with the
  * default to measure what streaming costs). Anything else streams.

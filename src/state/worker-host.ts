@@ -33,6 +33,8 @@ export class WorkerHost {
     private readonly make: () => Worker,
     backend: BackendName | null,
     private readonly events: WorkerHostEvents,
+    /** The wasm threads the URL asked for (`?threads=N`), or null for the page's choice. */
+    private readonly threads: number | null = null,
   ) {
     this.requested = backend;
   }
@@ -65,7 +67,7 @@ export class WorkerHost {
       });
       worker.addEventListener('messageerror', () => this.events.reportError('A message from the engine worker could not be read.', 'worker'));
       this.worker = worker;
-      this.send({ type: 'init', backend: this.requested, ...(this.avoid.length > 0 ? { avoid: [...this.avoid] } : {}) });
+      this.send({ type: 'init', backend: this.requested, ...(this.avoid.length > 0 ? { avoid: [...this.avoid] } : {}), ...(this.threads ? { threads: this.threads } : {}) });
     } catch (err) {
       this.fail(`Could not start the engine worker: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -21,8 +21,8 @@ const post = (message: WorkerToPage): void => gate.post(message);
 
 const engine = new Engine({
   post,
-  initBackend: async (requested, avoid) => {
-    configureBrowserWasmPaths();
+  initBackend: async (requested, avoid, threads) => {
+    configureBrowserWasmPaths(threads);
     const result = await initBackend(requested, avoid);
     gate.watch(result.backend);
     watchGpuDevice(result.backend, (message) => gate.deviceLost({ type: 'device-lost', backend: result.backend, message }));

@@ -3,7 +3,7 @@
  * a verdict against the issue's targets only where the cases are the targets' settings.
  */
 import { describe, expect, it } from 'vitest';
-import { benchTable, parseCases, ratioLines, type BenchCase } from '../../src/cli/bench-table';
+import { benchTable, pageLines, parseCases, parseThreads, ratioLines, type BenchCase } from '../../src/cli/bench-table';
 
 const sample = (where: BenchCase['where'], backend: string, model: string, sampler: 'ddpm' | 'ddim' | 'dpmpp', steps: number, msPerImage: number, peakBytes: number): BenchCase => ({
   where, backend, kind: 'sample', sampler, model, batch: 4, steps, msPerImage, imagesPerSec: 1000 / msPerImage, peakBytes, flopsPerImage: 1e6,
@@ -48,5 +48,23 @@ describe('bench ratios', () => {
     expect(parseCases('ddim-20, dpmpp-20,ddpm-1000')).toEqual([{ sampler: 'ddim', steps: 20 }, { sampler: 'dpmpp', steps: 20 }, { sampler: 'ddpm', steps: 1000 }]);
     expect(() => parseCases('ddim-20,euler-10')).toThrow("'euler-10' is not sampler-steps");
     expect(() => parseCases('ddim-0')).toThrow("'ddim-0'");
+    expect(parseThreads('1, 2')).toEqual([1, 2]);
+    expect(() => parseThreads('1,5')).toThrow("'5'");
+  });
+
+  it('puts the page against Node (a verdict at the same threads), the Sampling panel against Compare, and threads against 1', () => {
+    const pixel = 'pixel (pretrained, small)';
+    const page = [
+      sample('node', 'wasm', pixel, 'ddim', 20, 100, 1),
+      sample('chromium', 'wasm 1t', pixel, 'ddim', 20, 110, 1),
+      sample('chromium', 'wasm 2t', pixel, 'ddim', 20, 150, 1),
+      sample('chromium', 'wasm 1t', `${pixel}, Sampling panel (recorder, frames)`, 'ddim', 20, 165, 1),
+    ];
+    expect(pageLines(page, 20, 1)).toEqual([
+      `chromium wasm 1t vs node wasm (1 thread): ${pixel}, DDIM-20, batch 4: the page takes 1.10x Node's time per image (target ≤ 1.2x: met)`,
+      `chromium wasm 1t: ${pixel}, DDIM-20: the Sampling panel (recorder, frames) takes 1.50x the Compare panel's time per image`,
+      `chromium wasm 2t vs node wasm (1 thread): ${pixel}, DDIM-20, batch 4: the page takes 1.50x Node's time per image`,
+      `chromium wasm threads: sample DDIM-20 ${pixel}, batch 4: 2 threads 0.73x the speed of 1`,
+    ]);
   });
 });

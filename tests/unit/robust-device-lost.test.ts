@@ -130,6 +130,18 @@ describe('after a lost device, the engine starts again on the fastest backend bu
     ]);
   });
 
+  it("the worker host asks every worker for the URL's wasm threads", () => {
+    const posted: PageToWorker[] = [];
+    const fake = () => ({ addEventListener: () => undefined, postMessage: (m: PageToWorker) => posted.push(m), terminate: () => undefined }) as unknown as Worker;
+    const host = new WorkerHost(createAppStore(initialState()), fake, null, { message: () => undefined, crashed: () => undefined, reportError: () => undefined }, 1);
+    host.start();
+    host.restart(null, 'webgpu');
+    expect(posted.filter((m) => m.type === 'init')).toEqual([
+      { type: 'init', backend: null, threads: 1 },
+      { type: 'init', backend: null, avoid: ['webgpu'], threads: 1 },
+    ]);
+  });
+
   it('initBackend leaves the avoided backends out of its choice and names them', async () => {
     const r = await initBackend(null, ['wasm']);
     expect(r.backend).toBe('cpu');

@@ -2,6 +2,7 @@
  * Shareable state: the URL codec (round trip, clamping, rejection notes) and how a link is applied
  * to a page, kept in its address bar, and how the presets set their values.
  */
+import { parseThreadsParam } from '../../src/state/url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { applyValues, buildQuery, decodeShare, encodeShare, linkSetsModel, MAX_LINK_NOTES, type Settings } from '../../src/state/share';
 import { DEFAULT_SAMPLING, DEFAULT_SETUP, DEFAULT_TRAINING } from '../../src/state/store';
@@ -144,10 +145,14 @@ describe('clamping and rejection notes', () => {
 
   it('the other parameters\' unreadable values get a note too (backend has its own)', () => {
     expect(decodeShare('backend=nope&stream=1&pretrained=YES&testhooks=1').notes).toEqual([]);
-    expect(decodeShare('pretrained=maybe&stream=2').notes).toEqual([
+    expect(decodeShare('pretrained=maybe&stream=2&threads=8').notes).toEqual([
       '"pretrained=maybe" in the link must be 0, off, no, false, 1, on, yes, true; ignored (the page starts on the pretrained model).',
       '"stream=2" in the link must be 0, 1; ignored (training streams its progress).',
+      '"threads=8" in the link must be 1, 2, 3, 4; ignored (the page chooses the wasm threads).',
     ]);
+    expect(parseThreadsParam('?threads=1')).toBe(1);
+    expect(parseThreadsParam('?threads=8')).toBeNull();
+    expect(buildQuery('?threads=2&x=1', [], false)).toBe('?threads=2');
   });
 
   it('a T below the default sampling steps brings them down', () => {
