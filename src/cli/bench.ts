@@ -21,6 +21,8 @@
  *                    [--eval-n 50] [--eval-guidance 1.3] [--eval-families ddim,dpmpp,adaptive,early-stop,student] [--eval-seed 0]
  */
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchHeadline, headlineLines } from './bench-headline';
 import { cpus, platform, release, totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend, nodeWasmThreadsInfo } from '../backends/node';
@@ -150,8 +152,9 @@ async function benchNode(args: { batch: number; 'sample-batch': number; reps: nu
     cases.push(await benchSampling(name, setup, sampleBatch, args.steps, 'dpmpp'));
     cases.push(await benchSampling(name, setup, sampleBatch, args['ddpm-steps'], 'ddpm'));
   }
-  // The pretrained pair at the page's batch, for the page-against-Node ratio (same model, sampler and batch).
-  if (!args['no-browser']) for (const kind of ['pixel', 'latent'] as const) cases.push(await benchPretrainedSampling(kind, args['browser-batch'], args.steps));
+  // The shipped pretrained pair (the headline), at Node's batch and at the page's (the page-against-Node ratio).
+  const batches = new Set([sampleBatch, ...(args['no-browser'] ? [] : [args['browser-batch']])]);
+  for (const batch of batches) for (const kind of ['pixel', 'latent'] as const) cases.push(await benchPretrainedSampling(kind, batch, args.steps));
   if (!args['no-cpu']) {
     // The cpu backend (tfjs's JS kernels) is far slower than wasm: only the tiny preset, one timed step.
     await initNodeBackend('cpu');
@@ -192,8 +195,10 @@ async function main(): Promise<void> {
   console.log(benchTable(cases));
   const nodeThreads = nodeWasmThreadsInfo()?.actual ?? 1;
   console.log(`\n${[...ratioLines(cases, args.steps, args['ddpm-steps']), ...pageLines(cases, args.steps, nodeThreads), ...browser.notes].join('\n')}`);
+  const headline = benchHeadline(cases, PRETRAINED_NAMES, args.steps, join(process.cwd(), 'public', 'models'));
+  console.log(`\n${headlineLines(headline).join('\n')}`);
   if (evaluations) console.log(`\n${evaluationsTable(evaluations)}`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ date: started.toISOString(), machine, node: process.version, tfjs: tf.version.tfjs, browser: browser.browser, args, notes: browser.notes, cases, evaluations }, null, 2));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ date: started.toISOString(), machine, node: process.version, tfjs: tf.version.tfjs, browser: browser.browser, args, notes: browser.notes, headline, cases, evaluations }, null, 2));
 }
 
 void main().catch((err) => {
