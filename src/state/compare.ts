@@ -5,12 +5,12 @@
  * duration, estimated before it starts: from the last run's measured time per image when there is
  * one on this backend, else from the pretrained models' FLOPs at a typical rate for the backend.
  */
+export { pretrainedFlopsPerImage } from './compare-flops';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { CompareReport, CompareRow, CompareSettings } from '../eval/compare-report';
 import type { WorkerToPage } from '../protocol/messages';
-import { autoencoderConfigOf, DEFAULT_MODEL_SETUP, denoiserConfigOf, type ModelKind, type ModelSetup } from '../models/setup/model-setup';
-import { unetStats } from '../models/setup/unet-config';
-import { autoencoderStats } from '../models/setup/autoencoder-config';
+import type { ModelKind } from '../models/setup/model-setup';
+import { pretrainedFlopsPerImage } from './compare-flops';
 import { EVALUATION_FAMILIES, evaluationBatch, expectedEvaluations, parseEvaluationCase, planEvaluationCases, type EvaluationFamily, type EvaluationSettings } from '../protocol/compare-evaluations';
 
 export type CompareStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'failed';
@@ -158,15 +158,6 @@ function withRow(speed: CompareSpeed | null, backend: string | null, row: Compar
   };
 }
 
-/**
- * The pretrained models' architectures (public/models/<kind>/manifest.json), for their FLOPs before
- * any run has measured them: the small pixel U-Net, and the small latent U-Net over ae-small's 7x7x4.
- */
-const PRETRAINED_SETUPS: Record<ModelKind, ModelSetup> = {
-  pixel: { ...DEFAULT_MODEL_SETUP, kind: 'pixel', preset: 'small', attention: true },
-  latent: { ...DEFAULT_MODEL_SETUP, kind: 'latent', latent: { autoencoder: 'ae-small', latentChannels: 4, denoiser: 'latent-small', klWeight: 1e-5 }, attention: true },
-};
-
 /** Forward FLOPs of one digit through the evaluation classifier (three small convs and two dense layers). */
 const CLASSIFIER_FLOPS = 12e6;
 
@@ -185,13 +176,6 @@ function batchExponent(backend: string | null): number {
   return backend === 'webgl' || backend === 'webgpu' ? 0.75 : 0.5;
 }
 
-/** Forward FLOPs per image of a pretrained model: denoiser passes × steps, plus the LDM's decode. */
-export function pretrainedFlopsPerImage(kind: ModelKind, steps: number, guidance: number): number {
-  const setup = PRETRAINED_SETUPS[kind];
-  const passes = setup.classConditional && guidance !== 0 && guidance !== 1 ? 2 : 1;
-  const ae = autoencoderConfigOf(setup);
-  return unetStats(denoiserConfigOf(setup)).flopsPerImage * passes * steps + (ae ? autoencoderStats(ae).decoderFlops : 0);
-}
 
 /** Loading the pretrained models and the classifier, about. */
 const LOADING_SECONDS = 2;

@@ -7,6 +7,8 @@
  * The default is a quick run (under a minute on wasm); the thorough run is one click away, with its
  * duration estimated before it starts. Rows show as they are measured, and Stop keeps them.
  */
+import { CompareExplain } from './CompareExplain';
+import { explainCompare } from '../state/compare-explain';
 import { useState } from 'react';
 import { useStore } from 'zustand';
 import { SAMPLER_KINDS, SAMPLER_LABELS, samplerStepsLabel } from '../diffusion/config';
@@ -112,6 +114,7 @@ export function ComparePanel() {
   const evalRun = ranWith?.evaluations != null;
   const main = evalRun ? [] : rows.filter((r) => !r.sweep);
   const ratios = evalRun ? null : compareRatios(rows);
+  const why = evalRun || !ranWith ? null : explainCompare(rows, ranWith.guidance);
   const run = (withSweep: boolean) => {
     set(withSweep && 'steps' in sweep ? { sweepSteps: sweep.steps, evaluations: null } : { evaluations: null });
     client.startCompare(withSweep);
@@ -257,6 +260,7 @@ export function ComparePanel() {
           LDM: {ratios.speedup.toFixed(1)}× the pixel DDPM&apos;s speed per image, {ratios.memory.toFixed(2)}× its peak memory.
         </p>
       ) : null}
+      {why ? <CompareExplain why={why} /> : null}
       {smallN != null ? (
         <p className="compare-note compare-caution">
           With only {smallN} samples per model, FD mostly measures how few they are: the floor (real digits at the same N) is almost as far. Read the time and memory here; for FD

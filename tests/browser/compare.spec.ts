@@ -41,6 +41,10 @@ async function expectRows(compare: Locator, backend: string, quality: { confiden
     await expect(cells.nth(5)).toHaveText(quality.fd);
   }
   await expect(compare.getByLabel('LDM against pixel DDPM')).toHaveText(/^LDM: \d+\.\d× the pixel DDPM's speed per image, \d+\.\d\d× its peak memory\.$/);
+  // Why: FLOPs per step and per image, the rate each reached, and the speed-up FLOPs allow against the measured one.
+  const why = compare.getByRole('region', { name: 'Why the LDM is faster' });
+  await expect(why.getByRole('table', { name: 'Where the time goes' }).getByRole('row')).toHaveCount(3);
+  await expect(why.getByLabel('Speed-up explained')).toHaveText(/would be \d+\.\d× faster; measured here it is \d+\.\d×( \(slower\))?\./);
 }
 
 test('compares pixel DDPM and LDM on wasm: table, quality, ratios, sweep and chart, no leaked tensors', async ({ page }) => {
