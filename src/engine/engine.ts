@@ -31,7 +31,7 @@ import { memoryBudgetOf } from '../backends/memory-limits';
 import { loseGpuDeviceForTest } from '../backends/device-watch';
 import { LabEngine } from './lab/lab-engine';
 import { EditHost } from './edit-host';
-import { decodeRecorded, type DecodeRequest } from './record-decode';
+import { decodeRecorded, undecoded, type DecodeRequest } from './record-decode';
 import { editBatch, type EditRequest } from '../sampling/edit-config';
 
 export interface EngineDeps {
@@ -227,7 +227,13 @@ export class Engine {
 
   /** The player shows recorded latent positions the run did not decode (./record-decode.ts). */
   private async decodeForPlayer(request: DecodeRequest): Promise<void> {
-    this.deps.post(await decodeRecorded(this.model, request));
+    try {
+      this.deps.post(await decodeRecorded(this.model, request));
+    } catch (err) {
+      // An answer without images, so the page's request is not left in flight; then the error.
+      this.deps.post(undecoded(request));
+      throw err;
+    }
   }
 
   /**

@@ -18,13 +18,19 @@ export type DecodeRequest = Extract<PageToWorker, { type: 'sample/decode' }>;
 /** Byte → value lookup for LATENT_RANGE. */
 const LATENT_VALUES = Float32Array.from({ length: 256 }, (_, b) => dequantize(b, LATENT_RANGE));
 
+/** The answer for positions that cannot be decoded: no images (the page then stops asking for them). */
+export function undecoded(request: DecodeRequest): SampleDecoded {
+  const { shape, positions } = request;
+  return { type: 'sample/decoded', run: request.run, positions: [...positions], images: { n: shape.n, h: 0, w: 0, c: 0 }, x: new Uint8Array(0), x0: new Uint8Array(0) };
+}
+
 /**
  * The request's positions decoded. When the model cannot decode them (now a pixel model, no trained
  * autoencoder, another latent shape) the answer has no bytes, so that the page stops asking.
  */
 export async function decodeRecorded(model: DiffusionModel | null, request: DecodeRequest): Promise<SampleDecoded> {
   const { shape, positions } = request;
-  const none: SampleDecoded = { type: 'sample/decoded', run: request.run, positions: [...positions], images: { n: shape.n, h: 0, w: 0, c: 0 }, x: new Uint8Array(0), x0: new Uint8Array(0) };
+  const none = undecoded(request);
   if (model == null || model.kind !== 'latent' || model.latent == null) return none;
   const count = positions.length;
   const size = shape.n * shape.h * shape.w * shape.c;

@@ -112,6 +112,12 @@ export class DenoisingRecord {
     this.store.setState({ ...EMPTY, run });
   }
 
+  /** The worker that had the requests in flight is gone: nothing is pending, and the slots may be asked for again. */
+  forgetRequests(): void {
+    this.pending.clear();
+    this.inFlight = 0;
+  }
+
   /** Bytes held by the current run's record. */
   get bytes(): number {
     const l = this.layout;

@@ -111,7 +111,11 @@ export class EngineClient {
       store: this.store,
       send,
       reportError,
-      restartWorker: (backend, lost) => this.worker.restart(backend, lost),
+      restartWorker: (backend, lost) => {
+        // Decode requests the old worker never answered are asked again of the new one.
+        this.record.forgetRequests();
+        this.worker.restart(backend, lost);
+      },
       takeRestored: (setup, training) => this.sources.takeRestored(setup, training),
       replaceHistory: (stage, steps, losses) => this.view.replaceHistory(stage, steps, losses),
     });

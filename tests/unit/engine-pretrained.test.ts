@@ -183,5 +183,10 @@ describe('engine: pretrained models', () => {
     expect(of('error')).toEqual([]);
     // Its autoencoder is frozen: the denoiser has trained on its latents.
     await expect(engine.handle({ type: 'train/start', training: { stage: 'autoencoder', learningRate: 1e-4, batchSize: 4, steps: 10, previewEvery: 0, seed: 1 } })).rejects.toThrow(/reset to retrain/);
+    // A decode request it cannot serve (latents of the wrong length) is still answered, so the page's request does not stay in flight.
+    messages.length = 0;
+    const bad = { type: 'sample/decode', run: 7, positions: [1], shape: { n: 1, h: 7, w: 7, c: 4 }, x: new Uint8Array(3), x0: new Uint8Array(3) } as const;
+    await expect(engine.handle(bad)).rejects.toThrow(/do not match/);
+    expect(of('sample/decoded')).toMatchObject([{ run: 7, positions: [1], x: new Uint8Array(0) }]);
   });
 });

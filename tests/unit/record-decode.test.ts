@@ -132,4 +132,19 @@ describe('LDM player: decode on demand', () => {
     rec.requestDecode([4]);
     expect(sent).toHaveLength(1);
   });
+
+  it('after a worker restart, requests the old worker never answered are asked again', () => {
+    const sent: PageToWorker[] = [];
+    const rec = new DenoisingRecord();
+    rec.begin(1);
+    for (const m of sparse.steps) rec.add(m);
+    rec.send = (m) => sent.push(m);
+    rec.requestDecode([2]);
+    rec.requestDecode([3]);
+    rec.requestDecode([4]); // capped: two in flight, never answered (the worker crashed)
+    expect(sent).toHaveLength(2);
+    rec.forgetRequests();
+    rec.requestDecode([2, 4]);
+    expect(sent.map((m) => (m.type === 'sample/decode' ? m.positions : null))).toEqual([[2], [3], [2, 4]]);
+  });
 });
