@@ -118,6 +118,7 @@ export class EngineClient {
       },
       takeRestored: (setup, training) => this.sources.takeRestored(setup, training),
       replaceHistory: (stage, steps, losses) => this.view.replaceHistory(stage, steps, losses),
+      resumeTraining: () => this.resumeTraining(),
     });
   }
 

@@ -38,6 +38,8 @@ export interface RecoveryHost {
   takeRestored(setup: ModelSetup, training: TrainingConfig): void;
   /** Replaces the loss chart's history. */
   replaceHistory(stage: 'autoencoder' | 'denoiser', steps: Int32Array, losses: Float32Array): void;
+  /** Resumes training as the Resume button does (the form, streaming and the quality curve's settings). */
+  resumeTraining(): void;
 }
 
 type RecoveryMessage = Extract<WorkerToPage, { type: 'train/checkpoint' | 'train/history' | 'train/diverged' | 'train/restored' | 'device-lost' }>;
@@ -245,7 +247,7 @@ export class Recovery {
         this.host.store.setState((s) => ({ recovery: { ...s.recovery, restoring: false } }));
         const resume = this.resumeAfterRestore;
         this.resumeAfterRestore = false;
-        if (resume) this.host.send({ type: 'train/resume', training: this.host.store.getState().training });
+        if (resume) this.host.resumeTraining();
         break;
       }
       case 'device-lost':

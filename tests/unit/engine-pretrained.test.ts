@@ -15,6 +15,7 @@ import { dirReader } from '../../src/io/pretrained-node';
 import { DEFAULT_SAMPLER } from '../../src/diffusion/config';
 import type { ModelKind } from '../../src/models/setup/model-setup';
 import type { SamplingConfig } from '../../src/sampling/config';
+import type { PageToWorker } from '../../src/protocol/messages';
 
 const sampling: SamplingConfig = { ...DEFAULT_SAMPLER, kind: 'ddim', steps: 3, numImages: 2, seed: 5, digit: 4, guidance: 2, useEma: true };
 
@@ -185,7 +186,7 @@ describe('engine: pretrained models', () => {
     await expect(engine.handle({ type: 'train/start', training: { stage: 'autoencoder', learningRate: 1e-4, batchSize: 4, steps: 10, previewEvery: 0, seed: 1 } })).rejects.toThrow(/reset to retrain/);
     // A decode request it cannot serve (latents of the wrong length) is still answered, so the page's request does not stay in flight.
     messages.length = 0;
-    const bad = { type: 'sample/decode', run: 7, positions: [1], shape: { n: 1, h: 7, w: 7, c: 4 }, x: new Uint8Array(3), x0: new Uint8Array(3) } as const;
+    const bad: PageToWorker = { type: 'sample/decode', run: 7, positions: [1], shape: { n: 1, h: 7, w: 7, c: 4 }, x: new Uint8Array(3), x0: new Uint8Array(3) };
     await expect(engine.handle(bad)).rejects.toThrow(/do not match/);
     expect(of('sample/decoded')).toMatchObject([{ run: 7, positions: [1], x: new Uint8Array(0) }]);
   });

@@ -107,6 +107,7 @@ describe('after a lost device, the engine starts again on the fastest backend bu
       restartWorker: (backend, lost) => restarts.push([backend, lost]),
       takeRestored: () => undefined,
       replaceHistory: () => undefined,
+      resumeTraining: () => undefined,
     };
     new Recovery(host).onMessage({ type: 'device-lost', backend: 'webgpu', message: 'destroyed' });
     expect(restarts).toEqual([[null, 'webgpu']]);

@@ -51,6 +51,7 @@ function tab() {
     restartWorker: () => undefined,
     takeRestored: () => undefined,
     replaceHistory: () => undefined,
+    resumeTraining: () => void sent.push('resume (as the Resume button)'),
   };
   return { recovery: new Recovery(host), store, errors, sent };
 }
@@ -67,6 +68,18 @@ beforeEach(() => {
 afterEach(async () => deleteCheckpoints((await listCheckpoints()).map((r) => r.runId)));
 
 describe('checkpoints across tabs and reloads', () => {
+  it('after a crash, training resumes from the last checkpoint as the Resume button resumes it (with the quality curve)', async () => {
+    const t = tab();
+    t.store.setState((s) => ({ train: { ...s.train, state: 'running' } }));
+    t.recovery.onMessage(checkpoint(20, 1));
+    t.recovery.onCrash('The engine worker crashed.', false);
+    t.recovery.onReady();
+    const restored = { type: 'train/restored', setup: t.store.getState().setup, training: t.store.getState().training, step: 20, stage: 'denoiser' } as const;
+    t.recovery.onMessage(restored);
+    expect(t.sent).toEqual(['train/restore', 'resume (as the Resume button)']);
+    await t.recovery.flushed();
+  });
+
   it('two tabs training at once keep their own runs; a reload offers its own run, not the one another tab is training', async () => {
     const a = tab();
     const b = tab();
