@@ -23,10 +23,14 @@ export const WASM_BINARY_URLS = {
 
 let configured = false;
 
-/** Default wasm threads: one per logical core, at most 4 (tfjs's pool holds 8 workers). */
-export function defaultBrowserWasmThreads(): number {
-  const cores = (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 1;
-  return Math.max(1, Math.min(4, cores));
+/**
+ * Default wasm threads: one per logical core but one, at most 4 (tfjs's pool holds 8 workers).
+ * The core left over runs the page itself (its main thread draws every frame) and whatever else the
+ * machine does: measured on a busy 2-core machine (README, "Benchmarks"), 2 threads
+ * sampled 2.6-7.7× and trained 1.1-7× slower than 1, since XNNPACK's threads wait on each other.
+ */
+export function defaultBrowserWasmThreads(cores: number = (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 1): number {
+  return Math.max(1, Math.min(4, cores - 1));
 }
 
 /**

@@ -200,14 +200,13 @@ test('training and sampling pause and resume', async ({ page }) => {
   await expect(sampling.getByLabel('Sampling state', { exact: true })).toHaveText('idle');
 });
 
-test('?backend=wasm runs on wasm: it trains and samples', async ({ page }) => {
-  await openApp(page, '?backend=wasm');
+test('?backend=wasm&threads=2 runs on wasm with 2 threads: it trains and samples', async ({ page }) => {
+  await openApp(page, '?backend=wasm&threads=2');
   await expect(page.getByLabel('Active backend')).toHaveText('wasm');
   await expect(page.getByRole('status', { name: 'Backend note' })).toHaveCount(0);
-  // The preview server sends COOP/COEP, so the page is cross-origin isolated and wasm runs threaded.
+  // The preview server sends COOP/COEP, so the page is cross-origin isolated and wasm can run threaded.
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-  const threads = await page.evaluate(() => Math.max(1, Math.min(4, navigator.hardwareConcurrency))); // the app's default
-  await expect(page.getByLabel('Adapter')).toHaveText(`none (CPU, ${threads} wasm thread${threads === 1 ? '' : 's'})`);
+  await expect(page.getByLabel('Adapter')).toHaveText('none (CPU, 2 wasm threads)');
   await configureTraining(page, 3);
   const training = region(page, 'Training');
   await training.getByRole('button', { name: 'Start' }).click();

@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initNodeBackend, nodeWasmThreadsInfo } from '../../src/backends/node';
 import { values } from './gradient-helpers';
+import { defaultBrowserWasmThreads } from '../../src/backends/wasm-paths';
 
 
 const X: [number, number, number, number] = [4, 10, 10, 8];
@@ -33,6 +34,10 @@ describe('wasm backend with threads in Node', () => {
     expect(tf.findBackend('wasm')).toBeNull(); // nothing started wasm earlier in this process
     await initNodeBackend('wasm', { threads: 2 });
     wasmResults = await convAndGrads();
+  });
+
+  it("the page's default leaves one core to the page, 1 to 4 threads", () => {
+    expect([1, 2, 3, 4, 8, 16].map((cores) => defaultBrowserWasmThreads(cores))).toEqual([1, 1, 2, 3, 4, 4]);
   });
 
   it('starts the threaded build with a 2-thread pool', () => {
