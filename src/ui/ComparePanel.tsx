@@ -8,6 +8,7 @@
  * duration estimated before it starts. Rows show as they are measured, and Stop keeps them.
  */
 import { CompareExplain } from './CompareExplain';
+import { CompareTable, MODELS } from './CompareTable';
 import { explainCompare } from '../state/compare-explain';
 import { useState } from 'react';
 import { useStore } from 'zustand';
@@ -26,18 +27,14 @@ import {
   type CompareState,
 } from '../state/compare';
 import { integerIn, numberIn, validateSeed } from '../state/validate';
-import type { CompareRow, CompareSettings } from '../eval/compare-report';
-import type { ModelKind } from '../models/setup/model-setup';
+import type { CompareSettings } from '../eval/compare-report';
 import { useApp, useEngine } from './context';
 import { CompareChart } from './CompareChart';
 import { EvaluationsForm, EvaluationsResults } from './CompareEvaluations';
 import { aboutDuration, CompareError, CompareProgress, CompareSummary } from './CompareStatus';
 import { NumberField, Panel, SelectField } from './fields';
-import { formatBytes, formatCount, formatRate } from './format';
 import './compare.css';
 
-const MODEL_LABELS: Record<ModelKind, string> = { pixel: 'Pixel DDPM', latent: 'LDM' };
-const MODELS: ModelKind[] = ['pixel', 'latent'];
 /** Below this many quality samples, FD is mostly small-sample bias (the panel says so). */
 const SMALL_N = 50;
 
@@ -57,33 +54,6 @@ function useCompare<T>(selector: (s: CompareState) => T): T {
 /** "DDIM-50, batch 16, 3 timed repeats, 200 quality samples, 2,000 FD reference digits". */
 function describeSize(sampler: CompareSettings['sampler'], size: typeof THOROUGH_COMPARE): string {
   return `${samplerStepsLabel(sampler, size.steps)}, batch ${size.batch}, ${size.reps} timed repeat${size.reps === 1 ? '' : 's'}, ${size.qualityImages} quality samples, ${size.referenceDigits.toLocaleString('en-US')} FD reference digits`;
-}
-
-function RowCells({ row }: { row: CompareRow }) {
-  const q = row.quality;
-  return (
-    <tr>
-      <th scope="row">{MODEL_LABELS[row.model]}</th>
-      <td>{row.msPerImage.toFixed(row.msPerImage < 10 ? 2 : 1)}</td>
-      <td>{formatRate(row.imagesPerSec)}</td>
-      <td>{formatBytes(row.peakBytes)}</td>
-      <td>{formatCount(row.flopsPerImage)}</td>
-      <td>{q ? q.meanConfidence.toFixed(3) : '–'}</td>
-      <td title={q ? `against ${q.referenceDigits} training digits; the floor is ${q.n} held-out digits` : undefined}>
-        {q ? `${q.fd.toFixed(1)} (floor ${q.floorFd.toFixed(1)}, ${(q.fd / q.floorFd).toFixed(2)}×)` : '–'}
-      </td>
-    </tr>
-  );
-}
-
-/** A model whose row has not come (yet): being measured, waiting its turn, or never measured (stopped). */
-function PendingRow({ model, text }: { model: ModelKind; text: string }) {
-  return (
-    <tr className="compare-pending">
-      <th scope="row">{MODEL_LABELS[model]}</th>
-      <td colSpan={6}>{text}</td>
-    </tr>
-  );
 }
 
 export function ComparePanel() {
@@ -229,31 +199,11 @@ export function ComparePanel() {
         </>
       )}
       {showTable && ranWith && !evalRun ? (
-        <table className="compare-table" aria-label="Comparison">
-          <caption>
-            {samplerStepsLabel(ranWith.sampler, ranWith.steps)}, batch {ranWith.batch}, on {backend ?? activeBackend}
-            {partial ? ' · partial results: the run stopped before every row was measured' : ''}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Model</th>
-              <th scope="col">ms / image</th>
-              <th scope="col">images / s</th>
-              <th scope="col">Peak memory</th>
-              <th scope="col">FLOPs / image</th>
-              <th scope="col">Confidence</th>
-              <th scope="col">FD</th>
-            </tr>
-          </thead>
-          <tbody>
-            {MODELS.map((model) => {
-              const row = main.find((r) => r.model === model);
-              if (row) return <RowCells key={model} row={row} />;
-              const measuring = running && MODELS.find((m) => !main.some((r) => r.model === m)) === model;
-              return <PendingRow key={model} model={model} text={running ? (measuring ? 'measuring…' : 'waiting') : 'not measured (stopped)'} />;
-            })}
-          </tbody>
-        </table>
+        <CompareTable
+          caption={`${samplerStepsLabel(ranWith.sampler, ranWith.steps)}, batch ${ranWith.batch}, on ${backend ?? activeBackend}${partial ? ' · partial results: the run stopped before every row was measured' : ''}`}
+          rows={main}
+          running={running}
+        />
       ) : null}
       {ratios ? (
         <p className="compare-ratios" aria-label="LDM against pixel DDPM">
