@@ -1,4 +1,3 @@
-import { useId } from 'react';
 import { useStore } from 'zustand';
 import {
   DDPM_VARIANCES,
@@ -19,8 +18,8 @@ import { stageSteps } from '../state/store';
 import { numberIn, sampleStepsValidator, setupProblem, validateEta, validateNumImages, validateSeed } from '../state/validate';
 import { AdaptiveStepsChart } from './AdaptiveStepsChart';
 import { useApp, useEngine } from './context';
-import { CheckboxField, NumberField, Panel, SelectField } from './fields';
-import { formatDuration, formatRate } from './format';
+import { CheckboxField, GuidanceSlider, NumberField, Panel, SelectField } from './fields';
+import { formatDuration, formatMs, formatRate } from './format';
 import { MoreSettings } from './MoreSettings';
 import { runStatus, samplingSpeed } from '../state/run-caption';
 
@@ -62,31 +61,6 @@ const CLIPPING_LABELS: Record<X0Clipping, string> = {
 };
 
 const DIGIT_OPTIONS = [{ value: 'any', label: 'any (0-9 across the grid)' }, ...Array.from({ length: 10 }, (_, d) => ({ value: String(d), label: String(d) }))];
-
-function formatMs(ms: number): string {
-  if (!Number.isFinite(ms)) return '–';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
-}
-
-/** Classifier-free guidance scale: a 0-10 slider in steps of 0.1 (the pretrained models' best is 1.3) with its value beside it. */
-function GuidanceSlider({ value, disabled, onChange }: { value: number; disabled: boolean; onChange: (v: number) => void }) {
-  const id = useId();
-  return (
-    <div className="field field--range">
-      <label htmlFor={id}>Guidance scale w</label>
-      <div className="range-row">
-        <input id={id} type="range" min={0} max={10} step={0.1} value={value} disabled={disabled} onChange={(e) => onChange(Number(e.target.value))} aria-describedby={`${id}-hint`} />
-        <output htmlFor={id} aria-label="Guidance scale value">
-          {value.toFixed(1)}
-        </output>
-      </div>
-      <p className="field-hint" id={`${id}-hint`}>
-        {disabled ? 'Needs a class-conditional model.' : '0 = unconditional, 1 = conditional, > 1 = stronger (classifier-free guidance).'}
-      </p>
-    </div>
-  );
-}
 
 /** Sampler settings, class and guidance, run buttons, the current reverse step and the run's wall time. */
 export function SamplingPanel() {

@@ -120,3 +120,22 @@ export function Panel({ title, children, className }: { title: string; children:
     </section>
   );
 }
+
+/** Classifier-free guidance scale: a 0-10 slider in steps of 0.1 (the pretrained models' best is 1.3) with its value beside it. */
+export function GuidanceSlider({ value, disabled, onChange }: { value: number; disabled: boolean; onChange: (v: number) => void }) {
+  const id = useId();
+  return (
+    <div className="field field--range">
+      <label htmlFor={id}>Guidance scale w</label>
+      <div className="range-row">
+        <input id={id} type="range" min={0} max={10} step={0.1} value={value} disabled={disabled} onChange={(e) => onChange(Number(e.target.value))} aria-describedby={`${id}-hint`} />
+        <output htmlFor={id} aria-label="Guidance scale value">
+          {value.toFixed(1)}
+        </output>
+      </div>
+      <p className="field-hint" id={`${id}-hint`}>
+        {disabled ? 'Needs a class-conditional model.' : '0 = unconditional, 1 = conditional, > 1 = stronger (classifier-free guidance).'}
+      </p>
+    </div>
+  );
+}

@@ -36,3 +36,10 @@ export function formatRate(perSec: number): string {
   if (!Number.isFinite(perSec) || perSec <= 0) return '–';
   return perSec >= 10 ? perSec.toFixed(0) : perSec >= 1 ? perSec.toFixed(1) : perSec.toFixed(2);
 }
+
+/** A duration as the Sampling panel shows it: "197 ms", "1.23 s", "12.3 s". */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '–';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
