@@ -8,8 +8,13 @@
  *     and the peak tensor bytes of one sampling step (tf.profile);
  *   - samplers: ms per image of DDPM-1000 against DDIM-20 and DPM-Solver++-20 (pixel small, LDM small);
  *   - backends: training steps/s on the cpu backend (tfjs's own kernels, pure JS) against wasm.
- *   In Chromium (the built app, ./bench-compare.ts), for each backend it gives: the Compare panel on
- *   the pretrained pixel DDPM and LDM, DDIM-N, DPM-Solver++-N and DDPM-1000.
+ *   - the shipped pretrained pair, DDIM-N at the Node batch and at the page's (./bench-headline.ts).
+ *   In Chromium (the built app, ./bench-compare.ts), for each backend it gives (and on wasm for each
+ *   of --browser-threads): the Compare panel on the pretrained pixel DDPM and LDM, DDIM-N,
+ *   DPM-Solver++-N and DDPM-1000 (the models alone); unless --no-page, the Sampling panel on each
+ *   (recorder and live frames on) and training steps/s per preset in the page (./bench-page.ts).
+ *   The ratios then include the page against Node, the recorder's cost and threads against 1; the
+ *   headline (`--json`'s `headline`) is the LDM against the pixel model for the shipped pair.
  *   Quality against model evaluations (./bench-evaluations.ts, `npm run eval:steps`' code): the Compare
  *   panel's configurations on the pretrained LDM, N = --eval-n (50; 0 leaves them out) per configuration.
  * Prints a markdown table and the ratios, all from this one run; `--json FILE` writes every case.
@@ -18,6 +23,7 @@
  *   npm run bench -- [--batch 16] [--sample-batch 8] [--reps 3] [--steps 20] [--ddpm-steps 1000] [--no-cpu]
  *                    [--backends webgpu,webgl,wasm] [--browser-batch 4] [--browser-reps 2] [--no-browser] [--no-node]
  *                    [--cases ddim-20,dpmpp-20,ddpm-1000 (browser)] [--dist dist] [--port 4181] [--json out.json]
+ *                    [--browser-threads 1,2] [--no-page] [--page-train-steps 30] [--pretrained-only]
  *                    [--eval-n 50] [--eval-guidance 1.3] [--eval-families ddim,dpmpp,adaptive,early-stop,student] [--eval-seed 0]
  */
 import { writeFileSync } from 'node:fs';
@@ -139,23 +145,25 @@ async function timeSampling(name: string, model: DiffusionModel, setup: ModelSet
   };
 }
 
-async function benchNode(args: { batch: number; 'sample-batch': number; reps: number; steps: number; 'ddpm-steps': number; 'no-cpu': boolean; 'no-browser': boolean; 'browser-batch': number }): Promise<BenchCase[]> {
+async function benchNode(args: { batch: number; 'sample-batch': number; reps: number; steps: number; 'ddpm-steps': number; 'no-cpu': boolean; 'no-browser': boolean; 'browser-batch': number; 'pretrained-only': boolean }): Promise<BenchCase[]> {
   const sampleBatch = args['sample-batch'];
   if (!Number.isInteger(sampleBatch) || sampleBatch < 1 || sampleBatch > 256) {
     throw new UsageError(`--sample-batch must be an integer from 1 to 256, got ${sampleBatch}`);
   }
   await initNodeBackend('wasm');
   const cases: BenchCase[] = [];
-  for (const { name, setup } of MODELS) cases.push(await benchTraining(name, setup, args.batch, args.reps));
-  for (const { name, setup } of MODELS) cases.push(await benchSampling(name, setup, sampleBatch, args.steps));
-  for (const { name, setup } of MODELS.filter((m) => m.name === 'pixel small' || m.name.startsWith('LDM small'))) {
+  // --pretrained-only: the shipped pair alone (the headline and the page against Node).
+  const presets = args['pretrained-only'] ? [] : MODELS;
+  for (const { name, setup } of presets) cases.push(await benchTraining(name, setup, args.batch, args.reps));
+  for (const { name, setup } of presets) cases.push(await benchSampling(name, setup, sampleBatch, args.steps));
+  for (const { name, setup } of presets.filter((m) => m.name === 'pixel small' || m.name.startsWith('LDM small'))) {
     cases.push(await benchSampling(name, setup, sampleBatch, args.steps, 'dpmpp'));
     cases.push(await benchSampling(name, setup, sampleBatch, args['ddpm-steps'], 'ddpm'));
   }
   // The shipped pretrained pair (the headline), at Node's batch and at the page's (the page-against-Node ratio).
   const batches = new Set([sampleBatch, ...(args['no-browser'] ? [] : [args['browser-batch']])]);
   for (const batch of batches) for (const kind of ['pixel', 'latent'] as const) cases.push(await benchPretrainedSampling(kind, batch, args.steps));
-  if (!args['no-cpu']) {
+  if (!args['no-cpu'] && !args['pretrained-only']) {
     // The cpu backend (tfjs's JS kernels) is far slower than wasm: only the tiny preset, one timed step.
     await initNodeBackend('cpu');
     for (const { name, setup } of MODELS.filter((m) => m.name === 'pixel tiny')) cases.push(await benchTraining(name, setup, args.batch, 1));
@@ -167,7 +175,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), {
     batch: 16, 'sample-batch': 8, reps: 3, steps: 20, 'ddpm-steps': 1000, 'no-cpu': false,
     backends: 'webgpu,webgl,wasm', 'browser-batch': 4, 'browser-reps': 2, 'no-browser': false, 'no-node': false, port: 4181, dist: 'dist', cases: '', json: '',
-    'browser-threads': '', 'no-page': false, 'page-train-steps': 30,
+    'browser-threads': '', 'no-page': false, 'page-train-steps': 30, 'pretrained-only': false,
     ...BENCH_EVALUATIONS_DEFAULTS,
   });
   const started = new Date();
