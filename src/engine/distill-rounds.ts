@@ -44,9 +44,14 @@ export interface DistillRoundsOptions {
 /** Items in the fixed batch on which each round's one-step gap is measured. */
 const PROBE_ITEMS = 16;
 
-/** The learning rate at step `i` (0-based) of `n`: a cosine decay from `lr` to 10 % of it, as the CLI's rounds. */
-function cosineRate(lr: number, i: number, n: number): number {
-  return lr * (0.1 + 0.45 * (1 + Math.cos((Math.PI * i) / Math.max(1, n))));
+/**
+ * The learning rate at step `i` (0-based) of `n`: a linear warm-up over the first tenth of the steps
+ * (Adam's first steps move every weight by about the rate, whatever its gradient: a jolt to a trained
+ * network), then a cosine decay to 10 % of `lr`, as the CLI's rounds.
+ */
+function roundRate(lr: number, i: number, n: number): number {
+  const warm = Math.max(1, Math.ceil(n / 10));
+  return lr * Math.min(1, (i + 1) / (warm + 1)) * (0.1 + 0.45 * (1 + Math.cos((Math.PI * i) / Math.max(1, n))));
 }
 
 /** Mean of the first (or last) tenth of `xs`, one value at least. */
@@ -128,7 +133,7 @@ export async function runDistillRounds(o: DistillRoundsOptions): Promise<UNet> {
         const losses: number[] = [];
         for (let step = 1; step <= s.stepsPerRound; step++) {
           await control.stepBoundary();
-          (distiller.optimizer as unknown as { learningRate: number }).learningRate = cosineRate(s.learningRate, step - 1, s.stepsPerRound);
+          (distiller.optimizer as unknown as { learningRate: number }).learningRate = roundRate(s.learningRate, step - 1, s.stepsPerRound);
           const batch = pick(Int32Array.from({ length: s.batchSize }, () => train[batches.int(train.length)]));
           let value: number;
           try {

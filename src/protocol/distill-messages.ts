@@ -30,7 +30,7 @@ export interface DistillSettings {
   seed: number;
 }
 
-export const DEFAULT_DISTILL: DistillSettings = { fromSteps: 16, toSteps: 8, stepsPerRound: 40, batchSize: 8, learningRate: 3e-4, guidance: 1.3, seed: 1 };
+export const DEFAULT_DISTILL: DistillSettings = { fromSteps: 16, toSteps: 8, stepsPerRound: 40, batchSize: 8, learningRate: 1e-4, guidance: 1.3, seed: 1 };
 
 /** Images in each round's sample grid (one of each digit for a class-conditional model). */
 export const DISTILL_GRID_IMAGES = 10;

@@ -20,15 +20,30 @@ function rows(points: DistillLossPoint[]): Record<string, number>[] {
   return points.map((p) => ({ step: p.step, [`r${p.round}`]: Math.max(1e-6, p.loss) }));
 }
 
+/** A log axis of whole decades around the losses, with a tick at each. */
+function decades(points: DistillLossPoint[]): { domain: [number, number]; ticks: number[] } {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const p of points) {
+    const v = Math.max(1e-6, p.loss);
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const a = Number.isFinite(lo) ? Math.floor(Math.log10(lo)) : -3;
+  const b = Number.isFinite(hi) ? Math.max(a + 1, Math.ceil(Math.log10(hi))) : 0;
+  return { domain: [10 ** a, 10 ** b], ticks: Array.from({ length: b - a + 1 }, (_, i) => 10 ** (a + i)) };
+}
+
 function LossChart({ points, rounds }: { points: DistillLossPoint[]; rounds: { round: number; label: string }[] }) {
   const { ref, width } = useWidth();
+  const y = decades(points);
   return (
     <div ref={ref} className="distill-chart-box" style={{ height: HEIGHT }}>
       {width > 0 ? (
         <LineChart width={width} height={HEIGHT} data={rows(points)} margin={{ top: 8, right: 12, bottom: 4, left: 0 }}>
           <CartesianGrid stroke="#334155" strokeDasharray="3 3" />
           <XAxis dataKey="step" type="number" domain={[0, 'dataMax']} stroke="#cbd5e1" tick={{ fontSize: 12 }} height={24} allowDecimals={false} />
-          <YAxis type="number" scale="log" domain={['auto', 'auto']} stroke="#cbd5e1" tick={{ fontSize: 12 }} width={56} tickFormatter={(v: number) => v.toExponential(0)} allowDataOverflow />
+          <YAxis type="number" scale="log" domain={y.domain} ticks={y.ticks} interval={0} stroke="#cbd5e1" tick={{ fontSize: 12 }} width={48} tickFormatter={(v: number) => v.toExponential(0)} />
           <Legend wrapperStyle={{ fontSize: 12 }} />
           {rounds.map(({ round, label }) => (
             <Line key={round} dataKey={`r${round}`} name={label} stroke={COLORS[(round - 1) % COLORS.length]} dot={false} connectNulls isAnimationActive={false} />
@@ -48,7 +63,14 @@ function Grid({ images, label }: { images: DistillImages; label: string }) {
   return <canvas ref={canvas} className="digits distill-grid" role="img" aria-label={label} width={1} height={1} />;
 }
 
-const sci = (x: number) => x.toExponential(2);
+/** "a → b" in scientific notation, each number kept whole on a line. */
+function pair(a: number, b: number) {
+  return (
+    <>
+      <span className="nowrap">{a.toExponential(2)}</span> → <span className="nowrap">{b.toExponential(2)}</span>
+    </>
+  );
+}
 
 function RoundsTable({ results }: { results: DistillRoundResult[] }) {
   return (
@@ -65,19 +87,15 @@ function RoundsTable({ results }: { results: DistillRoundResult[] }) {
       <tbody>
         {results.map((r) => (
           <tr key={r.round}>
-            <td>
+            <td className="nowrap">
               {r.round} of {r.rounds}
             </td>
-            <td>
+            <td className="nowrap">
               {r.teacherSteps} → {r.studentSteps}
             </td>
-            <td>
-              {sci(r.lossStart)} → {sci(r.lossEnd)}
-            </td>
-            <td>
-              {sci(r.gapBefore)} → {sci(r.gapAfter)}
-            </td>
-            <td>{r.seconds.toFixed(1)} s</td>
+            <td>{pair(r.lossStart, r.lossEnd)}</td>
+            <td>{pair(r.gapBefore, r.gapAfter)}</td>
+            <td className="nowrap">{r.seconds.toFixed(1)} s</td>
           </tr>
         ))}
       </tbody>

@@ -98,7 +98,7 @@ export function DistillStage() {
         <NumberField label="To steps" value={form.toSteps} step={1} min={1} validate={ok} onCommit={(toSteps) => client.distill.setForm({ toSteps })} hint="The last student's: from steps halved once per round." disabled={active} />
         <NumberField label="Training steps per round" value={form.stepsPerRound} step={1} min={1} validate={ok} onCommit={(stepsPerRound) => client.distill.setForm({ stepsPerRound })} disabled={active} />
         <NumberField label="Batch size" value={form.batchSize} step={1} min={1} max={256} validate={ok} onCommit={(batchSize) => client.distill.setForm({ batchSize })} disabled={active} />
-        <NumberField label="Learning rate" value={form.learningRate} step={0.0001} validate={ok} onCommit={(learningRate) => client.distill.setForm({ learningRate })} hint="Adam; a cosine decay to 10 % over each round." disabled={active} />
+        <NumberField label="Learning rate" value={form.learningRate} step={0.0001} validate={ok} onCommit={(learningRate) => client.distill.setForm({ learningRate })} hint="Adam; each round warms up over its first tenth, then decays to 10 %." disabled={active} />
         {setup.classConditional ? (
           <NumberField
             label="Teacher guidance"
