@@ -1,8 +1,9 @@
 /**
  * The Training panel's Distill stage (issue 20) on the pretrained LDM in a real browser: bad
- * settings are refused in words; a distillation of 8 → 4 steps (one round, 2 training steps at
- * batch 2) shows the round's loss and the 4-step student's sample grid, and the student becomes the
- * page's model with Sampling set to DDIM-4, trailing spacing, guidance 1, which samples in 4 steps.
+ * settings are refused in words; Stop ends a run within a step and keeps the teacher; a
+ * distillation of 8 → 4 steps (one round, 2 training steps at batch 2) shows the round's loss and
+ * the 4-step student's sample grid, and the student becomes the page's model with Sampling set to
+ * DDIM-4, trailing spacing, guidance 1, which samples in 4 steps.
  */
 import { expect } from '@playwright/test';
 import { openApp, region, test } from './fixtures';
@@ -21,9 +22,19 @@ test('Distill 8 → 4 on the pretrained LDM: the round, its samples, and the stu
   await expect(training.getByRole('button', { name: 'Start' })).toBeDisabled();
 
   await training.getByRole('spinbutton', { name: 'To steps' }).fill('4');
-  await training.getByRole('spinbutton', { name: 'Training steps per round' }).fill('2');
   await training.getByRole('spinbutton', { name: 'Batch size' }).fill('2');
   await expect(training.getByRole('spinbutton', { name: 'Teacher guidance' })).toBeVisible();
+
+  // Stop ends a long run within a step and leaves the teacher as the model.
+  await training.getByRole('spinbutton', { name: 'Training steps per round' }).fill('1000');
+  await training.getByRole('button', { name: 'Start' }).click();
+  await expect(training.getByLabel('Distillation step', { exact: true })).toHaveText(/^[1-9]\d* \/ 1000$/);
+  await training.getByRole('button', { name: 'Stop' }).click();
+  await expect(training.getByLabel('Distillation state', { exact: true })).toHaveText('stopped', { timeout: 5_000 });
+  await expect(model.getByRole('status', { name: 'Model source status' })).toContainText('Pretrained latent diffusion (LDM)');
+  await expect(training.getByRole('status', { name: 'Distilled model note' })).toHaveCount(0);
+
+  await training.getByRole('spinbutton', { name: 'Training steps per round' }).fill('2');
   await expect(training.getByLabel('Distill plan')).toHaveText('1 round: 8 → 4 steps, 2 training steps at batch 2.');
   await training.getByRole('button', { name: 'Start' }).click();
 
