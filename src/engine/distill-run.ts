@@ -116,7 +116,7 @@ export class DistillHost {
       .then(
         async (student) => {
           const rounds = Math.log2(settings.fromSteps / settings.toSteps);
-          this.control = null;
+          if (this.control === control) this.control = null;
           let made: { model: DiffusionModel; info: SavedModelInfo };
           try {
             made = studentModel(target, student, settings, rounds);

@@ -143,7 +143,7 @@ export function DistillStage() {
           {message}
         </p>
       ) : null}
-      {status === 'stopped' ? <p className="field-hint" role="status">Stopped: the model is still the teacher, unchanged.</p> : null}
+      {status === 'stopped' ? <p className="field-hint" role="status">Stopped before the last round ended: no student replaced the model.</p> : null}
       {adopted ? (
         <p className="distill-adopted" role="status" aria-label="Distilled model note">
           The {adopted.studentSteps}-step student is now the page&apos;s model (it replaced its {adopted.teacherSteps}-step teacher). Sampling is set to DDIM,{' '}

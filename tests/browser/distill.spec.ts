@@ -6,6 +6,7 @@
  * DDIM-4, trailing spacing, guidance 1, which samples in 4 steps.
  */
 import { expect } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
 import { openApp, region, test } from './fixtures';
 
 test('Distill 8 → 4 on the pretrained LDM: the round, its samples, and the student as the model', async ({ page }) => {
@@ -60,4 +61,7 @@ test('Distill 8 → 4 on the pretrained LDM: the round, its samples, and the stu
   await expect(sampling.getByLabel('Sampling state', { exact: true })).toHaveText('done', { timeout: 60_000 });
   await expect(sampling.getByLabel('Model evaluations')).toHaveText('4');
   await expect(page.getByRole('alert', { name: 'Errors' })).toBeEmpty();
+  // The stage with its results has no serious or critical accessibility problem (axe-core).
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes[0]?.target.join(' ')} — ${v.help}`)).toEqual([]);
 });
