@@ -22,9 +22,10 @@ const selectRecons = (f: FrameState) => f.reconImages;
 
 /**
  * Stage choice: a latent model's autoencoder first, then the denoiser on its latents (a pixel
- * model's one stage is its denoiser); then, once the denoiser is trained, Distill.
+ * model's one stage is its denoiser); then, once the denoiser is trained, Distill. While a training
+ * run is paused only its own stage and Distill can be picked (a distillation takes over the device).
  */
-function StagePicker({ stage, latent, disabled }: { stage: TrainingStage; latent: boolean; disabled: boolean }) {
+function StagePicker({ stage, latent, disabled, paused }: { stage: TrainingStage; latent: boolean; disabled: boolean; paused: boolean }) {
   const client = useEngine();
   const name = useId();
   const aeSteps = useApp((s) => stageSteps(s).autoencoder);
@@ -40,7 +41,7 @@ function StagePicker({ stage, latent, disabled }: { stage: TrainingStage; latent
       <legend>Training stage</legend>
       {(latent ? (['autoencoder', 'denoiser'] as const) : (['denoiser'] as const)).map((s) => (
         <label key={s} className={`stage${!distill && stage === s ? ' stage--current' : ''}`}>
-          <input type="radio" name={name} value={s} checked={!distill && stage === s} onChange={() => pick(s)} />
+          <input type="radio" name={name} value={s} checked={!distill && stage === s} disabled={paused && s !== stage} onChange={() => pick(s)} />
           <span className="stage-name">{latent ? STAGE_LABELS[s] : 'Denoiser'}</span>
           <span className="stage-steps" aria-label={s === 'autoencoder' ? 'Autoencoder steps' : 'Denoiser steps'}>
             {steps[s].toLocaleString()} step{steps[s] === 1 ? '' : 's'}
@@ -50,7 +51,7 @@ function StagePicker({ stage, latent, disabled }: { stage: TrainingStage; latent
       <label className={`stage${distill ? ' stage--current' : ''}`}>
         <input type="radio" name={name} value="distill" checked={distill} onChange={() => client.distill.select(true)} />
         <span className="stage-name">Distill</span>
-        <span className="stage-steps">{denoiserSteps > 0 ? 'fewer sampling steps' : 'train the denoiser first'}</span>
+        <span className="stage-steps">{denoiserSteps > 0 ? 'fewer sampling steps' : 'needs a trained model'}</span>
       </label>
     </fieldset>
   );
@@ -132,7 +133,7 @@ export function TrainingPanel() {
     return (
       <Panel title="Training">
         <ResumeOffer />
-        <StagePicker stage={stage} latent={latent} disabled={active || distilling} />
+        <StagePicker stage={stage} latent={latent} disabled={train.state === 'running' || distilling} paused={train.state === 'paused'} />
         <DistillStage />
       </Panel>
     );
@@ -141,7 +142,7 @@ export function TrainingPanel() {
   return (
     <Panel title="Training">
       <ResumeOffer />
-      <StagePicker stage={stage} latent={latent} disabled={active || distilling} />
+      <StagePicker stage={stage} latent={latent} disabled={train.state === 'running' || distilling} paused={train.state === 'paused'} />
       {stageNote ? (
         <p className="stage-note" role="note">
           {stageNote}

@@ -65,3 +65,14 @@ test('Distill 8 → 4 on the pretrained LDM: the round, its samples, and the stu
   const { violations } = await new AxeBuilder({ page }).analyze();
   expect(violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes[0]?.target.join(' ')} — ${v.help}`)).toEqual([]);
 });
+
+test('an untrained model cannot be distilled, and the stage says why', async ({ page }) => {
+  await openApp(page, 'backend=wasm');
+  const training = region(page, 'Training');
+  await training.getByRole('radio', { name: 'Distill' }).check();
+  await expect(training.getByRole('alert', { name: 'Distill settings problem' })).toContainText('There is no trained denoiser to distil');
+  await expect(training.getByRole('button', { name: 'Start' })).toBeDisabled();
+  // Back to training: the training form returns.
+  await training.getByRole('radio', { name: 'Denoiser' }).check();
+  await expect(training.getByRole('spinbutton', { name: 'Preview every N steps' })).toBeVisible();
+});
