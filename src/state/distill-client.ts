@@ -53,6 +53,9 @@ export const IDLE_DISTILL: Omit<DistillState, 'selected' | 'form'> = { status: '
 export class DistillClient {
   readonly store: StoreApi<DistillState> = createStore<DistillState>()(() => ({ selected: false, form: DEFAULT_DISTILL, ...IDLE_DISTILL }));
 
+  /** True from 'distill/done' until the page has taken the student as its new model. */
+  private adopting = false;
+
   constructor(private readonly send: (message: PageToWorker) => void) {}
 
   /** Chooses (or leaves) the Distill stage in Training. */
@@ -78,7 +81,8 @@ export class DistillClient {
       if (problem) this.store.setState({ message: problem });
       return false;
     }
-    this.store.setState({ ...IDLE_DISTILL, status: 'starting' });
+    // The note on the page's model stays: it is the last student until this run's replaces it.
+    this.store.setState((s) => ({ ...IDLE_DISTILL, adopted: s.adopted, status: 'starting' }));
     this.send({ type: 'distill/start', settings: form });
     return true;
   }
@@ -111,6 +115,7 @@ export class DistillClient {
       }
       case 'distill/done': {
         const next = msg.studentSteps / 2;
+        this.adopting = true;
         // The student can be distilled again: the form proposes its next round.
         return this.store.setState((s) => ({
           adopted: { teacherSteps: msg.teacherSteps, studentSteps: msg.studentSteps },
@@ -118,6 +123,12 @@ export class DistillClient {
         }));
       }
     }
+  }
+
+  /** The page's model changed: the note that the student is the model goes, unless this change is the student's arrival. */
+  onNewModel(): void {
+    if (this.adopting) this.adopting = false;
+    else if (this.store.getState().adopted) this.store.setState({ adopted: null });
   }
 
   /** The engine refused or lost a run ('error' from a distill request). */

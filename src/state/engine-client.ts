@@ -321,6 +321,7 @@ export class EngineClient {
     this.book.requestedStage = null;
     this.view.clear();
     this.quality.clear();
+    this.distill.onNewModel();
   }
 
   private onMessage(msg: WorkerToPage): void {
