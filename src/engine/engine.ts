@@ -33,6 +33,8 @@ import { LabEngine } from './lab/lab-engine';
 import { EditHost } from './edit-host';
 import { decodeRecorded, undecoded, type DecodeRequest } from './record-decode';
 import { editBatch, type EditRequest } from '../sampling/edit-config';
+import { DistillHost, distillTarget } from './distill-run';
+import { isDistillRequest } from '../protocol/distill-messages';
 
 export interface EngineDeps {
   post: (message: WorkerToPage) => void;
@@ -62,6 +64,8 @@ export class Engine {
   private readonly quality: QualityCurve;
   /** The 2D lab's model and runs (./lab/), independent of the image model. */
   private readonly lab: LabEngine;
+  /** The Training panel's Distill stage (./distill-run.ts): the page's model distilled into a student of fewer steps. */
+  private readonly distill: DistillHost;
 
   constructor(private readonly deps: EngineDeps) {
     this.sampling = new SamplingHost(deps.post, () => this.postModelInfo());
@@ -69,6 +73,7 @@ export class Engine {
     this.edit = new EditHost(deps.post);
     this.compare = new CompareSession({ post: deps.post, read: deps.readPretrained, loadData: async () => (await this.ensureData()).dataset });
     this.quality = new QualityCurve({ post: deps.post, read: deps.readPretrained, loadData: async () => (await this.ensureData()).dataset });
+    this.distill = new DistillHost({ post: deps.post, target: async () => distillTarget(this.model, this.setup, this.schedule, this.training, await this.ensureData()), prepare: () => this.compare.stop().then(() => this.quiet()), adopt: (m, info, announce) => this.adopt(m, info, announce) });
   }
 
   async handle(message: PageToWorker): Promise<void> {
@@ -119,7 +124,7 @@ export class Engine {
       case 'quality/set':
         return this.quality.set(message.settings);
       default:
-        return this.lab.handle(message);
+        return isDistillRequest(message) ? this.distill.handle(message) : this.lab.handle(message);
     }
   }
 
@@ -138,23 +143,15 @@ export class Engine {
   }
 
   private async ensureData(): Promise<DataState> {
-    if (this.data == null) {
-      const dataset = await this.deps.loadData();
-      this.data = { dataset, split: splitTrainHeldOut(dataset) };
-    }
-    return this.data;
+    this.data ??= await this.deps.loadData().then((dataset) => ({ dataset, split: splitTrainHeldOut(dataset) }));
+    return this.data as DataState;
   }
 
   private async preview(count: number): Promise<void> {
     const { dataset, split } = await this.ensureData();
     const p = createBatchProvider(dataset, split.train, 1, 0).preview(count);
-    this.deps.post({
-      type: 'data/preview',
-      images: { pixels: p.x, n: p.count, h: dataset.height, w: dataset.width, c: 1 },
-      labels: p.labels,
-      trainCount: split.train.length,
-      heldOutCount: split.heldOut.length,
-    });
+    const images = { pixels: p.x, n: p.count, h: dataset.height, w: dataset.width, c: 1 };
+    this.deps.post({ type: 'data/preview', images, labels: p.labels, trainCount: split.train.length, heldOutCount: split.heldOut.length });
   }
 
   /** A new setup replaces the model (validated first: a bad setup leaves the current model alone). */
@@ -203,10 +200,14 @@ export class Engine {
     await this.compare.stop();
     const data = await this.ensureData();
     const model = this.ensureModel(config.seed);
-    if (this.training == null) {
-      this.training = new TrainingSession({ model, schedule: this.schedule, setup: this.setup, data, post: this.deps.post, onChange: () => this.postModelInfo(), guard: (c) => this.checkTrainingMemory(c), quality: this.quality });
-    }
+    this.training ??= this.session(model, data);
     await this.training.start(config);
+  }
+
+  /** A training session of `model` (with an imported model's step counts and loss history). */
+  private session(model: DiffusionModel, data: DataState, info?: SavedModelInfo): TrainingSession {
+    const { schedule, setup, quality } = this;
+    return new TrainingSession({ model, schedule, setup, data, post: this.deps.post, onChange: () => this.postModelInfo(), guard: (c) => this.checkTrainingMemory(c), quality, resumeFrom: info, history: info?.history });
   }
 
   private postTrainState(): void {
@@ -256,14 +257,19 @@ export class Engine {
 
   /** Compare needs the device to itself: training pauses and a sampling run is cancelled first. */
   private async startCompare(settings: CompareSettings): Promise<void> {
-    this.training?.pause();
-    await Promise.all([this.sampling.stop(), this.edit.stop()]);
-    this.postTrainState();
+    await this.quiet();
     await this.compare.start(settings);
   }
 
+  /** Training paused, sampling and edit runs stopped (a comparison or a distillation takes the device). */
+  private async quiet(): Promise<void> {
+    this.training?.pause();
+    await Promise.all([this.sampling.stop(), this.edit.stop()]);
+    this.postTrainState();
+  }
+
   private async stopRuns(): Promise<void> {
-    await Promise.all([this.training?.stop(), this.sampling.stop(), this.edit.stop()]);
+    await Promise.all([this.training?.stop(), this.sampling.stop(), this.edit.stop(), this.distill.stop()]);
   }
 
   /** Forget the trained model: stop the runs and free every weight and optimizer slot. */
@@ -299,8 +305,13 @@ export class Engine {
   /** Replaces the model with an imported one, only once the files have passed every check. */
   private async importModel(files: ModelFile[]): Promise<void> {
     const { model, info } = readModel(files);
+    await this.adopt(model, info, { type: 'model/imported', setup: info.setup });
+  }
+
+  /** Installs a validated model, says so (`announce`), then describes it: an import, or a distilled student. */
+  private async adopt(model: DiffusionModel, info: SavedModelInfo, announce: WorkerToPage): Promise<void> {
     await this.installModel(model, info);
-    this.deps.post({ type: 'model/imported', setup: info.setup });
+    this.deps.post(announce);
     this.postModelInfo();
     this.postTrainState();
     this.training?.postHistory();
@@ -352,18 +363,7 @@ export class Engine {
     this.setup = info.setup;
     this.schedule = makeSchedule(info.setup.schedule);
     this.model = model;
-    this.training = new TrainingSession({
-      model,
-      schedule: this.schedule,
-      setup: this.setup,
-      data,
-      post: this.deps.post,
-      onChange: () => this.postModelInfo(),
-      guard: (c) => this.checkTrainingMemory(c),
-      quality: this.quality,
-      resumeFrom: info,
-      history: info.history,
-    });
+    this.training = this.session(model, data, info);
   }
 
   /**

@@ -15,6 +15,7 @@ import type { SamplingConfig } from '../sampling/config';
 import { labTransferables, type LabToPage, type LabToWorker } from './lab-messages';
 import { editTransferables, type EditToPage, type EditToWorker } from './edit-messages';
 import type { QualityToPage, QualityToWorker } from './quality-messages';
+import { distillTransferables, type DistillToPage, type DistillToWorker } from './distill-messages';
 
 export type PageToWorker =
   /**
@@ -57,7 +58,9 @@ export type PageToWorker =
   /** The Edit panel (./edit-messages.ts). */
   | EditToWorker
   /** The live quality curve (./quality-messages.ts). */
-  | QualityToWorker;
+  | QualityToWorker
+  /** The Training panel's Distill stage (./distill-messages.ts). */
+  | DistillToWorker;
 
 export interface ImageBatch {
   /** Pixels in [-1, 1], layout [n, h, w, c]; a transferred buffer. */
@@ -247,10 +250,12 @@ export type WorkerToPage =
   | EditToPage
   /** The live quality curve (./quality-messages.ts). */
   | QualityToPage
+  /** The Training panel's Distill stage (./distill-messages.ts). */
+  | DistillToPage
   | { type: 'error'; message: string; source: ErrorSource };
 
 /** Which part of the page an error belongs to. */
-export type ErrorSource = 'init' | 'setup' | 'train' | 'sample' | 'data' | 'model' | 'compare' | 'lab' | 'edit';
+export type ErrorSource = 'init' | 'setup' | 'train' | 'sample' | 'data' | 'model' | 'compare' | 'lab' | 'edit' | 'distill';
 
 /** The buffers a message carries, to pass as postMessage's transfer list. */
 export function transferablesOf(message: WorkerToPage): ArrayBuffer[] {
@@ -278,6 +283,7 @@ export function transferablesOf(message: WorkerToPage): ArrayBuffer[] {
       return [message.steps.buffer as ArrayBuffer, message.losses.buffer as ArrayBuffer];
     default:
       if (message.type.startsWith('edit/')) return editTransferables(message as EditToPage);
+      if (message.type.startsWith('distill/')) return distillTransferables(message as DistillToPage);
       return message.type.startsWith('lab/') ? labTransferables(message as LabToPage) : [];
   }
 }

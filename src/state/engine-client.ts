@@ -28,6 +28,8 @@ import { EditClient } from './edit/edit-client';
 import { isEditMessage } from '../protocol/edit-messages';
 import { isQualityMessage } from '../protocol/quality-messages';
 import { QualityClient } from './quality-curve';
+import { DistillClient } from './distill-client';
+import { isDistillMessage } from '../protocol/distill-messages';
 
 export { EXPORT_NAMES, FINE_TUNE_LEARNING_RATE, FINE_TUNE_STEPS } from './model-sources';
 
@@ -58,6 +60,8 @@ export class EngineClient {
   readonly edit: EditClient;
   /** The live quality curve's page side (./quality-curve.ts): on/off, samples, the points. */
   readonly quality: QualityClient;
+  /** The Training panel's Distill stage (./distill-client.ts): its form, run, rounds and grids. */
+  readonly distill: DistillClient;
 
   private readonly worker: WorkerHost;
   private readonly view: TrainingView;
@@ -85,6 +89,7 @@ export class EngineClient {
     this.worker = new WorkerHost(this.store, options.createWorker ?? defaultWorker, request.backend, events, parseThreadsParam(this.search));
     this.lab = new LabClient(send);
     this.quality = new QualityClient(send);
+    this.distill = new DistillClient(send);
     this.edit = new EditClient({
       send,
       beginRun: (caption, numImages, steps) => this.beginRun(caption, numImages, steps),
@@ -321,12 +326,16 @@ export class EngineClient {
     this.book.requestedStage = null;
     this.view.clear();
     this.quality.clear();
+    this.distill.onNewModel();
   }
 
   private onMessage(msg: WorkerToPage): void {
     if (isLabMessage(msg)) return this.lab.onMessage(msg);
     if (isEditMessage(msg)) return this.edit.onMessage(msg);
     if (isQualityMessage(msg)) return this.quality.onMessage(msg);
+    if (isDistillMessage(msg)) this.distill.onMessage(msg);
+    if (msg.type === 'ready') this.distill.onEngineReady();
+    if (msg.type === 'error' && msg.source === 'distill') this.distill.onError(msg.message);
     if (msg.type === 'sample/state') this.edit.onSampleState(msg.state);
     if (msg.type === 'error' && msg.source === 'edit') this.edit.onError();
     // A state change lands after the progress held back so far: the reducer reads the store with it.

@@ -6,6 +6,7 @@
 import { isLabMessage } from '../protocol/lab-messages';
 import { isEditMessage } from '../protocol/edit-messages';
 import { isQualityMessage } from '../protocol/quality-messages';
+import { isDistillMessage, type DistillToPage } from '../protocol/distill-messages';
 import type { PageToWorker, SampleDecoded, SampleSteps, SampleSummary, WorkerToPage } from '../protocol/messages';
 import type { ModelFile } from '../io/model-file';
 import type { TrainingStage } from '../engine/run-config';
@@ -85,6 +86,28 @@ function stoppedSample(s: MessageState): AppState['sample'] {
   return s.sample.state === 'running' || s.sample.state === 'paused' ? { ...IDLE_SAMPLE, caption: s.sample.caption } : s.sample;
 }
 
+/**
+ * A distilled student is the engine's model now: the page takes it as it takes an import, and
+ * samples it as it was trained: DDIM over trailing timesteps at its step count, η = 0, guidance 1
+ * (the teacher's guidance is built in), as the Model panel's "Load the distilled LDM" does.
+ */
+function distilled(s: MessageState, msg: Extract<DistillToPage, { type: 'distill/done' }>): Reduction {
+  const sampling = { kind: 'ddim' as const, steps: msg.studentSteps, spacing: 'trailing' as const, eta: 0, guidance: 1, adaptive: 'off' as const, earlyStop: 'off' as const };
+  return {
+    before: [{ type: 'new-model' }],
+    book: { justImported: true, fineTuneForm: false },
+    patch: {
+      setup: msg.setup,
+      pendingSetup: null,
+      model: null,
+      sample: stoppedSample(s),
+      training: { ...s.training, stage: 'denoiser' },
+      sampling: { ...s.sampling, ...sampling, digit: msg.setup.classConditional ? s.sampling.digit : null },
+      pretrained: { ...s.pretrained, source: 'imported', status: 'idle', info: null, message: null },
+    },
+  };
+}
+
 /** Reduces the image engine's messages; the 2D lab's ('lab/*') are the lab client's (./lab/) and change nothing here. */
 export function reduceMessage(s: MessageState, msg: WorkerToPage): Reduction {
   if (isLabMessage(msg)) return { patch: {} };
@@ -92,6 +115,8 @@ export function reduceMessage(s: MessageState, msg: WorkerToPage): Reduction {
   if (isEditMessage(msg)) return { patch: {} };
   // The live quality curve's points are the quality client's (./quality-curve.ts).
   if (isQualityMessage(msg)) return { patch: {} };
+  // The Distill stage's messages are the distill client's (./distill-client.ts), but for the student taking the teacher's place.
+  if (isDistillMessage(msg)) return msg.type === 'distill/done' ? distilled(s, msg) : NOTHING;
   switch (msg.type) {
     case 'ready': {
       const engine = { ...s.engine, status: 'ready' as const, backend: msg.backend, requested: msg.requested, fallbackNote: msg.fallbackNote, adapter: msg.adapter, wasmThreads: msg.wasmThreads ?? null, choiceNote: msg.choiceNote ?? null };

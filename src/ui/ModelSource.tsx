@@ -2,7 +2,7 @@ import { useId, useState } from 'react';
 import type { ModelKind } from '../models/setup/model-setup';
 import type { PretrainedInfo } from '../io/pretrained-info';
 import type { PretrainedState } from '../state/store';
-import { useApp, useEngine } from './context';
+import { useApp, useDistill, useEngine } from './context';
 import { formatBytes, formatDuration } from './format';
 import './pretrained.css';
 
@@ -142,6 +142,8 @@ export function ModelSource() {
   const keepBusy = useApp((s) => s.keep.status !== 'idle');
   const loading = pretrained.status === 'loading';
   const source = pretrained.source;
+  // A student distilled in Training (the Distill stage) came in as an import does: say what it is.
+  const adopted = useDistill((s) => s.adopted);
 
   return (
     <div className="model-source">
@@ -168,7 +170,9 @@ export function ModelSource() {
         </div>
       ) : null}
       <p className="field-hint pretrained-status" role="status" aria-label="Model source status">
-        {statusText(pretrained)}
+        {adopted && source === 'imported'
+          ? `Distilled here (Training, Distill): the ${adopted.studentSteps}-step student of its ${adopted.teacherSteps}-step teacher, sampled with DDIM-${adopted.studentSteps}, trailing spacing, guidance 1.`
+          : statusText(pretrained)}
       </p>
       {loading ? (
         <progress

@@ -4,12 +4,13 @@ import { stageSteps } from '../state/store';
 import { setupProblem, validateBatchSize, validateLearningRate, validatePreviewEvery, validateTrainSteps } from '../state/validate';
 import type { TrainingStage } from '../engine/run-config';
 import { BatchCanvas } from './BatchCanvas';
-import { useApp, useEngine, useFrames } from './context';
+import { useApp, useDistill, useEngine, useFrames } from './context';
 import { formatDuration, formatRate } from './format';
 import { MoreSettings } from './MoreSettings';
 import { NumberField, Panel } from './fields';
 import { LastCheckpoint, ResumeOffer, validateCheckpointEvery } from './ResumeOffer';
 import { QualityCurve } from './QualityCurve';
+import { DistillStage } from './DistillStage';
 
 const STAGE_LABELS: Record<TrainingStage, string> = {
   autoencoder: '1. Autoencoder',
@@ -19,25 +20,39 @@ const STAGE_LABELS: Record<TrainingStage, string> = {
 const selectOriginals = (f: FrameState) => f.reconOriginals;
 const selectRecons = (f: FrameState) => f.reconImages;
 
-/** Stage choice of a latent model: the autoencoder first, then the denoiser on its latents. */
-function StagePicker({ stage, disabled }: { stage: TrainingStage; disabled: boolean }) {
+/**
+ * Stage choice: a latent model's autoencoder first, then the denoiser on its latents (a pixel
+ * model's one stage is its denoiser); then, once the denoiser is trained, Distill. While a training
+ * run is paused only its own stage and Distill can be picked (a distillation takes over the device).
+ */
+function StagePicker({ stage, latent, disabled, paused }: { stage: TrainingStage; latent: boolean; disabled: boolean; paused: boolean }) {
   const client = useEngine();
   const name = useId();
   const aeSteps = useApp((s) => stageSteps(s).autoencoder);
   const denoiserSteps = useApp((s) => stageSteps(s).denoiser);
+  const distill = useDistill((s) => s.selected);
   const steps: Record<TrainingStage, number> = { autoencoder: aeSteps, denoiser: denoiserSteps };
+  const pick = (s: TrainingStage) => {
+    client.distill.select(false);
+    client.setTraining({ stage: s });
+  };
   return (
     <fieldset className="stages" disabled={disabled}>
       <legend>Training stage</legend>
-      {(['autoencoder', 'denoiser'] as const).map((s) => (
-        <label key={s} className={`stage${stage === s ? ' stage--current' : ''}`}>
-          <input type="radio" name={name} value={s} checked={stage === s} onChange={() => client.setTraining({ stage: s })} />
-          <span className="stage-name">{STAGE_LABELS[s]}</span>
+      {(latent ? (['autoencoder', 'denoiser'] as const) : (['denoiser'] as const)).map((s) => (
+        <label key={s} className={`stage${!distill && stage === s ? ' stage--current' : ''}`}>
+          <input type="radio" name={name} value={s} checked={!distill && stage === s} disabled={paused && s !== stage} onChange={() => pick(s)} />
+          <span className="stage-name">{latent ? STAGE_LABELS[s] : 'Denoiser'}</span>
           <span className="stage-steps" aria-label={s === 'autoencoder' ? 'Autoencoder steps' : 'Denoiser steps'}>
             {steps[s].toLocaleString()} step{steps[s] === 1 ? '' : 's'}
           </span>
         </label>
       ))}
+      <label className={`stage${distill ? ' stage--current' : ''}`}>
+        <input type="radio" name={name} value="distill" checked={distill} onChange={() => client.distill.select(true)} />
+        <span className="stage-name">Distill</span>
+        <span className="stage-steps">{denoiserSteps > 0 ? 'fewer sampling steps' : 'needs a trained model'}</span>
+      </label>
     </fieldset>
   );
 }
@@ -78,6 +93,8 @@ export function TrainingPanel() {
   const loadingPretrained = useApp((s) => s.pretrained.status === 'loading');
   const restoring = useApp((s) => s.recovery.restoring);
   const pretrainedSteps = useApp((s) => (s.pretrained.source === 'pretrained' ? (s.pretrained.info?.denoiserSteps ?? null) : null));
+  const distill = useDistill((s) => s.selected);
+  const distilling = useDistill((s) => s.status === 'starting' || s.status === 'running' || s.status === 'paused');
 
   const latent = setup.kind === 'latent';
   const stage: TrainingStage = latent ? form.stage : 'denoiser';
@@ -112,10 +129,20 @@ export function TrainingPanel() {
   if (latent && stage === 'denoiser' && aeSteps === 0) stageNote = 'Stage 2 needs stage 1: train the autoencoder first — the latent denoiser learns on its latents.';
   else if (latent && stage === 'autoencoder' && denoiserSteps > 0) stageNote = 'The autoencoder is frozen: the denoiser has trained on its latents. Reset to retrain it.';
 
+  if (distill) {
+    return (
+      <Panel title="Training">
+        <ResumeOffer />
+        <StagePicker stage={stage} latent={latent} disabled={train.state === 'running' || distilling} paused={train.state === 'paused'} />
+        <DistillStage />
+      </Panel>
+    );
+  }
+
   return (
     <Panel title="Training">
       <ResumeOffer />
-      {latent ? <StagePicker stage={stage} disabled={active} /> : null}
+      <StagePicker stage={stage} latent={latent} disabled={train.state === 'running' || distilling} paused={train.state === 'paused'} />
       {stageNote ? (
         <p className="stage-note" role="note">
           {stageNote}

@@ -3,6 +3,7 @@ import { useStore } from 'zustand';
 import type { EngineClient } from '../state/engine-client';
 import type { AppState } from '../state/store';
 import type { FrameState } from '../state/frames';
+import type { DistillState } from '../state/distill-client';
 
 export const EngineContext = createContext<EngineClient | null>(null);
 
@@ -19,4 +20,9 @@ export function useApp<T>(selector: (s: AppState) => T): T {
 
 export function useFrames<T>(selector: (s: FrameState) => T): T {
   return useStore(useEngine().frames, selector);
+}
+
+/** Reads the Distill stage's store (src/state/distill-client.ts). */
+export function useDistill<T>(selector: (s: DistillState) => T): T {
+  return useStore(useEngine().distill.store, selector);
 }

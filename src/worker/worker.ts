@@ -37,7 +37,7 @@ const engine = new Engine({
 function errorSource(type: PageToWorker['type']): ErrorSource {
   if (type === 'init' || type === 'setup') return type;
   const prefix = type.split('/')[0];
-  return prefix === 'sample' || prefix === 'data' || prefix === 'model' || prefix === 'compare' || prefix === 'lab' ? prefix : 'train';
+  return prefix === 'sample' || prefix === 'data' || prefix === 'model' || prefix === 'compare' || prefix === 'lab' || prefix === 'distill' ? prefix : 'train';
 }
 
 /** Messages are handled one after another, so a setup never races the training start it precedes. */
