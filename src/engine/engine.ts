@@ -257,6 +257,7 @@ export class Engine {
 
   /** Compare needs the device to itself: training pauses and a sampling run is cancelled first. */
   private async startCompare(settings: CompareSettings): Promise<void> {
+    await this.distill.stop(); // a comparison takes the device: a distillation in progress stops (its teacher stays the model)
     await this.quiet();
     await this.compare.start(settings);
   }

@@ -17,6 +17,7 @@ import { splitTrainHeldOut } from '../../src/data/mnist';
 import { RunControl } from '../../src/engine/run-control';
 import { runDistillRounds } from '../../src/engine/distill-rounds';
 import type { DistillSettings } from '../../src/protocol/distill-messages';
+import { DEFAULT_COMPARE } from '../../src/state/compare';
 import type { TrainingConfig } from '../../src/engine/run-config';
 import type { WorkerToPage } from '../../src/protocol/messages';
 
@@ -99,6 +100,15 @@ describe('engine: the Distill stage', () => {
     const steps = of('distill/progress').flatMap((p) => Array.from(p.steps));
     expect(Math.max(...steps)).toBeLessThan(10);
     expect(of('distill/done')).toEqual([]);
+    expect(tf.memory().numTensors).toBe(before);
+
+    // A comparison takes the device: a distillation in progress stops first.
+    messages.length = 0;
+    await engine.handle({ type: 'distill/start', settings: { ...settings, fromSteps: 2, stepsPerRound: 10_000 } });
+    await until((m) => m.type === 'distill/progress');
+    await engine.handle({ type: 'compare/start', compare: { ...DEFAULT_COMPARE, qualityImages: 0, sweepSteps: [] } });
+    expect(of('distill/state').at(-1)).toMatchObject({ state: 'stopped' });
+    await until((m) => m.type === 'compare/state' && m.state !== 'running', 10_000);
     expect(tf.memory().numTensors).toBe(before);
   });
 });
