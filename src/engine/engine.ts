@@ -31,7 +31,7 @@ import { memoryBudgetOf } from '../backends/memory-limits';
 import { loseGpuDeviceForTest } from '../backends/device-watch';
 import { LabEngine } from './lab/lab-engine';
 import { EditHost } from './edit-host';
-import { decodeRecorded, undecoded, type DecodeRequest } from './record-decode';
+import { answerDecode } from './record-decode';
 import { editBatch, type EditRequest } from '../sampling/edit-config';
 import { DistillHost, distillTarget } from './distill-run';
 import { isDistillRequest } from '../protocol/distill-messages';
@@ -106,7 +106,7 @@ export class Engine {
       case 'sample/cancel':
         return this.edit.running ? this.edit.control(message.type) : this.sampling.control(message.type);
       case 'sample/decode':
-        return this.decodeForPlayer(message);
+        return answerDecode(this.model, message, this.deps.post);
       case 'edit/start':
         return this.startEdit(message.edit, message.run);
       case 'edit/convert':
@@ -224,17 +224,6 @@ export class Engine {
       throw new Error(problem);
     }
     this.sampling.start(this.ensureModel(0), this.schedule, this.setup.prediction, config, run);
-  }
-
-  /** The player shows recorded latent positions the run did not decode (./record-decode.ts). */
-  private async decodeForPlayer(request: DecodeRequest): Promise<void> {
-    try {
-      this.deps.post(await decodeRecorded(this.model, request));
-    } catch (err) {
-      // An answer without images, so the page's request is not left in flight; then the error.
-      this.deps.post(undecoded(request));
-      throw err;
-    }
   }
 
   /**

@@ -60,3 +60,16 @@ export async function decodeRecorded(model: DiffusionModel | null, request: Deco
     x0: quantize(data.subarray(half), IMAGE_RANGE),
   };
 }
+
+/**
+ * Answers the player's request (the engine's 'sample/decode'): the decodings, or when decoding
+ * throws, an answer without images first, so the page's request is not left in flight, then the error.
+ */
+export async function answerDecode(model: DiffusionModel | null, request: DecodeRequest, post: (message: SampleDecoded) => void): Promise<void> {
+  try {
+    post(await decodeRecorded(model, request));
+  } catch (err) {
+    post(undecoded(request));
+    throw err;
+  }
+}
