@@ -125,10 +125,21 @@ export class DistillClient {
     }
   }
 
-  /** The page's model changed: the note that the student is the model goes, unless this change is the student's arrival. */
+  /**
+   * The page's model changed: unless this change is the student's arrival, the note that the student
+   * is the model goes, and so do the rounds of a finished run (they were another model's).
+   */
   onNewModel(): void {
-    if (this.adopting) this.adopting = false;
-    else if (this.store.getState().adopted) this.store.setState({ adopted: null });
+    if (this.adopting) {
+      this.adopting = false;
+      return;
+    }
+    const s = this.store.getState();
+    if (this.active()) {
+      if (s.adopted) this.store.setState({ adopted: null });
+    } else if (s.adopted || s.results.length > 0 || s.losses.length > 0 || s.progress) {
+      this.store.setState({ ...IDLE_DISTILL });
+    }
   }
 
   /** The engine refused or lost a run ('error' from a distill request). */

@@ -63,9 +63,9 @@ describe('distill client', () => {
     expect(app.sampling).toMatchObject({ kind: 'ddim', steps: 4, spacing: 'trailing', eta: 0, guidance: 1, adaptive: 'off', earlyStop: 'off' });
     expect(app.pretrained.source).toBe('imported');
     expect(client.distill.store.getState()).toMatchObject({ status: 'done', adopted: { teacherSteps: 8, studentSteps: 4 }, form: { fromSteps: 4, toSteps: 2 } });
-    // Another model replaces the student: the note that the student is the model goes.
+    // Another model replaces the student: the note that the student is the model goes, and the rounds (another model's) with it.
     worker.answer({ type: 'model/imported', setup });
-    expect(client.distill.store.getState().adopted).toBeNull();
+    expect(client.distill.store.getState()).toMatchObject({ adopted: null, status: 'idle', results: [], losses: [], progress: null, form: { fromSteps: 4, toSteps: 2 } });
     client.dispose();
   });
 
