@@ -110,7 +110,7 @@ describe('every preset and configuration', () => {
   for (const pretrained of [false, true]) {
     it(`leaves the address bar with only its differences from the defaults, after any other (${pretrained ? 'pretrained model' : 'fresh weights'})`, () => {
       // On the pretrained model, the configurations that change the model are tested below (they load or ask).
-      const choices = PRESETS.flatMap((p) => [p, ...p.alternatives]).filter((c) => !pretrained || !['Latent model', 'Cosine schedule'].includes(c.name));
+      const choices = PRESETS.flatMap((p) => [p, ...p.alternatives]).filter((c) => !pretrained || !['Latent model', 'Cosine schedule', 'Train to digits'].includes(c.name));
       for (const before of choices) {
         for (const choice of choices) {
           const { client } = page(pretrained);
@@ -130,9 +130,10 @@ describe('every preset and configuration', () => {
   it('touches only its groups: the training form stays as the user set it', () => {
     const { client } = page(false);
     client.setTraining({ learningRate: 5e-4, batchSize: 8 });
-    for (const p of PRESETS) {
+    // Only "Train to digits" sets the training form (tested below).
+    expect(PRESETS.filter((p) => groupsOf(decodeShare(p.query).values).has('training')).map((p) => p.name)).toEqual(['Train to digits']);
+    for (const p of PRESETS.filter((x) => x.name !== 'Train to digits')) {
       applyPreset(client, p);
-      expect(groupsOf(decodeShare(p.query).values).has('training')).toBe(false);
       expect(client.store.getState().training).toMatchObject({ learningRate: 5e-4, batchSize: 8 });
     }
   });
@@ -200,5 +201,41 @@ describe('on the pretrained model', () => {
     // "Linear schedule" drops the waiting change: the pretrained model already is linear.
     applyPreset(client, byName('Linear schedule'));
     expect(client.store.getState().pendingSetup).toBeNull();
+  });
+});
+
+describe('"Train to digits"', () => {
+  const preset = byName('Train to digits');
+  const { values } = decodeShare(preset.query);
+  /** The preset's model and training form, as the page holds them. */
+  const expectRecipe = (s: AppState) => {
+    expect(s.setup).toMatchObject({ kind: 'pixel', preset: values.get('unet'), attention: false, prediction: values.get('pred'), classConditional: true, emaDecay: values.get('ema'), dropout: 0, minSnrGamma: 0 });
+    expect(s.setup.schedule).toEqual(DEFAULT_SETUP.schedule);
+    expect(s.training).toMatchObject({ learningRate: values.get('lr'), lrSchedule: values.get('lrsched'), warmupSteps: values.get('warmup'), batchSize: values.get('batch'), steps: values.get('tsteps') });
+  };
+
+  it('on fresh weights sets the model and the training form at once, over what the user had set', () => {
+    const { client } = page(false);
+    client.updateSetup((m) => ({ ...m, preset: 'small', attention: true, minSnrGamma: 5 }));
+    client.setTraining({ learningRate: 5e-4, batchSize: 8, steps: 7 });
+    applyPreset(client, preset);
+    const s = client.store.getState();
+    expect(s.pendingSetup).toBeNull();
+    expectRecipe(s);
+    expect(presetActive(s, preset)).toBe(true);
+  });
+
+  it('on the pretrained model asks first; after "Reset to fresh weights" the form is still the preset\'s, not the defaults', () => {
+    const { client } = page(true);
+    applyPreset(client, preset);
+    let s = client.store.getState();
+    expect(s.pendingSetup).toMatchObject({ preset: values.get('unet'), attention: false });
+    expect(s.setup.preset).toBe('small'); // the pretrained model's, until the user confirms
+    client.confirmReset();
+    s = client.store.getState();
+    expect(s.pendingSetup).toBeNull();
+    expect(s.pretrained.source).toBe('scratch');
+    expectRecipe(s);
+    expect(presetActive(s, preset)).toBe(true);
   });
 });

@@ -1,0 +1,53 @@
+/**
+ * The recipes `npm run bench:digits` measures (issue 18, "time to digits"): each is a model setup
+ * (changes to the page's default model) and a training form, as the page would run them, trained
+ * from fresh weights. A latent recipe trains its autoencoder first (stage 1, `autoencoder`), then
+ * the denoiser, as the page's two stages do.
+ *
+ * The winner is the "Train to digits" preset (src/state/share-presets.ts): what a recipe sets must
+ * be something the page's forms and links can set.
+ */
+import { DEFAULT_MODEL_SETUP, type ModelSetup } from '../models/setup/model-setup';
+import type { TrainingConfig } from '../engine/run-config';
+
+/** The part of a training form a recipe sets; the rest is the page's default form. */
+export type RecipeTraining = Pick<TrainingConfig, 'learningRate' | 'batchSize' | 'steps'> & Partial<Pick<TrainingConfig, 'lrSchedule' | 'warmupSteps'>>;
+
+export interface DigitsRecipe {
+  name: string;
+  /** What the recipe tries, in a few words. */
+  what: string;
+  /** Changes to the page's default model setup (latent: a whole `latent` part). */
+  setup: Partial<ModelSetup>;
+  /** The denoiser's training form. */
+  training: RecipeTraining;
+  /** Latent recipes: stage 1 (the autoencoder) first, with this form. */
+  autoencoder?: Pick<TrainingConfig, 'learningRate' | 'batchSize' | 'steps'>;
+}
+
+const recipe = (name: string, what: string, setup: Partial<ModelSetup>, training: RecipeTraining, autoencoder?: DigitsRecipe['autoencoder']): DigitsRecipe => ({ name, what, setup, training, ...(autoencoder ? { autoencoder } : {}) });
+
+/** Steps no 10-minute run reaches: the wall-time budget ends the run. */
+const OPEN = 100_000;
+
+export const DIGITS_RECIPES: readonly DigitsRecipe[] = [
+  recipe('default', 'the page as it opens: pixel tiny, batch 16, lr 2e-3, no EMA', {}, { learningRate: 2e-3, batchSize: 16, steps: OPEN }),
+  recipe('tiny-ema', 'tiny, batch 16, lr 2e-3, EMA 0.99', { emaDecay: 0.99 }, { learningRate: 2e-3, batchSize: 16, steps: OPEN }),
+  recipe('tiny-lr4-ema', 'tiny, batch 16, lr 4e-3, EMA 0.99', { emaDecay: 0.99 }, { learningRate: 4e-3, batchSize: 16, steps: OPEN }),
+  recipe('tiny-b32-lr3-ema', 'tiny, batch 32, lr 3e-3, EMA 0.99', { emaDecay: 0.99 }, { learningRate: 3e-3, batchSize: 32, steps: OPEN }),
+  recipe('tiny-b64-lr4-ema', 'tiny, batch 64, lr 4e-3, EMA 0.99', { emaDecay: 0.99 }, { learningRate: 4e-3, batchSize: 64, steps: OPEN }),
+  recipe('mini-ema', 'mini (8 channels), batch 16, lr 2e-3, EMA 0.99', { preset: 'mini', emaDecay: 0.99 }, { learningRate: 2e-3, batchSize: 16, steps: OPEN }),
+  recipe('mini-lr4-ema', 'mini (8 channels), batch 16, lr 4e-3, EMA 0.99', { preset: 'mini', emaDecay: 0.99 }, { learningRate: 4e-3, batchSize: 16, steps: OPEN }),
+  recipe('small-noattn-ema', 'small without attention, batch 16, lr 2e-3, EMA 0.99', { preset: 'small', attention: false, emaDecay: 0.99 }, { learningRate: 2e-3, batchSize: 16, steps: OPEN }),
+];
+
+export function recipeByName(name: string): DigitsRecipe {
+  const r = DIGITS_RECIPES.find((x) => x.name === name);
+  if (r == null) throw new Error(`no recipe '${name}'; the recipes: ${DIGITS_RECIPES.map((x) => x.name).join(', ')}`);
+  return r;
+}
+
+/** The recipe's full model setup: the page's default model with the recipe's changes. */
+export function recipeSetup(r: DigitsRecipe): ModelSetup {
+  return { ...DEFAULT_MODEL_SETUP, ...r.setup };
+}
