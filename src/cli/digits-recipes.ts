@@ -27,6 +27,9 @@ export interface DigitsRecipe {
 
 const recipe = (name: string, what: string, setup: Partial<ModelSetup>, training: RecipeTraining, autoencoder?: DigitsRecipe['autoencoder']): DigitsRecipe => ({ name, what, setup, training, ...(autoencoder ? { autoencoder } : {}) });
 
+/** The page's default latent parts (ae-tiny, 4 channels, latent-tiny, KL 1e-5). */
+const LDM_TINY = DEFAULT_MODEL_SETUP.latent;
+
 /** Steps no 10-minute run reaches: the wall-time budget ends the run. */
 const OPEN = 100_000;
 
@@ -38,7 +41,24 @@ export const DIGITS_RECIPES: readonly DigitsRecipe[] = [
   recipe('tiny-b64-lr4-ema', 'tiny, batch 64, lr 4e-3, EMA 0.99', { emaDecay: 0.99 }, { learningRate: 4e-3, batchSize: 64, steps: OPEN }),
   recipe('mini-ema', 'mini (8 channels), batch 16, lr 2e-3, EMA 0.99', { preset: 'mini', emaDecay: 0.99 }, { learningRate: 2e-3, batchSize: 16, steps: OPEN }),
   recipe('mini-lr4-ema', 'mini (8 channels), batch 16, lr 4e-3, EMA 0.99', { preset: 'mini', emaDecay: 0.99 }, { learningRate: 4e-3, batchSize: 16, steps: OPEN }),
+  recipe('mini-minsnr-ema', 'mini, batch 16, lr 2e-3, EMA 0.99, min-SNR-γ 5', { preset: 'mini', emaDecay: 0.99, minSnrGamma: 5 }, { learningRate: 2e-3, batchSize: 16, steps: OPEN }),
+  recipe('mini-v-ema', 'mini, batch 16, lr 2e-3, EMA 0.99, v-prediction', { preset: 'mini', emaDecay: 0.99, prediction: 'v' }, { learningRate: 2e-3, batchSize: 16, steps: OPEN }),
+  recipe('mini-b32-lr3-ema', 'mini, batch 32, lr 3e-3, EMA 0.99', { preset: 'mini', emaDecay: 0.99 }, { learningRate: 3e-3, batchSize: 32, steps: OPEN }),
   recipe('small-noattn-ema', 'small without attention, batch 16, lr 2e-3, EMA 0.99', { preset: 'small', attention: false, emaDecay: 0.99 }, { learningRate: 2e-3, batchSize: 16, steps: OPEN }),
+  recipe(
+    'ldm-tiny',
+    'latent: ae-tiny 400 steps at batch 32, lr 2e-3; then latent-tiny, batch 32, lr 2e-3, EMA 0.99',
+    { kind: 'latent', latent: { ...LDM_TINY }, attention: true, emaDecay: 0.99 },
+    { learningRate: 2e-3, batchSize: 32, steps: OPEN },
+    { learningRate: 2e-3, batchSize: 32, steps: 400 },
+  ),
+  recipe(
+    'ldm-small-den',
+    'latent: ae-tiny 400 steps at batch 32, lr 2e-3; then latent-small, batch 32, lr 2e-3, EMA 0.99',
+    { kind: 'latent', latent: { ...LDM_TINY, denoiser: 'latent-small' }, attention: true, emaDecay: 0.99 },
+    { learningRate: 2e-3, batchSize: 32, steps: OPEN },
+    { learningRate: 2e-3, batchSize: 32, steps: 400 },
+  ),
 ];
 
 export function recipeByName(name: string): DigitsRecipe {
