@@ -9,7 +9,9 @@
  *   npm run bench:digits -- [--recipe default] [--minutes 10] [--samples 200] [--share 0.05] [--json out.json] [--list]
  *   npm run bench:digits -- --page [...]     the same in the built page in Chromium (./bench-digits-page.ts)
  *
- * Times are the curve's clock (training time, the checks included, as the page's chart shows it).
+ * Times are the curve's clock (training time, the checks included, as the page's chart shows it)
+ * and, beside it, this process's CPU time, which on a shared machine stands for the wall time the
+ * run would take on an idle one (the wasm backend runs one thread in Node).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,6 +55,10 @@ async function main(): Promise<void> {
   const stats = setupStats(setup);
   const budgetMs = args.minutes * 60_000;
   const points: QualityPoint[] = [];
+  /** CPU seconds of this process at each point: on a shared machine, what the wall time would be on an idle one (one thread). */
+  const cpuAt: number[] = [];
+  const cpuStart = process.cpuUsage();
+  const cpuNow = () => ((u) => (u.user + u.system) / 1e6)(process.cpuUsage(cpuStart));
   let stepsPerSec = 0;
   let step = 0;
   let stage = '';
@@ -60,8 +66,9 @@ async function main(): Promise<void> {
   const post = (m: WorkerToPage) => {
     if (m.type === 'quality/point') {
       points.push(m.point);
+      cpuAt.push(cpuNow());
       const p = m.point;
-      process.stderr.write(`  check at ${formatSeconds(p.trainingSec)} (step ${p.step}): confidence ${p.confidence.toFixed(3)}, entropy ${p.labelEntropy.toFixed(3)}, FD/floor ${(p.fd / p.floorFd).toFixed(2)} (${p.fd.toFixed(1)} / ${p.floorFd.toFixed(1)}), check ${(p.checkMs / 1000).toFixed(1)} s\n`);
+      process.stderr.write(`  check at ${formatSeconds(p.trainingSec)} (step ${p.step}): confidence ${p.confidence.toFixed(3)}, entropy ${p.labelEntropy.toFixed(3)}, FD/floor ${(p.fd / p.floorFd).toFixed(2)} (${p.fd.toFixed(1)} / ${p.floorFd.toFixed(1)}), check ${(p.checkMs / 1000).toFixed(1)} s, ${formatSeconds(cpuAt[cpuAt.length - 1])} CPU\n`);
     } else if (m.type === 'quality/status' && m.status === 'failed') throw new Error(m.message ?? 'the quality curve failed');
     else if (m.type === 'train/progress') {
       stepsPerSec = m.stepsPerSec;
@@ -110,9 +117,9 @@ async function main(): Promise<void> {
   const firsts = firstTimes(points);
   const denoiserRate = stageSteps.denoiser / wallS;
   console.log(`\n${recipe.name}: ${stageSteps.denoiser} denoiser steps${recipe.autoencoder ? ` after ${stageSteps.autoencoder} autoencoder steps` : ''} in ${wallS.toFixed(0)} s: ${denoiserRate.toFixed(2)} steps/s over the run (last ${stepsPerSec.toFixed(2)}), ${cpuS.toFixed(0)} CPU s (${((100 * cpuS) / wallS).toFixed(0)} % of a core: below 100 % the machine was shared)\n`);
-  console.log(formatCurve(points));
-  console.log(`\n${formatTargets(firsts)}`);
-  if (args.json) writeFileSync(args.json, JSON.stringify({ recipe, setup, args, wallS, cpuS, stageSteps, stepsPerSec, denoiserRate, points, firsts }, null, 2));
+  console.log(formatCurve(points, cpuAt));
+  console.log(`\n${formatTargets(firsts, (p) => cpuAt[points.indexOf(p)])}`);
+  if (args.json) writeFileSync(args.json, JSON.stringify({ recipe, setup, args, wallS, cpuS, stageSteps, stepsPerSec, denoiserRate, points, cpuAt, firsts }, null, 2));
 }
 
 main().catch((err) => {

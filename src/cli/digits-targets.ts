@@ -32,15 +32,16 @@ export function firstTimes(points: readonly QualityPoint[]): FirstTimes {
   };
 }
 
-/** The curve as a Markdown table. */
-export function formatCurve(points: readonly QualityPoint[]): string {
-  const rows = points.map((p) => `| ${formatSeconds(p.trainingSec)} | ${p.step} | ${p.confidence.toFixed(3)} | ${p.labelEntropy.toFixed(3)} | ${(p.fd / p.floorFd).toFixed(2)} | ${p.fd.toFixed(1)} / ${p.floorFd.toFixed(1)} |`);
-  return ['| time | step | confidence | entropy | FD / floor | FD / floor FD |', '|---|---|---|---|---|---|', ...rows].join('\n');
+/** The curve as a Markdown table; with `cpu`, a column of the CPU seconds at each point. */
+export function formatCurve(points: readonly QualityPoint[], cpu?: readonly number[]): string {
+  const rows = points.map((p, i) => `| ${formatSeconds(p.trainingSec)} |${cpu ? ` ${formatSeconds(cpu[i])} |` : ''} ${p.step} | ${p.confidence.toFixed(3)} | ${p.labelEntropy.toFixed(3)} | ${(p.fd / p.floorFd).toFixed(2)} | ${p.fd.toFixed(1)} / ${p.floorFd.toFixed(1)} |`);
+  const head = `| time |${cpu ? ' CPU time |' : ''} step | confidence | entropy | FD / floor | FD / floor FD |`;
+  return [head, head.replace(/[^|]+/g, '---'), ...rows].join('\n');
 }
 
-/** When each target was first met ("not met" where it was not). */
-export function formatTargets(f: FirstTimes): string {
-  const at = (p: QualityPoint | null) => (p ? `${formatSeconds(p.trainingSec)} (step ${p.step})` : 'not met');
+/** When each target was first met ("not met" where it was not); with `cpuOf`, the CPU time then too. */
+export function formatTargets(f: FirstTimes, cpuOf?: (p: QualityPoint) => number): string {
+  const at = (p: QualityPoint | null) => (p ? `${formatSeconds(p.trainingSec)} (step ${p.step}${cpuOf ? `, ${formatSeconds(cpuOf(p))} CPU` : ''})` : 'not met');
   return [
     `confidence ≥ ${DIGITS_TARGETS.confidence}: ${at(f.confidence)}`,
     `label entropy ≥ ${DIGITS_TARGETS.entropy}: ${at(f.entropy)}`,
