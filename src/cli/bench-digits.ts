@@ -6,7 +6,7 @@
  * at N samples against training time) and the first time each target is met:
  * confidence ≥ 0.9, label entropy ≥ 2.2 nats, FD ≤ 5× the real-digit floor at the same N.
  *
- *   npm run bench:digits -- [--recipe default] [--minutes 10] [--samples 200] [--share 0.05] [--json out.json] [--list]
+ *   npm run bench:digits -- [--recipe default] [--minutes 10] [--samples 200] [--share 0.05 | --every 60] [--json out.json] [--list]
  *   npm run bench:digits -- --page [...]     the same in the built page in Chromium (./bench-digits-page.ts)
  *
  * Times are the curve's clock (training time, the checks included, as the page's chart shows it)
@@ -22,7 +22,7 @@ import { splitTrainHeldOut } from '../data/mnist';
 import { makeSchedule } from '../diffusion';
 import { buildModel, setupStats } from '../models/factory';
 import { TrainingSession } from '../engine/training-session';
-import { QualityCurve } from '../engine/quality-curve';
+import { QualityCurve, type QualityStep } from '../engine/quality-curve';
 import { dirReader } from '../io/pretrained-node';
 import { DEFAULT_QUALITY, type QualityPoint } from '../protocol/quality-messages';
 import type { TrainingConfig } from '../engine/run-config';
@@ -31,6 +31,30 @@ import { DIGITS_RECIPES, recipeByName, recipeSetup } from './digits-recipes';
 import { firstTimes, formatCurve, formatTargets } from './digits-targets';
 import { formatSeconds } from './progress';
 import { parseArgs } from './args';
+
+/**
+ * `--every S`: a check after every S seconds of training time instead of when the page's work
+ * budget allows. On a shared machine a slow check makes the budget wait 19 times as long (a check
+ * of 27 s: none for 8.5 minutes), so a sweep's curves would have few points, at times that differ
+ * from run to run; the checks' time still counts in the training clock, as in the page.
+ */
+class EveryCurve extends QualityCurve {
+  private nextMs = 0;
+
+  constructor(deps: ConstructorParameters<typeof QualityCurve>[0], private readonly everyMs: number) {
+    super(deps);
+  }
+
+  override get due(): boolean {
+    return this.enabled;
+  }
+
+  override async afterStep(at: QualityStep): Promise<void> {
+    if (at.trainingMs < this.nextMs) return;
+    this.nextMs = at.trainingMs + this.everyMs;
+    await super.afterStep(at);
+  }
+}
 
 /** The page's training form defaults besides what a recipe sets (src/state/store.ts, DEFAULT_TRAINING). */
 const PAGE_FORM = { previewEvery: 100, seed: 0, checkpointEvery: 50 };
@@ -41,7 +65,7 @@ async function main(): Promise<void> {
     const { runPage } = await import('./bench-digits-page');
     return runPage(argv.filter((a) => a !== '--page'));
   }
-  const args = parseArgs(argv, { recipe: 'default', minutes: 10, samples: DEFAULT_QUALITY.samples, share: DEFAULT_QUALITY.share, json: '', list: false });
+  const args = parseArgs(argv, { recipe: 'default', minutes: 10, samples: DEFAULT_QUALITY.samples, share: DEFAULT_QUALITY.share, every: 0, json: '', list: false });
   if (args.list) {
     for (const r of DIGITS_RECIPES) console.log(`${r.name.padEnd(22)} ${r.what}`);
     return;
@@ -77,10 +101,11 @@ async function main(): Promise<void> {
     } else if (m.type === 'train/state' && (m.state === 'done' || m.state === 'idle')) ended?.();
     else if (m.type === 'error') throw new Error(m.message);
   };
-  const quality = new QualityCurve({ post, read: dirReader(join(process.cwd(), 'public/models')), loadData: async () => dataset });
+  const deps = { post, read: dirReader(join(process.cwd(), 'public/models')), loadData: async () => dataset };
+  const quality = args.every > 0 ? new EveryCurve(deps, args.every * 1000) : new QualityCurve(deps);
   const session = new TrainingSession({ model, schedule: makeSchedule(setup.schedule), setup, data, post, onChange: () => {}, quality });
   console.log(`bench:digits ${recipe.name}: ${recipe.what}`);
-  console.log(`  ${setup.kind} ${setup.kind === 'latent' ? `${setup.latent.autoencoder} + ${setup.latent.denoiser}` : setup.preset}, ${stats.paramCount.toLocaleString("en")} parameters, ${(stats.flopsPerStep / 1e6).toFixed(1)} MFLOP per image; ${args.minutes} min, curve N = ${args.samples}, share ${args.share}; Node ${process.version}, ${tf.getBackend()}`);
+  console.log(`  ${setup.kind} ${setup.kind === 'latent' ? `${setup.latent.autoencoder} + ${setup.latent.denoiser}` : setup.preset}, ${stats.paramCount.toLocaleString("en")} parameters, ${(stats.flopsPerStep / 1e6).toFixed(1)} MFLOP per image; ${args.minutes} min, curve N = ${args.samples}, ${args.every > 0 ? `a check every ${args.every} s` : `share ${args.share}`}; Node ${process.version}, ${tf.getBackend()}`);
 
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
