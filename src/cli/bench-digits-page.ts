@@ -79,7 +79,7 @@ export async function runPage(argv: string[]): Promise<void> {
     const training = page.getByRole('region', { name: 'Training' });
     const form = await Promise.all(['Learning rate', 'Batch size', 'Steps'].map(async (l) => `${l} ${await training.getByLabel(l, { exact: true }).inputValue()}`));
     const model = page.getByRole('region', { name: 'Model' });
-    console.log(`form: ${form.join(', ')}; U-Net preset ${await model.getByRole('combobox', { name: 'U-Net preset' }).inputValue()}; backend: ${await page.locator('header').first().innerText().then((t) => t.split('\n').find((l) => /wasm|webgpu|webgl|cpu/.test(l)) ?? '?')}`);
+    console.log(`form: ${form.join(', ')}; U-Net preset ${await model.getByRole('combobox', { name: 'U-Net preset' }).inputValue()}; backend ${await page.getByLabel('Active backend').textContent()}, ${await page.getByLabel('Adapter').textContent()}`);
     await training.getByRole('checkbox', { name: 'Score samples while training' }).check();
     const start = training.getByRole('button', { name: 'Start', exact: true });
     for (let i = 0; i < 600 && !(await start.isEnabled()); i++) await sleep(100);

@@ -56,6 +56,13 @@ export const DIGITS_RECIPES: readonly DigitsRecipe[] = [
     { learningRate: 2e-3, batchSize: 32, steps: 400 },
   ),
   recipe(
+    'ldm-ae800',
+    'latent: ae-tiny 800 steps at batch 32, lr 2e-3; then latent-tiny, batch 32, lr 2e-3, EMA 0.99',
+    { kind: 'latent', latent: { ...LDM_TINY }, attention: true, emaDecay: 0.99 },
+    { learningRate: 2e-3, batchSize: 32, steps: OPEN },
+    { learningRate: 2e-3, batchSize: 32, steps: 800 },
+  ),
+  recipe(
     'ldm-small-den',
     'latent: ae-tiny 400 steps at batch 32, lr 2e-3; then latent-small, batch 32, lr 2e-3, EMA 0.99',
     { kind: 'latent', latent: { ...LDM_TINY, denoiser: 'latent-small' }, attention: true, emaDecay: 0.99 },
