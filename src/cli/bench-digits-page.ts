@@ -88,7 +88,7 @@ export async function runPage(argv: string[]): Promise<void> {
     const training = page.getByRole('region', { name: 'Training' });
     const form = await Promise.all(['Learning rate', 'Batch size', 'Steps'].map(async (l) => `${l} ${await training.getByLabel(l, { exact: true }).inputValue()}`));
     const model = page.getByRole('region', { name: 'Model' });
-    console.log(`form: ${form.join(', ')}; U-Net preset ${await model.getByRole('combobox', { name: 'U-Net preset' }).inputValue()}; backend ${await page.getByLabel('Active backend').textContent()}, ${await page.getByLabel('Adapter').textContent()}`);
+    console.log(`form: ${form.join(', ')}; ${(await Promise.all(['U-Net preset', 'Autoencoder preset', 'Latent denoiser preset'].map(async (l) => { const c = model.getByRole('combobox', { name: l }); return (await c.count()) > 0 ? `${l} ${await c.inputValue()}` : null; }))).filter(Boolean).join(', ')}; backend ${await page.getByLabel('Active backend').textContent()}, ${await page.getByLabel('Adapter').textContent()}`);
     await training.getByRole('checkbox', { name: 'Score samples while training' }).check();
     const start = training.getByRole('button', { name: 'Start', exact: true });
     for (let i = 0; i < 600 && !(await start.isEnabled()); i++) await sleep(100);
@@ -123,6 +123,8 @@ export async function runPage(argv: string[]): Promise<void> {
       }
       const last = points[points.length - 1];
       if ((last?.trainingSec ?? 0) >= budgetS || wallSec >= budgetS + 60) break;
+      // Training reached its Steps: no check comes after the last one.
+      if (last && wallSec > last.wallSec + 30 && (await page.evaluate(() => document.querySelector('dd[aria-label="Training state"]')?.textContent)) === 'done') break;
       if (wallSec - lastLog >= 30) {
         lastLog = wallSec;
         const state = await page.evaluate(() => ['Training step', 'Steps per second', 'Time left'].map((l) => document.querySelector(`dd[aria-label="${l}"]`)?.textContent ?? '?').join(', '));
@@ -130,7 +132,8 @@ export async function runPage(argv: string[]): Promise<void> {
       }
       await sleep(2000);
     }
-    await training.getByRole('button', { name: 'Pause', exact: true }).click();
+    const pause = training.getByRole('button', { name: 'Pause', exact: true });
+    if (await pause.isEnabled()) await pause.click();
     const firsts = firstTimes(points);
     const step = await page.evaluate(() => document.querySelector('dd[aria-label="Training step"]')?.textContent ?? '?');
     console.log(`\n"${o.preset}" in the page: ${points.length} checks in ${formatSeconds((performance.now() - t0) / 1000)} since Start (training step ${step})\n`);
