@@ -40,12 +40,13 @@ function sameSetup(a: ModelSetup, b: ModelSetup): boolean {
 }
 
 /**
- * A change of the pretrained model's kind and nothing else: that kind's pretrained model loads. A
- * change of the kind with other settings (a preset's whole recipe, e.g. "Train to digits (latent)")
- * describes a model of its own: fresh weights, as any other change of a trained model.
+ * A change of the pretrained model's kind and nothing else (attention aside: the Model panel sets the
+ * new network's default with the kind): that kind's pretrained model loads. A change of the kind with
+ * other settings (a preset's whole recipe, e.g. "Train to digits") describes a model of its own:
+ * fresh weights, as any other change of a trained model.
  */
 export function toOtherPretrained(s: AppState, next: ModelSetup): boolean {
-  return s.pretrained.source === 'pretrained' && next.kind !== s.setup.kind && sameSetup({ ...next, kind: s.setup.kind }, s.setup);
+  return s.pretrained.source === 'pretrained' && next.kind !== s.setup.kind && sameSetup({ ...next, kind: s.setup.kind, attention: s.setup.attention }, s.setup);
 }
 
 /** The setup's changes, in the page's words ("Diffusion steps T: 1000 → 100"), for the confirmation. */

@@ -217,6 +217,14 @@ describe('"Train to digits"', () => {
     expect(s.training).toMatchObject({ stage: kind === 'latent' ? 'autoencoder' : 'denoiser', learningRate: values.get('lr'), lrSchedule: values.get('lrsched'), warmupSteps: values.get('warmup'), batchSize: values.get('batch'), steps: values.get('tsteps') });
   };
 
+  it('a change of kind alone (attention following the network, as the Model panel does) still loads the other pretrained model', () => {
+    const { client, worker } = page(true);
+    client.updateSetup((m) => ({ ...m, kind: 'latent', attention: !m.attention }));
+    expect(client.store.getState().pendingSetup).toBeNull();
+    expect(worker.sent.filter((m) => m.type === 'model/pretrained')).toHaveLength(2);
+    expect(client.store.getState().pretrained).toMatchObject({ status: 'loading', kind: 'latent' });
+  });
+
   for (const name of ['Train to digits', 'Train to digits (pixel)']) {
     it(`"${name}" on fresh weights sets the model and the training form at once, over what the user had set`, () => {
       const { client } = page(false);
