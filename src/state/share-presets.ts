@@ -67,7 +67,7 @@ const GUIDANCE = join('cond=1', DDIM_50, 'w=0');
  * latent recipe names the pixel U-Net too (unused by it) so that the pretrained one's does not stay. The
  * latent model trains in two stages with one form: Steps is stage 1's (the autoencoder); the note
  * gives stage 2's. The step counts fill about 10 minutes of training in the page on such a machine
- * (measured there: stage 1's 800 steps in 1:50, then 8.9 steps/s; the pixel model about 4.5 steps/s).
+ * (measured there: stage 1's 800 steps in 1:50, then about 11 steps/s; the pixel model about 4.5).
  */
 export const TRAIN_TO_DIGITS = {
   latent: 'model=latent&unet=tiny&ae=ae-tiny&lc=4&lden=latent-tiny&kl=0.00001&aeattn=0&pred=epsilon&cond=1&ema=0.99&drop=0&minsnr=0',
