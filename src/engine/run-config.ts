@@ -1,5 +1,6 @@
 /** What a training run is asked to do, and the states a run (training or sampling) goes through. */
 import type { QualitySettings } from '../protocol/quality-messages';
+import type { LrSchedule } from '../diffusion/lr-schedule';
 
 /**
  * What a training run trains: the pixel U-Net or latent denoiser ('denoiser'), or stage 1 of a
@@ -10,6 +11,10 @@ export type TrainingStage = 'autoencoder' | 'denoiser';
 export interface TrainingConfig {
   stage: TrainingStage;
   learningRate: number;
+  /** How the learning rate changes over the run (../diffusion/lr-schedule.ts); absent: constant. */
+  lrSchedule?: LrSchedule;
+  /** Linear warm-up of the learning rate over this many steps; absent or 0: none. */
+  warmupSteps?: number;
   batchSize: number;
   /** Total training steps; training stops by itself when reached. */
   steps: number;

@@ -23,6 +23,7 @@ import { assignCheckpointWeights, restoreTrainers, saveTrainingCheckpoint, type 
 import { toModelFiles } from '../io/model-files';
 import type { LossTrace, TrainingResume } from '../io/training-state';
 import { Trainer } from './trainer';
+import { isScheduled, learningRateAt } from '../diffusion/lr-schedule';
 import { AutoencoderTrainer, measureLatentNormalization } from './autoencoder-trainer';
 import { LatentCache } from './latent-cache';
 import type { QualityCurve } from './quality-curve';
@@ -187,15 +188,23 @@ export class TrainingSession {
       this.autoencoder ??= new AutoencoderTrainer(model.autoencoder!, { learningRate: config.learningRate, seed: config.seed });
       const trainer = this.autoencoder;
       setLearningRate(trainer.optimizer, config.learningRate);
-      return async () => () => trainer.trainStep(provider.next().x, shape);
+      const scheduleAeRate = isScheduled(config) ? () => setLearningRate(trainer.optimizer, learningRateAt(this.runConfig ?? config, this.autoencoderSteps)) : () => {};
+      return async () => () => {
+        const x = provider.next().x;
+        scheduleAeRate();
+        return trainer.trainStep(x, shape);
+      };
     }
     this.denoiser ??= new Trainer({ model, schedule, prediction: setup.prediction, learningRate: config.learningRate, seed: config.seed, minSnrGamma: setup.minSnrGamma });
     const trainer = this.denoiser;
     setLearningRate(trainer.optimizer, config.learningRate);
+    // A scheduled rate is set before every step, from the run's configuration (a Resume may lower its base rate).
+    const scheduleRate = isScheduled(config) ? () => setLearningRate(trainer.optimizer, learningRateAt(this.runConfig ?? config, this.denoiserSteps)) : () => {};
     const cache = this.latentCache;
     if (cache == null) {
       return async () => () => {
         const batch = provider.next();
+        scheduleRate();
         return trainer.trainStep(batch.x, shape, batch.labels);
       };
     }
@@ -203,7 +212,10 @@ export class TrainingSession {
     return async () => {
       const batch = provider.next();
       const x0 = await cache.latents(model, batch, this.autoencoderSteps);
-      return () => trainer.trainStepOnX0(x0, latentShape, batch.labels);
+      return () => {
+        scheduleRate();
+        return trainer.trainStepOnX0(x0, latentShape, batch.labels);
+      };
     };
   }
 

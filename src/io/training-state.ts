@@ -7,6 +7,7 @@
  */
 import type { RandomState } from '../data/random';
 import type { TrainingConfig, TrainingStage } from '../engine/run-config';
+import { LR_SCHEDULES, type LrSchedule } from '../diffusion/lr-schedule';
 import type { TrainerState } from '../engine/trainer';
 
 /** The loss curve the page shows: one point per step of `stage`, in step order. */
@@ -86,7 +87,7 @@ export function parseLossTrace(x: unknown, where = 'history'): LossTrace {
 
 /** A training configuration from a file, within the ranges the Training panel allows. */
 export function parseTrainingConfig(x: unknown, where = 'training'): TrainingConfig {
-  const o = object(x, where, ['stage', 'learningRate', 'batchSize', 'steps', 'previewEvery', 'seed'], ['stream', 'checkpointEvery']);
+  const o = object(x, where, ['stage', 'learningRate', 'batchSize', 'steps', 'previewEvery', 'seed'], ['stream', 'checkpointEvery', 'lrSchedule', 'warmupSteps']);
   const lr = o.learningRate;
   if (typeof lr !== 'number' || !(lr > 0 && lr <= 1)) fail(`${where}.learningRate must be a number in (0, 1], got ${String(lr).slice(0, 30)}.`);
   if (o.stream !== undefined && typeof o.stream !== 'boolean') fail(`${where}.stream must be true or false.`);
@@ -100,6 +101,11 @@ export function parseTrainingConfig(x: unknown, where = 'training'): TrainingCon
   };
   if (o.stream !== undefined) config.stream = o.stream as boolean;
   if (o.checkpointEvery !== undefined) config.checkpointEvery = int(o.checkpointEvery, `${where}.checkpointEvery`, 0, MAX_TRAIN_STEPS);
+  if (o.lrSchedule !== undefined) {
+    if (!LR_SCHEDULES.includes(o.lrSchedule as LrSchedule)) fail(`${where}.lrSchedule must be one of ${LR_SCHEDULES.join(', ')}.`);
+    config.lrSchedule = o.lrSchedule as LrSchedule;
+  }
+  if (o.warmupSteps !== undefined) config.warmupSteps = int(o.warmupSteps, `${where}.warmupSteps`, 0, MAX_TRAIN_STEPS);
   return config;
 }
 

@@ -292,15 +292,29 @@ export class ModelSources {
     }
   }
 
-  /** The model is no longer the pretrained one: the fine-tuning values proposed for it go back to the defaults. */
+  /**
+   * The model is no longer the pretrained one: the fine-tuning values proposed for it go back to the
+   * defaults, those still as proposed (a value the user or a preset set since stays).
+   */
   toScratch(): void {
     const { book } = this.host;
     const resetForm = book.fineTuneForm;
     book.fineTuneForm = false;
-    this.host.store.setState((s) => ({
-      pretrained: { ...s.pretrained, source: 'scratch', status: s.pretrained.status === 'failed' ? 'failed' : 'idle', info: null, loaded: 0, total: null },
-      training: resetForm ? { ...s.training, learningRate: DEFAULT_TRAINING.learningRate, steps: DEFAULT_TRAINING.steps } : s.training,
-    }));
+    this.host.store.setState((s) => {
+      const info = s.pretrained.info;
+      const proposedSteps = info ? info.denoiserSteps + FINE_TUNE_STEPS : s.training.steps;
+      const training = resetForm
+        ? {
+            ...s.training,
+            ...(s.training.learningRate === FINE_TUNE_LEARNING_RATE ? { learningRate: DEFAULT_TRAINING.learningRate } : {}),
+            ...(s.training.steps === proposedSteps ? { steps: DEFAULT_TRAINING.steps } : {}),
+          }
+        : s.training;
+      return {
+        pretrained: { ...s.pretrained, source: 'scratch', status: s.pretrained.status === 'failed' ? 'failed' : 'idle', info: null, loaded: 0, total: null },
+        training,
+      };
+    });
   }
 
   /** The engine holds a restored checkpoint: its setup, its training form, paused at its step. */

@@ -39,6 +39,16 @@ function sameSetup(a: ModelSetup, b: ModelSetup): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/**
+ * A change of the pretrained model's kind and nothing else (attention aside: the Model panel sets the
+ * new network's default with the kind): that kind's pretrained model loads. A change of the kind with
+ * other settings (a preset's whole recipe, e.g. "Train to digits") describes a model of its own:
+ * fresh weights, as any other change of a trained model.
+ */
+export function toOtherPretrained(s: AppState, next: ModelSetup): boolean {
+  return s.pretrained.source === 'pretrained' && next.kind !== s.setup.kind && sameSetup({ ...next, kind: s.setup.kind, attention: s.setup.attention }, s.setup);
+}
+
 /** The setup's changes, in the page's words ("Diffusion steps T: 1000 → 100"), for the confirmation. */
 export function setupChanges(from: ModelSetup, to: ModelSetup): string[] {
   const show = (v: unknown) => (v === true ? 'on' : v === false ? 'off' : String(v));
@@ -77,7 +87,7 @@ export class SetupSync {
     const { store } = this.host;
     const s = store.getState();
     const next = change(s.pendingSetup ?? s.setup);
-    if (s.pretrained.source === 'pretrained' && next.kind !== s.setup.kind && !fineTuned(s)) {
+    if (toOtherPretrained(s, next) && !fineTuned(s)) {
       this.host.keepThen(() => this.host.loadPretrained(next.kind));
       return;
     }
@@ -103,7 +113,7 @@ export class SetupSync {
       const s = store.getState();
       const pending = s.pendingSetup;
       if (!pending) return false;
-      if (s.pretrained.source === 'pretrained' && pending.kind !== s.setup.kind) {
+      if (toOtherPretrained(s, pending)) {
         this.host.loadPretrained(pending.kind);
         return;
       }

@@ -5,6 +5,7 @@
  */
 import { ADAPTIVE_CHOICES, DDPM_VARIANCES, DEFAULT_ATOL, DEFAULT_EARLY_STOP_THRESHOLD, DEFAULT_RTOL, EARLY_STOP_CHOICES, PREDICTION_TYPES, SAMPLER_KINDS, SCHEDULE_KINDS, TIMESTEP_SPACINGS, X0_CLIPPINGS, type ScheduleConfig } from '../diffusion/config';
 import { LATENT_UNET_PRESETS, UNET_PRESETS } from '../models/setup/unet-config';
+import { LR_SCHEDULES } from '../diffusion/lr-schedule';
 import { AUTOENCODER_PRESETS } from '../models/setup/autoencoder-config';
 import type { LatentSetup, ModelSetup } from '../models/setup/model-setup';
 import type { SamplingConfig } from '../sampling/config';
@@ -130,6 +131,9 @@ export const PARAMS: readonly ParamSpec[] = [
   model('attn', 'Self-attention', 'attention', bool),
   model('cond', 'Class-conditional', 'classConditional', bool),
   train('lr', 'Learning rate', 'learningRate', num(1e-6, 1)),
+  // A form from before the schedule existed (a checkpoint's) has neither field: constant, no warm-up.
+  { ...train('lrsched', 'Learning-rate schedule', 'lrSchedule', oneOf(LR_SCHEDULES)), get: (s) => s.training.lrSchedule ?? 'constant' },
+  { ...train('warmup', 'Warm-up steps', 'warmupSteps', int(0, 1_000_000)), get: (s) => s.training.warmupSteps ?? 0 },
   train('batch', 'Batch size', 'batchSize', int(1, 256)),
   train('tsteps', 'Training steps', 'steps', int(1, 1_000_000)),
   train('preview', 'Preview every N steps', 'previewEvery', int(0, 1_000_000)),

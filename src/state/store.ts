@@ -176,7 +176,7 @@ export interface AppState {
   keep: KeepState;
 }
 
-export const DEFAULT_TRAINING: TrainingForm = { stage: 'denoiser', learningRate: 2e-3, batchSize: 16, steps: 500, previewEvery: 100, seed: 0, checkpointEvery: 50 };
+export const DEFAULT_TRAINING: TrainingForm = { stage: 'denoiser', learningRate: 2e-3, lrSchedule: 'constant', warmupSteps: 0, batchSize: 16, steps: 500, previewEvery: 100, seed: 0, checkpointEvery: 50 };
 /** The adaptive solver and early stopping are off while their fields are absent (defaults: diffusion/config.ts). */
 export const DEFAULT_SAMPLING: SamplingConfig = { ...DEFAULT_SAMPLER, steps: 20, numImages: 16, seed: 0, digit: null, useEma: true };
 /** The page's starting model: the models' one default (src/models/setup/model-setup.ts). */

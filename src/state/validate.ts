@@ -26,6 +26,7 @@ export const validateLearningRate = numberIn(0, 1, 'Learning rate', { minExclusi
 export const validateBatchSize = integerIn(1, 256, 'Batch size');
 export const validateTrainSteps = integerIn(1, 1_000_000, 'Steps');
 export const validatePreviewEvery = integerIn(0, 1_000_000, 'Preview interval');
+export const validateWarmupSteps = integerIn(0, 1_000_000, 'Warm-up steps');
 export const validateNumImages = integerIn(1, 64, 'Number of images');
 export const validateSeed = integerIn(0, 2 ** 31 - 1, 'Seed');
 export const validateEta = numberIn(0, 1, 'η');

@@ -1,6 +1,6 @@
 import type { ModelKind } from '../models/setup/model-setup';
 import { describeModel, keepableAs } from '../state/model-words';
-import { setupChanges } from '../state/setup-sync';
+import { setupChanges, toOtherPretrained } from '../state/setup-sync';
 import { setupProblem } from '../state/validate';
 import { useApp, useEngine } from './context';
 import { formatBytes } from './format';
@@ -20,7 +20,7 @@ function ConfirmChange() {
   const keep = useApp((s) => s.keep);
   const current = useApp((s) => describeModel(s).label);
   const via = useApp((s) => keepableAs(s));
-  const onPretrained = useApp((s) => s.pretrained.source === 'pretrained');
+  const otherPretrained = useApp((s) => s.pendingSetup !== null && toOtherPretrained(s, s.pendingSetup));
   if (!pending) return null;
   const problem = setupProblem(pending);
   const changes = setupChanges(setup, pending);
@@ -28,7 +28,6 @@ function ConfirmChange() {
   const kept = keep.kept;
   // An untouched pretrained model does not take the place of a kept trained one (it can be loaded again any time).
   const keepsCurrent = via === 'files' || (via === 'pretrained' && kept?.via !== 'files');
-  const otherPretrained = onPretrained && pending.kind !== setup.kind;
 
   let fate: string;
   if (keepsCurrent) fate = `Your current model, ${current}, will be kept: press Undo to go back to it.`;

@@ -1,13 +1,14 @@
 import { useId } from 'react';
 import type { FrameState } from '../state/frames';
 import { stageSteps } from '../state/store';
-import { setupProblem, validateBatchSize, validateLearningRate, validatePreviewEvery, validateTrainSteps } from '../state/validate';
+import { setupProblem, validateBatchSize, validateLearningRate, validatePreviewEvery, validateTrainSteps, validateWarmupSteps } from '../state/validate';
+import { COSINE_FLOOR, LR_SCHEDULES, type LrSchedule } from '../diffusion/lr-schedule';
 import type { TrainingStage } from '../engine/run-config';
 import { BatchCanvas } from './BatchCanvas';
 import { useApp, useDistill, useEngine, useFrames } from './context';
 import { formatDuration, formatRate } from './format';
 import { MoreSettings } from './MoreSettings';
-import { NumberField, Panel } from './fields';
+import { NumberField, Panel, SelectField } from './fields';
 import { LastCheckpoint, ResumeOffer, validateCheckpointEvery } from './ResumeOffer';
 import { QualityCurve } from './QualityCurve';
 import { DistillStage } from './DistillStage';
@@ -15,6 +16,11 @@ import { DistillStage } from './DistillStage';
 const STAGE_LABELS: Record<TrainingStage, string> = {
   autoencoder: '1. Autoencoder',
   denoiser: '2. Latent denoiser',
+};
+
+const LR_SCHEDULE_LABELS: Record<LrSchedule, string> = {
+  constant: 'constant',
+  cosine: `cosine decay to ${Math.round(COSINE_FLOOR * 100)} % at the last step`,
 };
 
 const selectOriginals = (f: FrameState) => f.reconOriginals;
@@ -104,6 +110,7 @@ export function TrainingPanel() {
     validateBatchSize(form.batchSize) ??
     validateTrainSteps(form.steps) ??
     validatePreviewEvery(form.previewEvery) ??
+    validateWarmupSteps(form.warmupSteps ?? 0) ??
     validateCheckpointEvery(form.checkpointEvery ?? 0) ??
     setupProblem(setup);
   const total = train.totalSteps || (Number.isFinite(form.steps) ? form.steps : 0);
@@ -150,6 +157,21 @@ export function TrainingPanel() {
       ) : null}
       <div className="grid2">
         <NumberField label="Learning rate" value={form.learningRate} step={0.0001} validate={validateLearningRate} onCommit={(learningRate) => client.setTraining({ learningRate })} />
+        <SelectField
+          label="Learning-rate schedule"
+          value={form.lrSchedule ?? 'constant'}
+          options={LR_SCHEDULES.map((v) => ({ value: v, label: LR_SCHEDULE_LABELS[v] }))}
+          onChange={(lrSchedule) => client.setTraining({ lrSchedule })}
+        />
+        <NumberField
+          label="Warm-up steps"
+          value={form.warmupSteps ?? 0}
+          step={1}
+          min={0}
+          validate={validateWarmupSteps}
+          onCommit={(warmupSteps) => client.setTraining({ warmupSteps })}
+          hint="The learning rate rises linearly from 0 over these steps; 0: none."
+        />
         <NumberField label="Batch size" value={form.batchSize} step={1} min={1} max={256} validate={validateBatchSize} onCommit={(batchSize) => client.setTraining({ batchSize })} />
         <NumberField
           label="Steps"

@@ -5,6 +5,7 @@
  */
 import { expect, type Locator, type Page } from '@playwright/test';
 import { openApp, PANELS, region, test } from './fixtures';
+import { UNET_PRESETS } from '../../src/models/setup/unet-config';
 
 /** Tiny preset, batch 2, `steps` steps. */
 async function configureTraining(page: Page, steps: number, previewEvery = 0): Promise<void> {
@@ -40,7 +41,7 @@ test('the app loads fast and reports WebGPU on SwiftShader when asked for it', a
   await expect(data.getByText(/training images/)).toBeVisible();
   await expect(data.getByRole('img', { name: 'Real MNIST digits' })).toBeVisible();
   // Parameter counts for every preset, from the model config.
-  await expect(region(page, 'Model').getByRole('table', { name: 'Preset sizes' }).getByRole('row')).toHaveCount(4);
+  await expect(region(page, 'Model').getByRole('table', { name: 'Preset sizes' }).getByRole('row')).toHaveCount(UNET_PRESETS.length + 1); // a header and a row per U-Net preset
   await expect(page.getByRole('alert', { name: 'Errors' })).toBeEmpty();
   await page.screenshot({ path: test.info().outputPath('loaded.png') });
 });

@@ -110,7 +110,7 @@ describe('every preset and configuration', () => {
   for (const pretrained of [false, true]) {
     it(`leaves the address bar with only its differences from the defaults, after any other (${pretrained ? 'pretrained model' : 'fresh weights'})`, () => {
       // On the pretrained model, the configurations that change the model are tested below (they load or ask).
-      const choices = PRESETS.flatMap((p) => [p, ...p.alternatives]).filter((c) => !pretrained || !['Latent model', 'Cosine schedule'].includes(c.name));
+      const choices = PRESETS.flatMap((p) => [p, ...p.alternatives]).filter((c) => !pretrained || !['Latent model', 'Cosine schedule', 'Train to digits', 'Train to digits (pixel)'].includes(c.name));
       for (const before of choices) {
         for (const choice of choices) {
           const { client } = page(pretrained);
@@ -130,9 +130,11 @@ describe('every preset and configuration', () => {
   it('touches only its groups: the training form stays as the user set it', () => {
     const { client } = page(false);
     client.setTraining({ learningRate: 5e-4, batchSize: 8 });
-    for (const p of PRESETS) {
+    // Only the "Train to digits" presets set the training form (tested below).
+    const training = PRESETS.filter((p) => groupsOf(decodeShare(p.query).values).has('training')).map((p) => p.name);
+    expect(training).toEqual(['Train to digits', 'Train to digits (pixel)']);
+    for (const p of PRESETS.filter((x) => !training.includes(x.name))) {
       applyPreset(client, p);
-      expect(groupsOf(decodeShare(p.query).values).has('training')).toBe(false);
       expect(client.store.getState().training).toMatchObject({ learningRate: 5e-4, batchSize: 8 });
     }
   });
@@ -201,4 +203,54 @@ describe('on the pretrained model', () => {
     applyPreset(client, byName('Linear schedule'));
     expect(client.store.getState().pendingSetup).toBeNull();
   });
+});
+
+describe('"Train to digits"', () => {
+  /** The preset's model and training form, as the page holds them. */
+  const expectRecipe = (s: AppState, name: string) => {
+    const { values } = decodeShare(byName(name).query);
+    const kind = values.get('model');
+    expect(s.setup).toMatchObject({ kind, prediction: values.get('pred'), classConditional: true, emaDecay: values.get('ema'), dropout: 0, minSnrGamma: 0, attention: kind === 'latent' }); // the network's default attention: latent-tiny has it, mini not
+    if (kind === 'pixel') expect(s.setup.preset).toBe(values.get('unet'));
+    else expect(s.setup.latent).toEqual({ autoencoder: values.get('ae'), latentChannels: values.get('lc'), denoiser: values.get('lden'), klWeight: values.get('kl') });
+    expect(s.setup.schedule).toEqual(DEFAULT_SETUP.schedule);
+    expect(s.training).toMatchObject({ stage: kind === 'latent' ? 'autoencoder' : 'denoiser', learningRate: values.get('lr'), lrSchedule: values.get('lrsched'), warmupSteps: values.get('warmup'), batchSize: values.get('batch'), steps: values.get('tsteps') });
+  };
+
+  it('a change of kind alone (attention following the network, as the Model panel does) still loads the other pretrained model', () => {
+    const { client, worker } = page(true);
+    client.updateSetup((m) => ({ ...m, kind: 'latent', attention: !m.attention }));
+    expect(client.store.getState().pendingSetup).toBeNull();
+    expect(worker.sent.filter((m) => m.type === 'model/pretrained')).toHaveLength(2);
+    expect(client.store.getState().pretrained).toMatchObject({ status: 'loading', kind: 'latent' });
+  });
+
+  for (const name of ['Train to digits', 'Train to digits (pixel)']) {
+    it(`"${name}" on fresh weights sets the model and the training form at once, over what the user had set`, () => {
+      const { client } = page(false);
+      client.updateSetup((m) => ({ ...m, preset: 'small', attention: true, minSnrGamma: 5 }));
+      client.setTraining({ learningRate: 5e-4, batchSize: 8, steps: 7 });
+      applyPreset(client, byName(name));
+      const s = client.store.getState();
+      expect(s.pendingSetup).toBeNull();
+      expectRecipe(s, name);
+      expect(presetActive(s, byName(name))).toBe(true);
+    });
+
+    it(`"${name}" on the pretrained model asks first; after "Reset to fresh weights" it has fresh weights and the preset's form, not the defaults`, () => {
+      const { client, worker } = page(true);
+      applyPreset(client, byName(name));
+      let s = client.store.getState();
+      expect(s.pendingSetup?.kind).toBe(decodeShare(byName(name).query).values.get('model'));
+      expect(s.setup.preset).toBe('small'); // the pretrained model's, until the user confirms
+      expect(s.pretrained.status).toBe('ready'); // a whole recipe is no switch to the other pretrained model
+      client.confirmReset();
+      s = client.store.getState();
+      expect(s.pendingSetup).toBeNull();
+      expect(s.pretrained.source).toBe('scratch');
+      expect(worker.sent.filter((m) => m.type === 'model/pretrained')).toHaveLength(1); // the first page load's only
+      expectRecipe(s, name);
+      expect(presetActive(s, byName(name))).toBe(true);
+    });
+  }
 });

@@ -131,7 +131,7 @@ describe('presets', () => {
   it('each preset sets its values; a comparison offers its alternatives', () => {
     const { client } = page('?pretrained=0');
     const byName = new Map(PRESETS.map((p) => [p.name, p]));
-    expect([...byName.keys()]).toEqual(['DDPM, 1000 steps', 'DDIM, 50 steps', 'pixel vs latent', 'linear vs cosine schedule', 'guidance 0 vs 3 vs 7']);
+    expect([...byName.keys()]).toEqual(['DDPM, 1000 steps', 'DDIM, 50 steps', 'pixel vs latent', 'linear vs cosine schedule', 'guidance 0 vs 3 vs 7', 'Train to digits', 'Train to digits (pixel)']);
 
     applyPreset(client, byName.get('DDPM, 1000 steps')!);
     expect(client.store.getState().sampling).toMatchObject({ kind: 'ddpm', steps: 1000 });

@@ -7,7 +7,7 @@
  * {@link unetStats} counts exactly the parameters the model has.
  */
 
-export const UNET_PRESETS = ['tiny', 'small', 'base'] as const;
+export const UNET_PRESETS = ['tiny', 'mini', 'small', 'base'] as const;
 export type UNetPreset = (typeof UNET_PRESETS)[number];
 
 /** Denoisers for the latent diffusion model (7x7xC latents); listed apart from the pixel presets the UI shows. */
@@ -52,6 +52,11 @@ export const UNET_CONFIGS: Record<UNetPreset, UNetConfig> = {
   tiny: {
     preset: 'tiny', imageSize: 28, imageChannels: 1, baseChannels: 4, channelMult: [1, 2, 2], numResBlocks: 1, groups: 2,
     timeEmbedDim: 8, attention: false, attentionHeads: 1, dropout: 0, numClasses: 10,
+  },
+  /** Between tiny and small, no attention: the "Train to digits" preset's model (measured by `npm run bench:digits`). */
+  mini: {
+    preset: 'mini', imageSize: 28, imageChannels: 1, baseChannels: 8, channelMult: [1, 2, 2], numResBlocks: 1, groups: 2,
+    timeEmbedDim: 16, attention: false, attentionHeads: 1, dropout: 0, numClasses: 10,
   },
   small: {
     preset: 'small', imageSize: 28, imageChannels: 1, baseChannels: 16, channelMult: [1, 2, 2], numResBlocks: 1, groups: 4,
