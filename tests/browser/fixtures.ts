@@ -88,3 +88,33 @@ export function canvasHash(canvas: Locator): Promise<string> {
     return `${c.width}x${c.height}:${h >>> 0}`;
   });
 }
+
+declare global {
+  interface Window {
+    __drawn: Record<string, string[]>;
+  }
+}
+
+/**
+ * Fingerprints every image the page draws, per canvas label (a putImageData hook): a fast backend
+ * finishes a few sampling steps before a test could poll the canvas, so every frame is recorded.
+ */
+export async function recordDraws(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    window.__drawn = {};
+    const put = CanvasRenderingContext2D.prototype.putImageData;
+    CanvasRenderingContext2D.prototype.putImageData = function (this: CanvasRenderingContext2D, img: ImageData, ...rest: number[]) {
+      const label = this.canvas.getAttribute('aria-label') ?? '';
+      let h = 2166136261;
+      for (let i = 0; i < img.data.length; i++) h = Math.imul(h ^ img.data[i], 16777619);
+      (window.__drawn[label] ??= []).push(`${img.width}x${img.height}:${h >>> 0}`);
+      return (put as (...a: unknown[]) => void).call(this, img, ...rest);
+    } as typeof put;
+  });
+}
+
+/** Distinct images drawn so far into canvases whose label matches. */
+export async function drawnImages(page: Page, label: RegExp): Promise<string[]> {
+  const drawn = await page.evaluate(() => window.__drawn);
+  return [...new Set(Object.entries(drawn).flatMap(([name, hashes]) => (label.test(name) ? hashes : [])))];
+}

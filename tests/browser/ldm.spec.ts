@@ -7,7 +7,7 @@
  * emulation (SwiftShader) here and far slower.
  */
 import { expect, type Download, type Locator, type Page } from '@playwright/test';
-import { openApp, region, sampleDdim, test } from './fixtures';
+import { drawnImages, openApp, recordDraws, region, sampleDdim, test } from './fixtures';
 
 async function chooseTinyLdm(page: Page): Promise<void> {
   const model = region(page, 'Model');
@@ -23,36 +23,6 @@ async function train(training: Locator, steps: number, previewEvery: number): Pr
   await training.getByRole('spinbutton', { name: 'Preview every N steps' }).fill(String(previewEvery));
   await training.getByRole('button', { name: 'Start' }).click();
   await expect(training.getByLabel('Training state', { exact: true })).toHaveText('done', { timeout: 120_000 });
-}
-
-declare global {
-  interface Window {
-    __drawn: Record<string, string[]>;
-  }
-}
-
-/**
- * Fingerprints every image the page draws, per canvas label (a putImageData hook): a fast backend
- * finishes a few sampling steps before a test could poll the canvas, so every frame is recorded.
- */
-async function recordDraws(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    window.__drawn = {};
-    const put = CanvasRenderingContext2D.prototype.putImageData;
-    CanvasRenderingContext2D.prototype.putImageData = function (this: CanvasRenderingContext2D, img: ImageData, ...rest: number[]) {
-      const label = this.canvas.getAttribute('aria-label') ?? '';
-      let h = 2166136261;
-      for (let i = 0; i < img.data.length; i++) h = Math.imul(h ^ img.data[i], 16777619);
-      (window.__drawn[label] ??= []).push(`${img.width}x${img.height}:${h >>> 0}`);
-      return (put as (...a: unknown[]) => void).call(this, img, ...rest);
-    } as typeof put;
-  });
-}
-
-/** Distinct images drawn so far into canvases whose label matches. */
-async function drawnImages(page: Page, label: RegExp): Promise<string[]> {
-  const drawn = await page.evaluate(() => window.__drawn);
-  return [...new Set(Object.entries(drawn).flatMap(([name, hashes]) => (label.test(name) ? hashes : [])))];
 }
 
 test('stage 2 before stage 1 is refused with a clear alert', async ({ page }) => {
