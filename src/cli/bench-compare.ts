@@ -39,7 +39,8 @@ export interface BrowserBenchResult {
 
 export const MODEL_NAMES = { pixel: 'pixel (pretrained, small)', latent: 'LDM (pretrained, ae-small + latent-small)' } as const;
 
-async function waitForServer(url: string, server: ChildProcess): Promise<void> {
+/** Waits until `vite preview` answers at `url` (30 s at most), or says why it did not. */
+export async function waitForServer(url: string, server: ChildProcess): Promise<void> {
   for (let i = 0; i < 150; i++) {
     if (server.exitCode != null) throw new Error(`vite preview exited with code ${server.exitCode}`);
     try {

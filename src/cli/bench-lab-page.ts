@@ -48,6 +48,7 @@ export async function pageBench(o: PageOptions): Promise<void> {
   const { writeFileSync } = await import('node:fs');
   const { chromium } = await import('@playwright/test');
   const { CHROMIUM_ARGS, CHROMIUM_PATH } = await import('../../playwright.config');
+  const { waitForServer } = await import('./bench-compare');
   const base = `http://127.0.0.1:${o.port}`;
   const server = spawn('npx', ['vite', 'preview', '--outDir', o.dist, '--host', '127.0.0.1', '--port', String(o.port), '--strictPort'], { stdio: 'ignore', detached: true });
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
@@ -55,15 +56,9 @@ export async function pageBench(o: PageOptions): Promise<void> {
   const results: PhaseResult[] = [];
   const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(base)).ok) break;
-      } catch {
-        // not up yet
-      }
-      if (i > 100) throw new Error(`vite preview did not answer at ${base}: build ${o.dist} first`);
-      await sleep(200);
-    }
+    await waitForServer(base, server).catch((err: unknown) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}: build ${o.dist} first`);
+    });
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.on('pageerror', (e) => console.log(`pageerror: ${e.message}`));
     page.on('console', (m) => m.type() === 'error' && console.log(`console.error: ${m.text()}`));
