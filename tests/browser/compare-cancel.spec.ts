@@ -15,23 +15,25 @@ test('Stop ends a Compare run within 2 s, keeps its finished row, and Sample wor
   // The default is the quick run, and the thorough one comes with an estimate of its duration.
   await expect(compare.getByRole('spinbutton', { name: 'Compare steps' })).toHaveValue('20');
   await expect(compare.getByLabel('Compare estimate')).toContainText(/Compare about \d+ s .*Thorough run \(DDIM-50, .*\) about \d+ min/);
-  for (const [name, value] of [['Compare steps', 2], ['Compare batch', 2], ['Timed repeats', 1], ['Quality samples', 24], ['FD reference digits', 100]] as const) {
+  for (const [name, value] of [['Compare steps', 2], ['Compare batch', 2], ['Timed repeats', 1], ['Quality samples', 200], ['FD reference digits', 100]] as const) {
     await compare.getByRole('spinbutton', { name }).fill(String(value));
   }
   await compare.getByRole('button', { name: 'Compare', exact: true }).click();
 
-  // Per model: 2 steps × (warm-up + 1 timed batch + 12 quality batches) = 28; the LDM's quality samples start at step 32 of 56.
+  // Per model: 2 steps × (warm-up + 1 timed batch + 100 quality batches) = 204; the LDM's quality samples start at
+  // step 208 of 408. 100 batches keep the LDM busy for seconds: with 12 its tiny steps once ended before the click landed.
   const bar = compare.getByRole('progressbar', { name: 'Compare progress' });
   await expect(compare.getByRole('table', { name: 'Comparison' }).getByRole('row').nth(1).getByRole('cell').first()).toHaveText(/^\d+(\.\d+)?$/, { timeout: 60_000 });
-  await expect.poll(async () => Number(await bar.getAttribute('max')), { timeout: 30_000 }).toBe(56);
-  await expect.poll(async () => Number(await bar.getAttribute('value')), { timeout: 30_000, intervals: [50] }).toBeGreaterThanOrEqual(34);
+  await expect.poll(async () => Number(await bar.getAttribute('max')), { timeout: 30_000 }).toBe(408);
+  await expect.poll(async () => Number(await bar.getAttribute('value')), { timeout: 30_000, intervals: [50] }).toBeGreaterThanOrEqual(210);
+  const stoppedAt = Number(await bar.getAttribute('value'));
 
   const status = compare.getByLabel('Compare status');
   const t0 = Date.now();
   await compare.getByRole('button', { name: 'Stop comparing' }).click();
   await expect(status).toHaveText(/^Stopped/, { timeout: 2_000 });
   const latency = Date.now() - t0;
-  console.log(`Compare stop: ${latency} ms from the click to "Stopped"`);
+  console.log(`Compare stop: ${latency} ms from the click to "Stopped", clicked at step ${stoppedAt} of 408`);
   expect(latency).toBeLessThan(2_000);
 
   // The pixel row measured before the stop stays; the LDM's is marked as never measured.
