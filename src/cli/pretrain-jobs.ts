@@ -4,19 +4,20 @@
  * checkpoint in `stateDir/<job>` and ends by writing model.json + weights.bin + manifest.json to
  * `outDir/<job>`.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createBatchProvider } from '../data/batches';
 import { imagesToUnit, SPLIT_SEED, splitTrainHeldOut, type MnistDataset } from '../data/mnist';
 import { makeSchedule } from '../diffusion';
-import { saveToDir } from '../io/weights-file-node';
+import { loadFromDir, saveToDir } from '../io/weights-file-node';
 import { loadClassifier, saveClassifier } from '../io/classifier-files';
 import { buildModel } from '../models/factory';
 import { loadModel, saveModel, type SavedModelInfo } from '../io/model-files';
 import { measureLatentNormalization, AutoencoderTrainer } from '../engine/autoencoder-trainer';
 import { Trainer, type TrainerState } from '../engine/trainer';
 import type { DiffusionModel } from '../models/diffusion-model';
+import type { ModelSetup } from '../models/setup/model-setup';
 import { classifierTrainStep, createClassifier, type Classifier } from '../models/classifier';
 import type { WeightsArtifacts } from '../io/weights-file';
 import { deriveSeed } from '../data/random';
@@ -31,6 +32,11 @@ export interface JobContext {
   stateDir: string;
   /** Stop each stage after this many steps in this process (a simulated kill, for tests). */
   stopAfter?: number;
+  /**
+   * The latent job starts from this saved latent model's autoencoder and latent normalization (a
+   * directory with model.json + weights.bin + manifest.json) and trains only the denoiser.
+   */
+  autoencoderFrom?: string;
   log: (line: string) => void;
 }
 
@@ -47,6 +53,32 @@ interface JobState {
 }
 
 const newProgress = (): StageProgress => ({ step: 0, lossEma: null, seconds: 0 });
+
+/**
+ * Copies a saved latent model's trained autoencoder and latent normalization into `model` and marks
+ * stage 1 done with the saved model's step count, final loss and time (from its manifest, if any).
+ */
+async function adoptAutoencoder(dir: string, model: DiffusionModel, setup: ModelSetup, state: JobState): Promise<void> {
+  const files = await loadFromDir(dir);
+  const { model: source, info } = loadModel(files.modelJson, files.weightsBin);
+  try {
+    if (!source.autoencoder || !model.autoencoder || source.latent == null) throw new Error(`${dir} holds no trained latent model.`);
+    const want = JSON.stringify(setup.latent && { ...setup.latent, denoiser: '' });
+    const have = JSON.stringify(info.setup.latent && { ...info.setup.latent, denoiser: '' });
+    if (want !== have) {
+      throw new Error(`the autoencoder in ${dir} (${have}) is not the one this plan trains (${want}).`);
+    }
+    for (const [name, v] of model.autoencoder.weights) v.assign(source.autoencoder.weights.get(name) as tf.Variable);
+    model.latent = source.latent;
+  } finally {
+    source.dispose();
+  }
+  const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8').catch(() => '{}')) as { stages?: { autoencoder?: { finalLoss?: number; trainingSeconds?: number } } };
+  const ae = manifest.stages?.autoencoder;
+  state.stage = 'denoiser';
+  state.latent = model.latent;
+  state.stages.autoencoder = { progress: { step: info.autoencoderSteps, lossEma: ae?.finalLoss ?? null, seconds: ae?.trainingSeconds ?? 0 }, batches: null };
+}
 
 async function writeOutput(ctx: JobContext, job: JobName, artifacts: WeightsArtifacts, manifest: object): Promise<void> {
   const dir = join(ctx.outDir, job);
@@ -155,6 +187,14 @@ export async function runDiffusionJob(ctx: JobContext, job: 'pixel' | 'latent'):
     model = loadModel(saved.modelJson, saved.weightsBin).model;
     state = saved.state;
     ctx.log(`${job}: resuming in stage ${state.stage} at step ${state.stages[state.stage]?.progress.step ?? 0}`);
+  } else if (job === 'latent' && ctx.autoencoderFrom) {
+    try {
+      await adoptAutoencoder(ctx.autoencoderFrom, model, setup, state);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    ctx.log(`${job}: autoencoder from ${ctx.autoencoderFrom} (${state.stages.autoencoder?.progress.step} steps); training the denoiser only`);
   }
   const info = (): SavedModelInfo => ({
     setup, latent: model.latent,
@@ -236,7 +276,7 @@ export async function runDiffusionJob(ctx: JobContext, job: 'pixel' | 'latent'):
     const summary = Object.fromEntries(Object.entries(stages).map(([name, p]) => [name, stageSummary(p, state.stages[name as 'denoiser']!.progress)]));
     await writeOutput(ctx, job, await saveModel(model, info()), {
       name: job, kind: setup.kind, plan: plan.name, setup, latent: model.latent, dataSplit: dataSplitOf(ctx), seed: plan.seed,
-      stages: summary, trainingSeconds: Math.round(Object.values(state.stages).reduce((s, x) => s + (x?.progress.seconds ?? 0), 0)),
+      stages: summary, ...(job === 'latent' && ctx.autoencoderFrom ? { autoencoderFrom: ctx.autoencoderFrom } : {}), trainingSeconds: Math.round(Object.values(state.stages).reduce((s, x) => s + (x?.progress.seconds ?? 0), 0)),
       finalLoss: st.progress.lossEma, createdAt: new Date().toISOString(),
     });
     return true;

@@ -5,11 +5,14 @@
  * checkpoint (.pretrain/<job>/) when run again with the same arguments.
  *
  *   npm run pretrain -- [--jobs classifier,pixel,latent] [--quick] [--out public/models] [--state .pretrain]
- *                       [--latent-denoiser latent-tiny|latent-small]
+ *                       [--latent-denoiser latent-tiny|latent-lite|latent-mid|latent-small] [--denoiser-steps N]
+ *                       [--autoencoder-from public/models/latent]
  *
  * --latent-denoiser swaps the latent job's denoiser preset (an experiment: the app's LDM is
  * latent-small); write such a model elsewhere with --out and --state, and score it with
- * `npm run eval -- --model latent --model-dir DIR/latent ...`.
+ * `npm run eval -- --model latent --model-dir DIR/latent ...`. --denoiser-steps sets the latent denoiser's
+ * step count; --autoencoder-from starts the latent job from a saved latent model's trained autoencoder
+ * (and latent normalization) and trains only the denoiser, as issue 19's design candidates were.
  *
  * The jobs run one after another in one process; to use both cores of a 2-core machine run two
  * processes with different --jobs (e.g. `--jobs pixel` and `--jobs classifier,latent`).
@@ -34,6 +37,10 @@ export interface PretrainOptions {
   log?: (line: string) => void;
   /** The latent job's denoiser preset instead of the plan's. */
   latentDenoiser?: LatentUNetPreset;
+  /** The latent denoiser's step count instead of the plan's. */
+  denoiserSteps?: number;
+  /** Start the latent job from this saved latent model's autoencoder (JobContext.autoencoderFrom). */
+  autoencoderFrom?: string;
 }
 
 /** The plan with the latent job's denoiser preset swapped. */
@@ -55,10 +62,12 @@ export function parseJobs(list: string): JobName[] {
 /** Runs the jobs in order; returns false when a job stopped early (stopAfter). */
 export async function pretrain(options: PretrainOptions): Promise<boolean> {
   const data = await loadMnistNode();
+  let plan = options.quick ? QUICK_PLAN : FULL_PLAN;
+  if (options.latentDenoiser) plan = withLatentDenoiser(plan, options.latentDenoiser);
+  if (options.denoiserSteps) plan = { ...plan, latent: { ...plan.latent, denoiser: { ...plan.latent.denoiser, steps: options.denoiserSteps } } };
   const ctx: JobContext = {
-    plan: options.latentDenoiser
-      ? withLatentDenoiser(options.quick ? QUICK_PLAN : FULL_PLAN, options.latentDenoiser)
-      : options.quick ? QUICK_PLAN : FULL_PLAN,
+    plan,
+    autoencoderFrom: options.autoencoderFrom,
     data,
     outDir: options.outDir,
     stateDir: options.stateDir,
@@ -79,7 +88,13 @@ async function main(): Promise<void> {
     out: join(ROOT, 'public', 'models'),
     state: join(ROOT, '.pretrain'),
     'latent-denoiser': '',
+    'denoiser-steps': 0,
+    'autoencoder-from': '',
   });
+  const denoiserSteps = args['denoiser-steps'];
+  if (!(Number.isInteger(denoiserSteps) && denoiserSteps >= 0 && denoiserSteps <= 100_000)) {
+    throw new UsageError(`--denoiser-steps must be an integer from 1 to 100000, got ${denoiserSteps}`);
+  }
   const jobs = parseJobs(args.jobs);
   const latentDenoiser = args['latent-denoiser'] === '' ? undefined : args['latent-denoiser'];
   if (latentDenoiser !== undefined && !(LATENT_UNET_PRESETS as readonly string[]).includes(latentDenoiser)) {
@@ -88,7 +103,9 @@ async function main(): Promise<void> {
   const backend = await initNodeBackend('wasm');
   process.stderr.write(`pretrain: ${args.quick ? 'quick' : 'full'} plan, jobs ${jobs.join(', ')}, backend ${backend}\n`);
   const stateDir = args.quick ? `${args.state}-quick` : args.state;
-  await pretrain({ jobs, quick: args.quick, outDir: args.out, stateDir, latentDenoiser: latentDenoiser as LatentUNetPreset | undefined });
+  await pretrain({ jobs, quick: args.quick, outDir: args.out, stateDir, latentDenoiser: latentDenoiser as LatentUNetPreset | undefined,
+    denoiserSteps: denoiserSteps || undefined, autoencoderFrom: args['autoencoder-from'] || undefined,
+  });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

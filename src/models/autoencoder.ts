@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { autoencoderIsVariational, autoencoderLayout, type AutoencoderConfig } from './setup/autoencoder-config';
 import { selfAttention, type AttentionWeights } from './attention';
-import { conv2d, groupNorm, initWeightValues, silu, upsampleNearest2x } from './layers';
+import { conv2d, groupNormSilu, initWeightValues, upsampleNearest2x } from './layers';
 
 export interface EncodeResult {
   /** Posterior mean [b, 7, 7, C]. */
@@ -54,9 +54,9 @@ export function upsampleNearest2xConcat(x: tf.Tensor4D): tf.Tensor4D {
 }
 
 function resBlock(w: WeightGetter, name: string, x: tf.Tensor4D, groups: number): tf.Tensor4D {
-  let h = silu(groupNorm(x, w(`${name}.norm1.gamma`), w(`${name}.norm1.beta`), groups));
+  let h = groupNormSilu(x, w(`${name}.norm1.gamma`), w(`${name}.norm1.beta`), groups);
   h = conv2d(h, w(`${name}.conv1.w`), w(`${name}.conv1.b`));
-  h = silu(groupNorm(h, w(`${name}.norm2.gamma`), w(`${name}.norm2.beta`), groups));
+  h = groupNormSilu(h, w(`${name}.norm2.gamma`), w(`${name}.norm2.beta`), groups);
   h = conv2d(h, w(`${name}.conv2.w`), w(`${name}.conv2.b`));
   return tf.add(x, h);
 }
@@ -76,7 +76,7 @@ function encoder(config: AutoencoderConfig, w: WeightGetter, x: tf.Tensor4D): tf
   }
   h = resBlock(w, 'enc.mid.res.0', h, groups);
   if (config.attention) h = selfAttention(h, attentionWeights(w, 'enc.mid.attn'), groups);
-  h = silu(groupNorm(h, w('enc.out.norm.gamma'), w('enc.out.norm.beta'), groups));
+  h = groupNormSilu(h, w('enc.out.norm.gamma'), w('enc.out.norm.beta'), groups);
   return conv2d(h, w('enc.out.conv.w'), w('enc.out.conv.b'));
 }
 
@@ -89,7 +89,7 @@ function decoder(config: AutoencoderConfig, w: WeightGetter, z: tf.Tensor4D): tf
     h = conv2d(upsampleNearest2x(h), w(`dec.up.${l}.upsample.conv.w`), w(`dec.up.${l}.upsample.conv.b`));
     for (let i = 0; i < numResBlocks; i++) h = resBlock(w, `dec.up.${l}.res.${i}`, h, groups);
   }
-  h = silu(groupNorm(h, w('dec.out.norm.gamma'), w('dec.out.norm.beta'), groups));
+  h = groupNormSilu(h, w('dec.out.norm.gamma'), w('dec.out.norm.beta'), groups);
   return conv2d(h, w('dec.out.conv.w'), w('dec.out.conv.b'));
 }
 

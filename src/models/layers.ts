@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../diffusion/random';
 import type { UNetWeightSpec } from './setup/unet-config';
 import { conv2dFast, denseFast, fastOpsEnabled, groupNormFast, siluFast, upsampleNearest2xFast } from '../kernels/fast-ops';
+import { groupNormInference, groupNormKernelUsable } from '../kernels/group-norm-inference';
 
 /** Conv (kernel [kh,kw,ci,co]) plus bias, 'same' padding; stride 2 halves an even side exactly. */
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, stride: 1 | 2 = 1): tf.Tensor4D {
@@ -46,11 +47,28 @@ export function groupNorm(
 ): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   if (c % groups !== 0) throw new Error(`groupNorm: ${groups} groups do not divide ${c} channels.`);
+  if (fastOpsEnabled() && groupNormKernelUsable()) return groupNormInference(x, gamma, beta, groups, eps);
   if (fastOpsEnabled()) return groupNormFast(x, gamma, beta, groups, eps);
   const xg = tf.reshape(x, [b, h, w, groups, c / groups]);
   const { mean, variance } = tf.moments(xg, [1, 2, 4], true);
   const normed = tf.mul(tf.sub(xg, mean), tf.rsqrt(tf.add(variance, eps)));
   return tf.add(tf.mul(tf.reshape(normed, [b, h, w, c]), gamma), beta);
+}
+
+/**
+ * SiLU(GroupNorm(x)), the residual blocks' pre-activation. Outside a gradient tape on a backend that
+ * has the inference kernel (wasm: src/kernels/group-norm-inference.ts) it is three kernels instead of
+ * about 27; otherwise the two functions above.
+ */
+export function groupNormSilu(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, groups: number): tf.Tensor4D {
+  const c = x.shape[3];
+  if (c % groups !== 0) throw new Error(`groupNorm: ${groups} groups do not divide ${c} channels.`);
+  if (fastOpsEnabled() && groupNormKernelUsable()) {
+    // SiLU as wasm's own two kernels (SIMD): JavaScript's Math.exp in the GroupNorm kernel was slower.
+    const y = groupNormInference(x, gamma, beta, groups, 1e-5);
+    return tf.mul(y, tf.sigmoid(y));
+  }
+  return silu(groupNorm(x, gamma, beta, groups));
 }
 
 /**

@@ -33,7 +33,7 @@ import {
   conv2d,
   cropSpatial,
   dense,
-  groupNorm,
+  groupNormSilu,
   initWeightValues,
   silu,
   timestepEmbedding,
@@ -83,11 +83,11 @@ type WeightGetter = (name: string) => tf.Variable;
 
 function resBlock(w: WeightGetter, name: string, x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {
   const co = w(`${name}.conv1.b`).shape[0];
-  let h = silu(groupNorm(x, w(`${name}.norm1.gamma`), w(`${name}.norm1.beta`), ctx.groups));
+  let h = groupNormSilu(x, w(`${name}.norm1.gamma`), w(`${name}.norm1.beta`), ctx.groups);
   h = conv2d(h, w(`${name}.conv1.w`), w(`${name}.conv1.b`));
   const proj = dense(ctx.tembAct, w(`${name}.temb.w`), w(`${name}.temb.b`));
   h = tf.add(h, tf.reshape(proj, [-1, 1, 1, co]));
-  h = silu(groupNorm(h, w(`${name}.norm2.gamma`), w(`${name}.norm2.beta`), ctx.groups));
+  h = groupNormSilu(h, w(`${name}.norm2.gamma`), w(`${name}.norm2.beta`), ctx.groups);
   if (ctx.dropout > 0) h = tf.dropout(h, ctx.dropout, undefined, `${ctx.dropoutSeed}/${name}`) as tf.Tensor4D;
   h = conv2d(h, w(`${name}.conv2.w`), w(`${name}.conv2.b`));
   const skip = x.shape[3] === co ? x : conv2d(x, w(`${name}.skip.w`), w(`${name}.skip.b`));
@@ -149,7 +149,7 @@ function forward(config: UNetConfig, w: WeightGetter, x: tf.Tensor4D, t: tf.Tens
       h = conv2d(up, w(`up.${l}.upsample.conv.w`), w(`up.${l}.upsample.conv.b`));
     }
   }
-  h = silu(groupNorm(h, w('out.norm.gamma'), w('out.norm.beta'), config.groups));
+  h = groupNormSilu(h, w('out.norm.gamma'), w('out.norm.beta'), config.groups);
   return conv2d(h, w('out.conv.w'), w('out.conv.b'));
 }
 

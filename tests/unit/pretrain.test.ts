@@ -12,6 +12,9 @@ import { initNodeBackend } from '../../src/backends/node';
 import { parseJobs, pretrain, withLatentDenoiser } from '../../src/cli/pretrain';
 import { UsageError } from '../../src/cli/args';
 import { FULL_PLAN, learningRateAt } from '../../src/cli/pretrain-plan';
+import { loadFromDir } from '../../src/io/weights-file-node';
+import { loadModel } from '../../src/io/model-files';
+import { maxDiff } from './gradient-helpers';
 
 let root = '';
 const quiet = () => undefined;
@@ -51,6 +54,39 @@ describe('pretrain', () => {
     const manifest = JSON.parse(await readFile(join(resumed, 'out', job, 'manifest.json'), 'utf8'));
     expect(manifest.plan).toBe('quick');
     expect(manifest.dataSplit.train).toBe(500);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+
+  it('--autoencoder-from: a new latent denoiser on a saved model\'s autoencoder, which stays as it was', async () => {
+    // The source: the quick latent job's output from the test above.
+    const source = join(root, 'latent-straight', 'out', 'latent');
+    const dir = join(root, 'latent-adopted');
+    const before = tf.memory().numTensors;
+    const opts = { jobs: ['latent' as const], quick: true, outDir: join(dir, 'out'), stateDir: join(dir, 'state'), log: quiet, autoencoderFrom: source };
+    expect(await pretrain({ ...opts, latentDenoiser: 'latent-lite', denoiserSteps: 4 })).toBe(true);
+    const load = async (d: string) => {
+      const files = await loadFromDir(d);
+      return loadModel(files.modelJson, files.weightsBin);
+    };
+    const [a, b] = [await load(source), await load(join(dir, 'out', 'latent'))];
+    try {
+      expect(b.info.setup.latent?.denoiser).toBe('latent-lite');
+      expect(b.info.denoiserSteps).toBe(4);
+      expect(b.info.autoencoderSteps).toBe(a.info.autoencoderSteps);
+      expect(b.model.latent).toEqual(a.model.latent);
+      for (const [name, v] of a.model.autoencoder!.weights) {
+        expect(maxDiff((await v.data()) as Float32Array, (await b.model.autoencoder!.weights.get(name)!.data()) as Float32Array)).toBe(0);
+      }
+    } finally {
+      a.model.dispose();
+      b.model.dispose();
+    }
+    const manifest = JSON.parse(await readFile(join(dir, 'out', 'latent', 'manifest.json'), 'utf8'));
+    expect(manifest.autoencoderFrom).toBe(source);
+    expect(manifest.stages.denoiser.steps).toBe(4);
+    // A pixel model has no autoencoder to adopt: a clear error, nothing left allocated.
+    const pixel = join(root, 'pixel-straight', 'out', 'pixel');
+    await expect(pretrain({ ...opts, stateDir: join(dir, 'state2'), autoencoderFrom: pixel })).rejects.toThrow(/holds no trained latent model/);
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 
