@@ -6,6 +6,7 @@
  * "Download results (JSON)" file. A backend the browser cannot give (the app fell back to another)
  * is reported and skipped.
  */
+import { FULL_PLAN } from './pretrain-plan';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chromium, type Page } from '@playwright/test';
@@ -37,7 +38,11 @@ export interface BrowserBenchResult {
   browser: string;
 }
 
-export const MODEL_NAMES = { pixel: 'pixel (pretrained, small)', latent: 'LDM (pretrained, ae-small + latent-small)' } as const;
+/** The shipped pretrained pair as the tables name them (the plan `npm run pretrain` trains them with). */
+export const MODEL_NAMES = {
+  pixel: `pixel (pretrained, ${FULL_PLAN.pixel.setup.preset})`,
+  latent: `LDM (pretrained, ${FULL_PLAN.latent.setup.latent?.autoencoder} + ${FULL_PLAN.latent.setup.latent?.denoiser})`,
+} as const;
 
 /** Waits until `vite preview` answers at `url` (30 s at most), or says why it did not. */
 export async function waitForServer(url: string, server: ChildProcess): Promise<void> {

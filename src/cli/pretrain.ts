@@ -9,7 +9,7 @@
  *                       [--autoencoder-from public/models/latent]
  *
  * --latent-denoiser swaps the latent job's denoiser preset (an experiment: the app's LDM is
- * latent-small); write such a model elsewhere with --out and --state, and score it with
+ * latent-lite); write such a model elsewhere with --out and --state, and score it with
  * `npm run eval -- --model latent --model-dir DIR/latent ...`. --denoiser-steps sets the latent denoiser's
  * step count; --autoencoder-from starts the latent job from a saved latent model's trained autoencoder
  * (and latent normalization) and trains only the denoiser, as issue 19's design candidates were.

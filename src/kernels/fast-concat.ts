@@ -12,6 +12,7 @@
  * Pure tf ops: runs on every backend; the gradient is exact (copies only).
  */
 import * as tf from '@tensorflow/tfjs';
+import { recordingGradients } from './fast-ops';
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
@@ -62,6 +63,6 @@ function concatOp(ca: number, cb: number): (a: tf.Tensor, b: tf.Tensor) => tf.Te
 
 /** concat([a, b], last axis) with a cheap gradient (see above); a and b agree on every other axis. */
 export function concatChannels<T extends tf.Tensor>(a: T, b: T): T {
-  if (!enabled) return tf.concat([a, b], -1);
+  if (!enabled || !recordingGradients()) return tf.concat([a, b], -1); // no gradient needed: the forward alone
   return concatOp(a.shape[a.rank - 1], b.shape[b.rank - 1])(a, b) as T;
 }

@@ -51,6 +51,15 @@ export function setFastOps(on: boolean | null): void {
   fastOps = on;
 }
 
+/**
+ * Whether a gradient tape is recording now (inside tf.grad / variableGrads). Outside one, the
+ * custom ops' gradients are never needed, so layers.ts calls the forward kernels directly and skips
+ * each custom op's scope (on 7x7 latents the per-op cost is most of a step).
+ */
+export function recordingGradients(): boolean {
+  return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
+}
+
 /** Whether layers.ts uses the fused ops on the current backend. */
 export function fastOpsEnabled(): boolean {
   return fastOps ?? FAST_BY_DEFAULT.has(tf.getBackend());

@@ -16,24 +16,28 @@
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../diffusion/random';
 import type { UNetWeightSpec } from './setup/unet-config';
-import { conv2dFast, denseFast, fastOpsEnabled, groupNormFast, siluFast, upsampleNearest2xFast } from '../kernels/fast-ops';
+import { conv2dFast, denseFast, fastOpsEnabled, groupNormFast, recordingGradients, siluFast, upsampleNearest2xFast } from '../kernels/fast-ops';
 import { groupNormInference, groupNormKernelUsable } from '../kernels/group-norm-inference';
 
-/** Conv (kernel [kh,kw,ci,co]) plus bias, 'same' padding; stride 2 halves an even side exactly. */
+/**
+ * Conv (kernel [kh,kw,ci,co]) plus bias, 'same' padding; stride 2 halves an even side exactly. The
+ * fused op only while a gradient is recorded: its forward is this same kernel.
+ */
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor, stride: 1 | 2 = 1): tf.Tensor4D {
-  if (fastOpsEnabled()) return conv2dFast(x, w, b, stride);
+  if (fastOpsEnabled() && recordingGradients()) return conv2dFast(x, w, b, stride);
   return tf.fused.conv2d({ x, filter: w as tf.Tensor4D, bias: b, strides: stride, pad: 'same' });
 }
 
 /** x [n,in] · w [in,out] + b [out]. */
 export function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
-  if (fastOpsEnabled()) return denseFast(x, w, b);
+  if (fastOpsEnabled() && recordingGradients()) return denseFast(x, w, b);
+  if (fastOpsEnabled()) return tf.fused.matMul({ a: x, b: w as tf.Tensor2D, bias: b }) as tf.Tensor2D; // inference: the forward kernel alone
   return tf.add(tf.matMul(x, w as tf.Tensor2D), b);
 }
 
 /** SiLU (swish): x · sigmoid(x). */
 export function silu<T extends tf.Tensor>(x: T): T {
-  if (fastOpsEnabled()) return siluFast(x);
+  if (fastOpsEnabled() && recordingGradients()) return siluFast(x);
   return tf.mul(x, tf.sigmoid(x));
 }
 
@@ -47,7 +51,7 @@ export function groupNorm(
 ): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   if (c % groups !== 0) throw new Error(`groupNorm: ${groups} groups do not divide ${c} channels.`);
-  if (fastOpsEnabled() && groupNormKernelUsable()) return groupNormInference(x, gamma, beta, groups, eps);
+  if (fastOpsEnabled() && groupNormKernelUsable(x)) return groupNormInference(x, gamma, beta, groups, eps);
   if (fastOpsEnabled()) return groupNormFast(x, gamma, beta, groups, eps);
   const xg = tf.reshape(x, [b, h, w, groups, c / groups]);
   const { mean, variance } = tf.moments(xg, [1, 2, 4], true);
@@ -63,7 +67,7 @@ export function groupNorm(
 export function groupNormSilu(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, groups: number): tf.Tensor4D {
   const c = x.shape[3];
   if (c % groups !== 0) throw new Error(`groupNorm: ${groups} groups do not divide ${c} channels.`);
-  if (fastOpsEnabled() && groupNormKernelUsable()) {
+  if (fastOpsEnabled() && groupNormKernelUsable(x)) {
     // SiLU as wasm's own two kernels (SIMD): JavaScript's Math.exp in the GroupNorm kernel was slower.
     const y = groupNormInference(x, gamma, beta, groups, 1e-5);
     return tf.mul(y, tf.sigmoid(y));
@@ -77,8 +81,9 @@ export function groupNormSilu(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor,
  * Tile kernel is slow there), differentiated by tfjs.
  */
 export function upsampleNearest2x(x: tf.Tensor4D): tf.Tensor4D {
-  if (fastOpsEnabled()) return upsampleNearest2xFast(x);
   const [b, h, w, c] = x.shape;
+  if (fastOpsEnabled() && recordingGradients()) return upsampleNearest2xFast(x);
+  if (fastOpsEnabled()) return tf.image.resizeNearestNeighbor(x, [2 * h, 2 * w]); // the fast op's forward
   const px = tf.reshape(x, [b * h * w, 1, c]);
   const cols = tf.reshape(tf.concat([px, px], 1), [b * h, 1, 2 * w * c]); // each pixel twice
   return tf.reshape(tf.concat([cols, cols], 1), [b, 2 * h, 2 * w, c]); // each row twice

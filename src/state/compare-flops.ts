@@ -9,11 +9,11 @@ import { autoencoderStats } from '../models/setup/autoencoder-config';
 
 /**
  * The pretrained models' architectures (public/models/<kind>/manifest.json), for their FLOPs before
- * any run has measured them: the small pixel U-Net, and the small latent U-Net over ae-small's 7x7x4.
+ * any run has measured them: the small pixel U-Net, and latent-lite over ae-small's 7x7x4.
  */
 const PRETRAINED_SETUPS: Record<ModelKind, ModelSetup> = {
   pixel: { ...DEFAULT_MODEL_SETUP, kind: 'pixel', preset: 'small', attention: true },
-  latent: { ...DEFAULT_MODEL_SETUP, kind: 'latent', latent: { autoencoder: 'ae-small', latentChannels: 4, denoiser: 'latent-small', klWeight: 1e-5 }, attention: true },
+  latent: { ...DEFAULT_MODEL_SETUP, kind: 'latent', latent: { autoencoder: 'ae-small', latentChannels: 4, denoiser: 'latent-lite', klWeight: 1e-5 }, attention: true },
 };
 
 export interface FlopParts {

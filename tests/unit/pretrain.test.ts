@@ -108,8 +108,8 @@ describe('withLatentDenoiser', () => {
   it('swaps only the latent job\'s denoiser preset and leaves the plan itself alone', () => {
     const plan = withLatentDenoiser(FULL_PLAN, 'latent-tiny');
     expect(plan.latent.setup.latent?.denoiser).toBe('latent-tiny');
-    expect(FULL_PLAN.latent.setup.latent?.denoiser).toBe('latent-small');
-    expect({ ...plan.latent.setup.latent, denoiser: 'latent-small' }).toEqual(FULL_PLAN.latent.setup.latent);
+    expect(FULL_PLAN.latent.setup.latent?.denoiser).toBe('latent-lite');
+    expect({ ...plan.latent.setup.latent, denoiser: 'latent-lite' }).toEqual(FULL_PLAN.latent.setup.latent);
     expect(plan.pixel).toBe(FULL_PLAN.pixel);
     expect(plan.latent.denoiser).toEqual(FULL_PLAN.latent.denoiser);
   });
