@@ -5,7 +5,7 @@
  * one-kernel inference GroupNorm (src/kernels/group-norm-inference.ts) on and off, alternating in one
  * process; the pixel model it is compared with and the ae-small decoder for scale. Medians of `reps`.
  *
- *   npx tsx src/cli/bench-latent-designs.ts [--batch 8] [--reps 15] [--threads 1] [--json out.json]
+ *   npm run bench:latent-designs -- [--batch 8] [--reps 15] [--threads 1] [--json out.json]
  *
  * Quality is not measured here: a candidate is pretrained (`npm run pretrain -- --jobs latent
  * --latent-denoiser P --autoencoder-from public/models/latent --out DIR --state DIR/state`) and scored

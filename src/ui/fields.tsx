@@ -121,7 +121,7 @@ export function Panel({ title, children, className }: { title: string; children:
   );
 }
 
-/** Classifier-free guidance scale: a 0-10 slider in steps of 0.1 (the pretrained models' best is 1.3) with its value beside it. */
+/** Classifier-free guidance scale: a 0-10 slider in steps of 0.1 (the pretrained pixel model's best is 1.3, the LDM's 1.5) with its value beside it. */
 export function GuidanceSlider({ value, disabled, onChange }: { value: number; disabled: boolean; onChange: (v: number) => void }) {
   const id = useId();
   return (

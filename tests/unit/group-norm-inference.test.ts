@@ -89,6 +89,10 @@ describe('on wasm', () => {
     const before = tf.memory().numTensors;
     const got = await on('wasm', run);
     expect(tf.memory().numTensors).toBe(before);
+    // ...and the kernel did run there (the U-Net's GroupNorms are small enough for it).
+    const profile = await tf.profile(run);
+    tf.dispose(profile.result as tf.Tensor);
+    expect(profile.kernels.filter((k) => k.name === GROUP_NORM_KERNEL).length).toBeGreaterThan(5);
     expect(maxDiff(got, want)).toBeLessThan(1e-4);
   });
 

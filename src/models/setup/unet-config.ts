@@ -81,7 +81,7 @@ export const LATENT_UNET_CONFIGS: Record<LatentUNetPreset, UNetConfig> = {
     numResBlocks: 1, groups: 2, timeEmbedDim: 8, attention: true, attentionHeads: 1, dropout: 0, numClasses: 10,
   },
   /**
-   * Designed for the 7x7xC latent by measurement (issue 19, `npx tsx src/cli/bench-latent-designs.ts`):
+   * Designed for the 7x7xC latent by measurement (issue 19, `npm run bench:latent-designs`):
    * one residual block per level instead of two, 24 channels. 16.6 MFLOP per step against
    * latent-small's 41.5, and 1,041 kernels per forward pass against 1,521.
    */
