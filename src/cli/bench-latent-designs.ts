@@ -21,6 +21,7 @@ import { createAutoencoder } from '../models/autoencoder';
 import { setGroupNormKernel } from '../kernels/group-norm-inference';
 import { median } from '../eval/stats';
 import { parseArgs } from './args';
+import { medianTensorMs, tensorMs } from './timing';
 
 interface Row {
   design: string;
@@ -49,15 +50,6 @@ async function kernelCount(f: () => tf.Tensor): Promise<number> {
   return info.kernels.filter((k) => k.name !== 'unnamed scope' && !k.name.endsWith('__op')).length;
 }
 
-async function timeOnce(f: () => tf.Tensor): Promise<number> {
-  const t0 = performance.now();
-  const y = f();
-  await y.data();
-  const ms = performance.now() - t0;
-  y.dispose();
-  return ms;
-}
-
 async function measure(design: string, config: UNetConfig, batch: number, reps: number): Promise<Row> {
   const model = createUNet(config, 1);
   const { imageSize: s, imageChannels: c } = config;
@@ -71,12 +63,12 @@ async function measure(design: string, config: UNetConfig, batch: number, reps: 
     for (const mode of ['fused', 'plain'] as const) {
       setGroupNormKernel(mode === 'fused');
       kernels[mode] = await kernelCount(step);
-      await timeOnce(step); // warm-up
+      await tensorMs(step); // warm-up
     }
     for (let r = 0; r < reps; r++) {
       for (const mode of r % 2 === 0 ? (['fused', 'plain'] as const) : (['plain', 'fused'] as const)) {
         setGroupNormKernel(mode === 'fused');
-        times[mode].push(await timeOnce(step));
+        times[mode].push(await tensorMs(step));
       }
     }
   } finally {
@@ -99,10 +91,7 @@ async function main(): Promise<void> {
   // The decoder, once per image at the end of a run: ae-small at the same batch.
   const ae = createAutoencoder(AUTOENCODER_CONFIGS['ae-small'], 1);
   const z = tf.randomNormal([args.batch, 7, 7, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
-  await timeOnce(() => ae.decode(z));
-  const decodeTimes: number[] = [];
-  for (let r = 0; r < args.reps; r++) decodeTimes.push(await timeOnce(() => ae.decode(z)));
-  const decodeMs = median(decodeTimes);
+  const decodeMs = await medianTensorMs(() => ae.decode(z), args.reps);
   const decoderMflop = autoencoderLayout(AUTOENCODER_CONFIGS['ae-small']).decoderFlops / 1e6;
   tf.dispose(z);
   ae.dispose();

@@ -16,6 +16,7 @@ import { UNET_CONFIGS, unetStats, type UNetPreset } from '../models/setup/unet-c
 import { setFastOps } from '../kernels/fast-ops';
 import { createUNet, type UNet } from '../models/unet';
 import { median } from '../eval/stats';
+import { tensorMs } from './timing';
 
 interface Inputs {
   x: tf.Tensor4D;
@@ -32,14 +33,6 @@ function trainStep(model: UNet, opt: tf.Optimizer, { x, t, target }: Inputs): tf
   });
 }
 
-async function timed(f: () => tf.Tensor): Promise<number> {
-  const t0 = performance.now();
-  const y = f();
-  await y.data();
-  const ms = performance.now() - t0;
-  y.dispose();
-  return ms;
-}
 
 /** Kernel time of one profiled training step, summed by kernel name (custom-op scopes, which
  * contain kernels already counted, are left out). */
@@ -92,8 +85,8 @@ async function main(): Promise<void> {
         // Alternating modes; r = -1 is the warm-up (kernel setup, first allocations), not counted.
         for (const fast of r % 2 === 0 ? modes : [...modes].reverse()) {
           setFastOps(fast);
-          const f = await timed(() => model.apply(inputs.x, inputs.t));
-          const s = await timed(() => trainStep(model, opt, inputs));
+          const f = await tensorMs(() => model.apply(inputs.x, inputs.t));
+          const s = await tensorMs(() => trainStep(model, opt, inputs));
           if (r >= 0) {
             fwd.get(fast)!.push(f);
             step.get(fast)!.push(s);

@@ -13,12 +13,16 @@ export async function medianTensorMs(fn: () => tf.Tensor, reps: number, warmups 
     warm.dispose();
   }
   const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    const out = fn();
-    await out.data();
-    times.push(performance.now() - t0);
-    out.dispose();
-  }
+  for (let i = 0; i < reps; i++) times.push(await tensorMs(fn));
   return median(times);
+}
+
+/** Wall time in ms of one run of `fn`, its result read back (await data()) and disposed. */
+export async function tensorMs(fn: () => tf.Tensor): Promise<number> {
+  const t0 = performance.now();
+  const out = fn();
+  await out.data();
+  const ms = performance.now() - t0;
+  out.dispose();
+  return ms;
 }

@@ -3,14 +3,9 @@
  * backend: JavaScript over views of the wasm heap, as ./slice.ts reads its input.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DataId, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import type { WasmHeapBackend } from './slice';
 import { GROUP_NORM_KERNEL, groupNormInto, type GroupNormAttrs } from '../../kernels/group-norm-inference';
-
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-  dataIdMap: { get(id: DataId): unknown };
-}
 
 const groupNormWasm: KernelFunc = ({ inputs, attrs, backend }) => {
   const { x, gamma, beta } = inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
@@ -18,7 +13,8 @@ const groupNormWasm: KernelFunc = ({ inputs, attrs, backend }) => {
   const out = b.makeOutput(x.shape, 'float32');
   // Views of the heap go stale when it grows: take them after the output is allocated.
   const [batch, c] = [x.shape[0], x.shape[x.shape.length - 1]];
-  groupNormInto(b.typedArrayFromHeap(x), b.typedArrayFromHeap(gamma), b.typedArrayFromHeap(beta), b.typedArrayFromHeap(out), batch, c, attrs as GroupNormAttrs);
+  const heap = (t: TensorInfo) => b.typedArrayFromHeap(t) as Float32Array;
+  groupNormInto(heap(x), heap(gamma), heap(beta), heap(out), batch, c, attrs as GroupNormAttrs);
   return out;
 };
 

@@ -13,8 +13,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataId, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 
-/** The part of the wasm backend this kernel uses (tfjs types a kernel's backend as `{}`). */
-interface WasmHeapBackend {
+/** The part of the wasm backend a JavaScript kernel over the heap uses (tfjs types a kernel's backend as `{}`). */
+export interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
   dataIdMap: { get(id: DataId): unknown };
